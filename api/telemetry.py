@@ -1,0 +1,156 @@
+"""POST /api/v1/telemetry (batch ingest, JSON or CSV) and GET /api/v1/telemetry (series)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import orjson
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+
+from api import spec
+from api.errors import ApiError
+from bus.base import DeliveryFailed
+from core.runtime import db, services
+from data.models import Asset, utcnow
+from data.telemetry_queries import asset_series
+from ingest.metrics import METRICS
+from ingest.validation import BatchFormatError, PointIn, parse_csv_batch, parse_json_batch
+from security.access import check, require
+
+
+class TelemetryQuery(BaseModel):
+    """Selection of a telemetry series."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: str | None = Field(None, description="one asset id, or several separated by commas")
+    site_id: str | None = Field(None, description="all assets of this site (instead of asset_id)")
+    metric: str = Field("power_kw", description="metric name, e.g. power_kw")
+    start: AwareDatetime | None = Field(None, description="ISO 8601 with zone; default end - 24 h")
+    end: AwareDatetime | None = Field(None, description="ISO 8601 with zone; default now")
+    resolution: Literal["raw", "15min", "1h", "1d"] = "15min"
+    limit: int = Field(50_000, ge=1, le=500_000)
+
+    @model_validator(mode="after")
+    def _check(self) -> "TelemetryQuery":
+        if not self.asset_id and not self.site_id:
+            raise ValueError("give asset_id or site_id")
+        if self.metric not in METRICS:
+            raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(sorted(METRICS))}")
+        end = self.end or utcnow()
+        start = self.start or end - dt.timedelta(hours=24)
+        if start >= end:
+            raise ValueError("start must be before end")
+        self.start, self.end = start, end
+        return self
+
+
+class IngestResponse(BaseModel):
+    """The outcome of a batch: counts and the reason for every rejected row."""
+
+    received: int
+    accepted: int
+    stored: int | None
+    duplicates: int | None
+    rejected: int
+    errors: list[dict]
+    errors_truncated: bool
+
+
+def _read_rows() -> list:
+    settings = services().settings
+    content_type = (request.mimetype or "").lower()
+    length = request.content_length
+    if length is not None and length > settings.ingest_max_body_bytes:
+        raise ApiError(413, f"body of {length} bytes exceeds the limit of {settings.ingest_max_body_bytes} bytes")
+    body = request.get_data(cache=False)
+    if len(body) > settings.ingest_max_body_bytes:
+        raise ApiError(413, f"body exceeds the limit of {settings.ingest_max_body_bytes} bytes")
+    try:
+        if content_type in ("application/json", ""):
+            try:
+                decoded = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise ApiError(400, f"body is not valid JSON: {exc}") from None
+            return parse_json_batch(decoded, settings.ingest_max_points)
+        if content_type in ("text/csv", "application/csv"):
+            try:
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ApiError(400, "CSV body is not UTF-8") from None
+            return parse_csv_batch(text, settings.ingest_max_points)
+    except BatchFormatError as exc:
+        raise ApiError(400, str(exc)) from None
+    raise ApiError(415, f"unsupported content type {content_type!r}; send application/json or text/csv")
+
+
+def register(bp: Blueprint) -> None:
+    """Add the telemetry routes to ``bp``."""
+
+    @bp.post("/telemetry")
+    def ingest_telemetry():  # noqa: ANN202
+        caller = check("telemetry:write")
+        rows = _read_rows()
+        if not rows:
+            raise ApiError(400, "batch is empty")
+        ingest = services().extras["ingest"]
+        try:
+            report = ingest.submit_rows(rows, source=f"api:{caller.name}")
+        except DeliveryFailed as exc:
+            current_app.logger.error("telemetry batch could not be stored: %s", exc)
+            raise ApiError(503, "the batch was accepted but could not be stored; it is kept in the "
+                                "dead-letter store for replay") from None
+        status = 200 if report.inserted is not None else 202
+        if report.rejected:
+            status = 422
+        return Response(orjson.dumps(report.as_dict()), status=status, mimetype="application/json")
+
+    @bp.get("/telemetry")
+    @require("telemetry:read")
+    def telemetry_series():  # noqa: ANN202
+        query = TelemetryQuery.model_validate(request.args.to_dict())
+        with db().session() as session:
+            if query.site_id:
+                ids = list(session.execute(select(Asset.id).where(Asset.site_id == query.site_id)).scalars())
+                if not ids:
+                    raise ApiError(404, f"no site with id {query.site_id!r} (or it has no assets)")
+            else:
+                ids = [a.strip() for a in (query.asset_id or "").split(",") if a.strip()]
+            frame = asset_series(session, ids, query.metric, query.start, query.end, query.resolution, query.limit)  # type: ignore[arg-type]
+        points = [
+            {**row, "ts": row["ts"].isoformat()} for row in frame.iter_rows(named=True)
+        ]
+        return jsonify({
+            "metric": query.metric, "unit": METRICS[query.metric].unit, "resolution": query.resolution,
+            "interval_label": "start", "start": query.start.isoformat(), "end": query.end.isoformat(),  # type: ignore[union-attr]
+            "count": len(points), "points": points,
+        })
+
+    spec.add_path("/telemetry", "post", {
+        "summary": "Batch ingest of telemetry points (JSON or CSV), bearer token with telemetry:write",
+        "description": "Good rows are stored exactly once (idempotent on asset, metric, ts); rejected rows "
+        "are listed with the field and reason and kept in the dead-letter store. 200: all stored; 422: some "
+        "rows rejected (the others stored); 202: queued (RabbitMQ bus).",
+        "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"oneOf": [
+                {"type": "object", "properties": {"points": {"type": "array", "items": spec.schema_ref(PointIn)}},
+                 "required": ["points"]},
+                {"type": "array", "items": {"$ref": "#/components/schemas/PointIn"}}]}},
+            "text/csv": {"schema": {"type": "string", "description": "header asset_id,metric,ts,value"}},
+        }},
+        "responses": {
+            "200": {"description": "stored", "content": {"application/json": {"schema": spec.schema_ref(IngestResponse)}}},
+            "202": {"description": "queued"},
+            "422": {"description": "some rows rejected", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResponse"}}}},
+            "400": {"description": "unreadable batch"}, "401": {"description": "no or bad token"},
+            "413": {"description": "body too large"}, "415": {"description": "unsupported content type"},
+        },
+    })
+    spec.add_path("/telemetry", "get", {
+        "summary": "Telemetry series for assets or a site at raw, 15min, 1h or 1d resolution",
+        "parameters": spec.query_parameters(TelemetryQuery),
+        "responses": {"200": {"description": "series"}, "400": {"description": "bad parameters"}},
+    })

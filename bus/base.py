@@ -1,0 +1,23 @@
+"""The bus interface every backend implements."""
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+Handler = Callable[[dict[str, Any]], None]
+
+
+class DeliveryFailed(RuntimeError):
+    """A handler could not process a message; the message was kept in the dead-letter store."""
+
+
+class MessageBus(Protocol):
+    """Publish/subscribe of JSON-ready dict messages on named topics."""
+
+    def publish(self, topic: str, message: dict[str, Any]) -> None:
+        """Deliver ``message`` to every subscriber group of ``topic``."""
+
+    def subscribe(self, topic: str, handler: Handler, group: str = "default") -> None:
+        """Register ``handler`` for ``topic`` under consumer ``group``."""
+
+    def close(self) -> None:
+        """Stop consumers and release connections."""

@@ -1,0 +1,54 @@
+"""In-process bus: synchronous delivery in the publishing thread, failures dead-lettered."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from typing import Any
+
+from bus.base import DeliveryFailed, Handler
+from bus.deadletter import dead_letter
+from data.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class InProcessBus:
+    """Delivers each message to every subscriber group before ``publish`` returns.
+
+    A handler that raises does not stop other groups: the message is dead-lettered with the
+    reason for that group and ``publish`` raises :class:`DeliveryFailed` once all groups ran.
+    """
+
+    def __init__(self, db: Database | None) -> None:
+        self._db = db
+        self._handlers: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def subscribe(self, topic: str, handler: Handler, group: str = "default") -> None:
+        """Register ``handler`` for ``topic`` under ``group``."""
+        with self._lock:
+            self._handlers[topic].append((group, handler))
+
+    def publish(self, topic: str, message: dict[str, Any]) -> None:
+        """Run every handler of ``topic`` on ``message``; raise DeliveryFailed if any failed."""
+        failures = []
+        for group, handler in list(self._handlers.get(topic, ())):
+            try:
+                handler(message)
+            except Exception as exc:  # noqa: BLE001 - a consumer failure must not stop others
+                reason = f"{group}: {type(exc).__name__}: {exc}"
+                log.exception("handler %s failed on topic %s", group, topic)
+                if self._db is not None:
+                    try:
+                        dead_letter(self._db, f"bus.{group}", topic, reason, message)
+                    except Exception:  # noqa: BLE001
+                        log.exception("could not dead-letter a message on %s", topic)
+                failures.append(reason)
+        if failures:
+            raise DeliveryFailed("; ".join(failures))
+
+    def close(self) -> None:
+        """Drop every subscription."""
+        with self._lock:
+            self._handlers.clear()

@@ -1,0 +1,77 @@
+"""Site page: view assembly and the periodic refresh of its chart and asset table."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, html
+
+from components.figures import site_output_figure
+from core.runtime import db
+from data.fleet import asset_latest, get_site, site_status
+from data.models import utcnow
+from data.telemetry_queries import site_power_series
+
+IDS = {"site_id": "site-id", "refresh": "site-refresh", "title": "site-title", "fact": "site-fact",
+       "chart": "site-chart", "assets": "site-assets", "not_found": "site-not-found"}
+
+
+def _assets_table(assets: list[Any], latest: dict[str, dict[str, tuple[dt.datetime, float]]]) -> dbc.Table:
+    header = html.Thead(html.Tr([html.Th(h) for h in ("Asset", "Type", "Capacity kW", "Power kW", "Last update (UTC)")]))
+    body = []
+    for a in sorted(assets, key=lambda x: x.id):
+        ts_value = latest.get(a.id, {}).get("power_kw")
+        body.append(html.Tr([
+            html.Td(a.name), html.Td(a.kind.value), html.Td(f"{a.capacity_kw:,.0f}"),
+            html.Td("—" if ts_value is None else f"{ts_value[1]:,.1f}"),
+            html.Td("never" if ts_value is None else ts_value[0].strftime("%Y-%m-%d %H:%M:%S")),
+        ]))
+    return dbc.Table([header, html.Tbody(body)], size="sm", hover=True, responsive=True, className="mb-0")
+
+
+def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
+    """Return the site page's content, or None when ``site_id`` is unknown."""
+    now = utcnow()
+    with db().session() as session:
+        site = get_site(session, site_id)
+        if site is None:
+            return None
+        assets = list(site.assets)
+        latest = asset_latest(session, [a.id for a in assets])
+        series = site_power_series(session, site_id, now - dt.timedelta(hours=24), now)
+    power = [v["power_kw"] for a in assets if a.kind.value != "meter" for v in [latest.get(a.id, {})] if "power_kw" in v]
+    output_mw = sum(p[1] for p in power) / 1000.0 if power else None
+    last = max((p[0] for p in power), default=None)
+    status = site_status(output_mw, site.capacity_mw, last, now)
+    loc = "no coordinates" if site.latitude is None or site.longitude is None else f"{site.latitude:.4f}, {site.longitude:.4f}"
+    return {
+        "name": site.name,
+        "subtitle": f"{site.kind.value.capitalize()} · {site.market} {site.pricing_node} · {site.region or site.country} · {loc} · {site.timezone}",
+        "derived": site.data_origin == "derived",
+        "origin_label": "derived demo data" if site.data_origin == "derived" else "measured data",
+        "facts": [
+            ("Output now", "—" if output_mw is None else f"{output_mw:,.2f} MW"),
+            ("Capacity", f"{site.capacity_mw:,.1f} MW"),
+            ("Status", status),
+            ("Assets", f"{len(assets):,}"),
+        ],
+        "figure": site_output_figure(series, site.capacity_mw, theme),
+        "assets_table": _assets_table(assets, latest),
+        "data_source": site.data_source or "—",
+    }
+
+
+def register(app: Dash) -> None:
+    """Attach the site page callbacks to ``app``."""
+
+    @app.callback(
+        Output(IDS["chart"], "figure"), Output(IDS["assets"], "children"),
+        Input(IDS["refresh"], "n_intervals"), Input("shell-theme", "data"), State(IDS["site_id"], "data"),
+        prevent_initial_call=True,
+    )
+    def refresh(_n: int | None, theme: str | None, site_id: str):  # noqa: ANN202
+        view = site_view(site_id, theme)
+        if view is None:
+            return {}, html.Div("This site no longer exists.", className="text-warning")
+        return view["figure"], view["assets_table"]

@@ -1,0 +1,1 @@
+"""Reusable layout pieces: the app shell, KPI tiles, tables, theme helpers."""

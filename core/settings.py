@@ -1,0 +1,140 @@
+"""The one typed settings object of Fleetlight.
+
+Every setting comes from an environment variable prefixed ``FLEETLIGHT_`` or from a ``.env``
+file in the working directory. ``.env.example`` lists every key with where to obtain it. A bad
+value stops start-up with a message naming the variable (see :func:`load_settings`).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """Raised when a setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Typed configuration; field ``x`` is read from ``FLEETLIGHT_X``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FLEETLIGHT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- server -----------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+    debug: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    secret_key: SecretStr | None = None
+    instance_dir: Path = REPO_ROOT / "instance"
+
+    # --- store ------------------------------------------------------------------------------
+    database_url: str = ""
+    db_echo: bool = False
+
+    # --- live path --------------------------------------------------------------------------
+    bus_backend: Literal["inprocess", "rabbitmq"] = "inprocess"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    redis_url: str = ""
+    simulator_enabled: bool = True
+    simulator_interval_s: float = Field(5.0, gt=0.1, le=3600)
+    simulator_max_assets: int = Field(5000, ge=1, le=200_000)
+
+    # --- ingest limits ----------------------------------------------------------------------
+    ingest_max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    ingest_max_points: int = Field(50_000, ge=1)
+    ingest_max_future_s: int = Field(300, ge=0)
+    ingest_max_age_days: int = Field(3650, ge=1)
+
+    # --- demo data --------------------------------------------------------------------------
+    demo_data_dir: Path = REPO_ROOT / "demo_data"
+    seed_on_start: bool = True
+    seed_assets: int = Field(400, ge=10, le=100_000)
+
+    # --- providers (no key: offline replay of recorded data) --------------------------------
+    openweathermap_api_key: SecretStr | None = None
+    noaa_user_agent: str = "Fleetlight/1.0 (ops@example.com)"
+    ncei_token: SecretStr | None = None
+    ercot_subscription_key: SecretStr | None = None
+    ercot_username: str | None = None
+    ercot_password: SecretStr | None = None
+    caiso_enabled: bool = False
+    entsoe_token: SecretStr | None = None
+    eex_username: str | None = None
+    eex_password: SecretStr | None = None
+    google_maps_api_key: SecretStr | None = None
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tile_attribution: str = "&copy; OpenStreetMap contributors"
+    provider_base_urls: dict[str, str] = Field(default_factory=dict)
+    # integration gateway (gateway/providers.py documents the JSON shapes)
+    noaa_enabled: bool = False
+    provider_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
+    provider_prices: dict[str, float] = Field(default_factory=dict)
+    provider_polling_enabled: bool = True
+
+    @field_validator("provider_base_urls", "provider_limits", "provider_prices", mode="before")
+    @classmethod
+    def _parse_base_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return json.loads(value) if value else {}
+        return value
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file in the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.instance_dir / 'fleetlight.db').as_posix()}"
+
+    def resolved_secret_key(self) -> str:
+        """Return the Flask secret key; without one set, a random key kept in the instance folder."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        key_file = self.instance_dir / "secret_key"
+        if not key_file.exists():
+            import secrets
+
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = "FLEETLIGHT_" + "_".join(str(p) for p in item["loc"]).upper()
+        lines.append(f"{name}: {item['msg']} (got {item.get('input')!r})")
+    return "invalid setting: " + "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Return a fresh Settings from the environment, raising SettingsError naming a bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    except (json.JSONDecodeError, PydanticSettingsError) as exc:
+        import re
+
+        match = re.search(r'field "([a-z_0-9]+)"', str(exc))
+        name = "FLEETLIGHT_" + match.group(1).upper() if match else "a FLEETLIGHT_ variable"
+        raise SettingsError(f"invalid setting: {name}: not valid JSON ({exc})") from None
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,184 @@
+"""The ingest path every telemetry source uses: validate -> bus -> durable store -> live listeners.
+
+The HTTP API, the built-in simulator and field gateways all call :meth:`IngestService.submit_rows`
+(or publish on :data:`TELEMETRY_TOPIC` directly); the store worker is the bus consumer
+:meth:`IngestService.handle_message`.
+"""
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy import select
+
+from bus.deadletter import dead_letter_many
+from data.db import Database
+from data.models import Asset
+from ingest.store import StoreResult, store_points
+from ingest.validation import Rejection, ValidPoint, validate_rows
+
+log = logging.getLogger(__name__)
+
+TELEMETRY_TOPIC = "telemetry.v1"
+WIRE_VERSION = 1
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_last_store: contextvars.ContextVar[StoreResult | None] = contextvars.ContextVar("last_store", default=None)
+
+StoredListener = Callable[[list[tuple[str, str, dt.datetime, float]]], None]
+
+
+def encode_points(points: Sequence[ValidPoint], source: str) -> dict[str, Any]:
+    """Return the bus message for ``points``: compact rows [asset_id, metric, ts_ms, value]."""
+    return {
+        "v": WIRE_VERSION,
+        "source": source,
+        "points": [[p.asset_id, p.metric, int((p.ts - _EPOCH).total_seconds() * 1000), p.value] for p in points],
+    }
+
+
+def decode_points(message: dict[str, Any]) -> list[ValidPoint]:
+    """Return the points of a telemetry bus message; raise ValueError naming what is malformed."""
+    if not isinstance(message, dict) or message.get("v") != WIRE_VERSION:
+        raise ValueError(f"telemetry message must be an object with v={WIRE_VERSION}")
+    rows = message.get("points")
+    if not isinstance(rows, list):
+        raise ValueError("telemetry message field 'points' must be a list")
+    out = []
+    for i, row in enumerate(rows):
+        if not (isinstance(row, list) and len(row) == 4):
+            raise ValueError(f"points[{i}] must be [asset_id, metric, ts_ms, value]")
+        asset_id, metric, ts_ms, value = row
+        if not isinstance(asset_id, str) or not isinstance(metric, str):
+            raise ValueError(f"points[{i}]: asset_id and metric must be strings")
+        if not isinstance(ts_ms, int) or isinstance(ts_ms, bool):
+            raise ValueError(f"points[{i}]: ts_ms must be an integer (milliseconds since epoch)")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            raise ValueError(f"points[{i}]: value must be a finite number")
+        out.append(ValidPoint(asset_id, metric, _EPOCH + dt.timedelta(milliseconds=ts_ms), float(value)))
+    return out
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one submitted batch."""
+
+    received: int
+    accepted: int
+    rejected: list[Rejection] = field(default_factory=list)
+    inserted: int | None = None
+    duplicates: int | None = None
+
+    def as_dict(self, max_errors: int = 100) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict (at most ``max_errors`` rejections listed)."""
+        return {
+            "received": self.received,
+            "accepted": self.accepted,
+            "stored": self.inserted,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "errors": [r.as_dict() for r in self.rejected[:max_errors]],
+            "errors_truncated": len(self.rejected) > max_errors,
+        }
+
+
+class AssetDirectory:
+    """Cache of asset id -> capacity (kW), refreshed when an unknown id shows up."""
+
+    def __init__(self, db: Database, min_refresh_s: float = 5.0) -> None:
+        self._db = db
+        self._min_refresh_s = min_refresh_s
+        self._capacity: dict[str, float] = {}
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Reload the whole directory from the store."""
+        with self._db.session() as session:
+            rows = session.execute(select(Asset.id, Asset.capacity_kw)).all()
+        with self._lock:
+            self._capacity = {r[0]: float(r[1]) for r in rows}
+            self._loaded_at = time.monotonic()
+
+    def capacities(self, wanted: Iterable[str]) -> dict[str, float]:
+        """Return the capacity map, reloading first if any of ``wanted`` is unknown and the cache is old."""
+        cap = self._capacity
+        if not cap or any(a not in cap for a in wanted):
+            if time.monotonic() - self._loaded_at > self._min_refresh_s or not cap:
+                self.refresh()
+        return self._capacity
+
+
+class IngestService:
+    """Validates batches, publishes good points on the bus and stores them as the bus consumer."""
+
+    def __init__(self, db: Database, bus: Any, max_future_s: int = 300, max_age_days: int = 3650) -> None:
+        self.db = db
+        self.bus = bus
+        self.assets = AssetDirectory(db)
+        self.max_future_s = max_future_s
+        self.max_age_days = max_age_days
+        self._listeners: list[StoredListener] = []
+
+    def add_listener(self, listener: StoredListener) -> None:
+        """Call ``listener`` with the newly stored rows after every stored batch (live push path)."""
+        self._listeners.append(listener)
+
+    def start_consumer(self) -> None:
+        """Subscribe the store worker to the telemetry topic."""
+        self.bus.subscribe(TELEMETRY_TOPIC, self.handle_message, group="store")
+
+    def submit_rows(self, rows: Sequence[Any], source: str, now: dt.datetime | None = None) -> IngestReport:
+        """Validate ``rows``, dead-letter the bad ones with their reason, publish the good ones.
+
+        Returns the report; with the in-process bus the points are stored before it returns and
+        ``inserted``/``duplicates`` are filled in.
+        """
+        now = now or dt.datetime.now(dt.timezone.utc)
+        wanted = {r.get("asset_id") for r in rows if isinstance(r, dict) and isinstance(r.get("asset_id"), str)}
+        capacities = self.assets.capacities(wanted)
+        outcome = validate_rows(rows, capacities, now, self.max_future_s, self.max_age_days)
+        if outcome.rejected:
+            dead_letter_many(
+                self.db, source, TELEMETRY_TOPIC,
+                [(f"{r.field}: {r.error}", {"index": r.index, "row": r.as_dict()["row"]}) for r in outcome.rejected],
+            )
+        report = IngestReport(received=len(rows), accepted=len(outcome.points), rejected=outcome.rejected)
+        if outcome.points:
+            token = _last_store.set(None)
+            try:
+                self.bus.publish(TELEMETRY_TOPIC, encode_points(outcome.points, source))
+                stored = _last_store.get()
+            finally:
+                _last_store.reset(token)
+            if stored is not None:
+                report.inserted, report.duplicates = stored.inserted, stored.duplicates
+        else:
+            report.inserted, report.duplicates = 0, 0
+        return report
+
+    def submit_points(self, points: Sequence[ValidPoint], source: str) -> None:
+        """Publish already-validated points (trusted internal producers such as the simulator)."""
+        if points:
+            self.bus.publish(TELEMETRY_TOPIC, encode_points(points, source))
+
+    def handle_message(self, message: dict[str, Any]) -> None:
+        """Bus consumer: decode, store durably, then notify live listeners."""
+        points = decode_points(message)
+        from ingest.store import store_points_in_session
+
+        with self.db.session() as session:
+            result, inserted = store_points_in_session(session, points)
+        _last_store.set(result)
+        for listener in self._listeners:
+            try:
+                listener(inserted)
+            except Exception:  # noqa: BLE001 - a broken live listener must never lose stored data
+                log.exception("live listener failed")
+
+
+__all__ = ["IngestReport", "IngestService", "TELEMETRY_TOPIC", "decode_points", "encode_points", "store_points"]

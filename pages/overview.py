@@ -1,0 +1,75 @@
+"""Fleet overview (landing page): fleet KPIs and the site table with search and sorting."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from callbacks.overview import IDS, overview_view
+from components.kpi import kpi_tile
+
+dash.register_page(
+    __name__, path="/", name="Overview", title="Fleet overview · Fleetlight", nav_group="Operations", order=0,
+    min_role="viewer",
+)
+
+KIND_OPTIONS = [{"label": k.capitalize(), "value": k} for k in ("solar", "wind", "storage", "hybrid", "substation")]
+
+
+def layout(**_kwargs: object) -> html.Div:
+    """Return the overview page, filled with the current fleet state."""
+    view = overview_view(None, None, "light")
+    return html.Div(
+        [
+            dcc.Interval(id=IDS["refresh"], interval=15_000),
+            html.Div(
+                [
+                    html.H2("Fleet overview", className="h4 mb-0"),
+                    html.Div(view["updated"], id=IDS["updated"], className="text-body-secondary small"),
+                ],
+                className="d-flex justify-content-between align-items-baseline mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(kpi_tile(IDS["kpi_output"], "Output now", view["output"], view["output_detail"], "bi-lightning-charge"), md=3),
+                    dbc.Col(kpi_tile(IDS["kpi_energy"], "Energy today (UTC)", view["energy"], view["energy_detail"], "bi-battery-charging"), md=3),
+                    dbc.Col(kpi_tile(IDS["kpi_sites"], "Sites reporting", view["reporting"], view["reporting_detail"], "bi-broadcast"), md=3),
+                    dbc.Col(kpi_tile(IDS["kpi_assets"], "Assets", view["assets"], view["assets_detail"], "bi-grid-3x3-gap"), md=3),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Card(dcc.Graph(id=IDS["by_kind"], figure=view["by_kind"], config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
+                    dbc.Col(dbc.Card(dcc.Graph(id=IDS["by_market"], figure=view["by_market"], config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader(
+                        dbc.Row(
+                            [
+                                dbc.Col(html.Span("Sites", className="fw-semibold"), width="auto"),
+                                dbc.Col(dbc.Input(id=IDS["search"], placeholder="Search site, region, market or node…",
+                                                  type="search", debounce=True, size="sm"), md=5),
+                                dbc.Col(dcc.Dropdown(id=IDS["kinds"], options=KIND_OPTIONS, multi=True,
+                                                     placeholder="All types", className="small"), md=4),
+                            ],
+                            className="g-2 align-items-center",
+                        )
+                    ),
+                    dbc.CardBody(html.Div(view["table"], id=IDS["table_wrap"])),
+                    dbc.CardFooter(
+                        html.Small(
+                            "Measured sites replay their own real data (La Haute Borne: ENGIE/OpenOA, Etalab 2.0; "
+                            "PVDAQ and SERF: NREL). Sites labelled 'derived demo' are modelled from those real "
+                            "series with pvlib and the turbines' power curve.",
+                            className="text-body-secondary",
+                        )
+                    ),
+                ],
+                className="shadow-sm",
+            ),
+        ]
+    )

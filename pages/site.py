@@ -1,0 +1,55 @@
+"""Site detail: /sites/<site_id> with its assets, live output and data provenance."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from callbacks.site import IDS, site_view
+
+dash.register_page(
+    __name__, path_template="/sites/<site_id>", name="Site", title="Site · Fleetlight", nav_hidden=True,
+    min_role="viewer",
+)
+
+
+def not_found(site_id: str) -> html.Div:
+    """Return the not-found panel for an unknown site id."""
+    return dbc.Alert(
+        [html.H4("Site not found", className="alert-heading"),
+         html.P(["There is no site with id ", html.Code(site_id), "."]),
+         dcc.Link("Back to the fleet overview", href="/")],
+        color="warning", id=IDS["not_found"],
+    )
+
+
+def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
+    """Return the site page for ``site_id``, or a not-found panel."""
+    view = site_view(site_id or "", "light")
+    if view is None:
+        return not_found(site_id or "")
+    return html.Div(
+        [
+            dcc.Store(id=IDS["site_id"], data=site_id),
+            dcc.Interval(id=IDS["refresh"], interval=15_000),
+            html.Div(
+                [
+                    html.Div([
+                        html.H2(view["name"], className="h4 mb-1", id=IDS["title"]),
+                        html.Div(view["subtitle"], className="text-body-secondary small"),
+                    ]),
+                    dbc.Badge(view["origin_label"], color="secondary" if view["derived"] else "success", className="fs-6"),
+                ],
+                className="d-flex justify-content-between align-items-start mb-3",
+            ),
+            dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
+                html.Div(label, className="small text-body-secondary"),
+                html.Div(value, className="fs-5 fw-semibold", id=f"{IDS['fact']}-{i}")])), md=3, className="mb-3")
+                for i, (label, value) in enumerate(view["facts"])], className="g-3"),
+            dbc.Card(dcc.Graph(id=IDS["chart"], figure=view["figure"], config={"displayModeBar": False}),
+                     body=True, className="shadow-sm mb-3"),
+            dbc.Card([dbc.CardHeader("Assets"), dbc.CardBody(view["assets_table"], id=IDS["assets"])],
+                     className="shadow-sm mb-3"),
+            dbc.Card([dbc.CardHeader("Data source"), dbc.CardBody(html.Small(view["data_source"]))], className="shadow-sm"),
+        ]
+    )

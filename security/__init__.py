@@ -1,0 +1,1 @@
+"""Sign-in, roles, API tokens, secrets and audit."""

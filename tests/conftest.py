@@ -1,0 +1,122 @@
+"""Shared fixtures: a migrated database per test (SQLite, or PostgreSQL when
+FLEETLIGHT_TEST_DATABASE_URL is set), the process services, the app, and headless Chromium."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("FLEETLIGHT_SIMULATOR_ENABLED", "false")
+os.environ.setdefault("FLEETLIGHT_SEED_ON_START", "false")
+
+from core import runtime  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from tests.support.databases import PostgresFactory, SqliteFactory  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def pytest_setup_options():  # noqa: ANN201
+    """Point dash[testing]'s selenium at Debian's headless Chromium."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+                 "--window-size=1400,1000", "--disable-quic", "--disable-sync"):
+        options.add_argument(flag)
+    return options
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make selenium find Debian's chromedriver."""
+    if Path(CHROMEDRIVER).exists():
+        os.environ["PATH"] = f"{Path(CHROMEDRIVER).parent}:{os.environ.get('PATH', '')}"
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Return the session's database factory (PostgreSQL if configured, else SQLite)."""
+    url = os.environ.get("FLEETLIGHT_TEST_DATABASE_URL", "")
+    factory = PostgresFactory(url) if url.startswith("postgresql") else SqliteFactory(tmp_path_factory.mktemp("db"))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture()
+def db(database_factory):  # noqa: ANN001, ANN201
+    """Yield a fresh migrated Database for one test."""
+    database = database_factory.new()
+    yield database
+    database_factory.drop(database)
+
+
+@pytest.fixture()
+def settings(db, tmp_path):  # noqa: ANN001, ANN201
+    """Return settings pointing at the test database, simulator and seeding off."""
+    return load_settings(
+        database_url=db.engine.url.render_as_string(hide_password=False), instance_dir=tmp_path / "instance",
+        simulator_enabled=False, seed_on_start=False, secret_key="test-secret-key-not-for-production",
+    )
+
+
+@pytest.fixture()
+def services(settings, db):  # noqa: ANN001, ANN201
+    """Install and yield the process services (in-process bus, ingest) on the test database."""
+    from bus import InProcessBus
+    from ingest.service import IngestService
+
+    bus = InProcessBus(db)
+    svc = runtime.Services(settings=settings, db=db, bus=bus)
+    ingest = IngestService(db, bus, settings.ingest_max_future_s, settings.ingest_max_age_days)
+    ingest.start_consumer()
+    svc.extras["ingest"] = ingest
+    previous = runtime._current
+    runtime.install(svc)
+    yield svc
+    bus.close()
+    runtime._current = previous
+
+
+@pytest.fixture(scope="session")
+def dash_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Return the one Dash app of the test session (services are swapped per test)."""
+    from core.factory import create_app
+
+    base = tmp_path_factory.mktemp("app")
+    boot_settings = load_settings(database_url=f"sqlite:///{base / 'boot.db'}", instance_dir=base,
+                                  simulator_enabled=False, seed_on_start=False, secret_key="test-secret")
+    from core.factory import build_services
+
+    boot = build_services(boot_settings)
+    app = create_app(boot_settings, boot)
+    app.server.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture()
+def client(dash_app, services):  # noqa: ANN001, ANN201
+    """Return a Flask test client of the app bound to this test's services."""
+    return dash_app.server.test_client()
+
+
+@pytest.fixture()
+def small_fleet(services):  # noqa: ANN001, ANN201
+    """Create the tiny test fleet in this test's database."""
+    from tests.support.fleet import make_small_fleet
+
+    make_small_fleet(services.db)
+    services.extras["ingest"].assets.refresh()
+    return services
+
+
+@pytest.fixture()
+def ingest_token(services):  # noqa: ANN001, ANN201
+    """Return a bearer token allowed to write telemetry."""
+    from data.models import Role
+    from security.tokens import create_token
+
+    return create_token(services.db, "test-ingest", ["telemetry:write", "read"], Role.operator)

@@ -1,0 +1,57 @@
+"""Durable storage: exactly once, rollups and latest values consistent with the raw rows."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from data.models import AssetLatest, TelemetryPoint, TelemetryRollup
+from ingest.store import bucket_start, store_points
+from ingest.validation import ValidPoint
+
+T0 = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.timezone.utc)
+
+
+def points(asset: str, values: list[float], step_min: int = 5) -> list[ValidPoint]:
+    return [ValidPoint(asset, "power_kw", T0 + dt.timedelta(minutes=step_min * i), v) for i, v in enumerate(values)]
+
+
+def test_bucket_start():
+    ts = dt.datetime(2026, 6, 1, 10, 44, 59, tzinfo=dt.timezone.utc)
+    assert bucket_start(ts, "15min") == ts.replace(minute=30, second=0)
+    assert bucket_start(ts, "1h") == ts.replace(minute=0, second=0)
+    assert bucket_start(ts, "1d") == ts.replace(hour=0, minute=0, second=0)
+
+
+def test_store_is_idempotent_and_rolls_up(small_fleet):
+    db = small_fleet.db
+    batch = points("t-sol-INV-01", [10, 20, 30, 40, 50, 60])  # 10:00 .. 10:25
+    first = store_points(db, batch)
+    again = store_points(db, batch)
+    overlap = store_points(db, batch[3:] + points("t-sol-INV-01", [70, 80, 90, 100, 110, 120, 130], 5)[6:])
+    assert (first.inserted, first.duplicates) == (6, 0)
+    assert (again.inserted, again.duplicates) == (0, 6)
+    assert overlap.inserted == 1 and overlap.duplicates == 3  # only the 10:30 point is new
+    with db.session() as s:
+        assert s.execute(select(func.count()).select_from(TelemetryPoint)).scalar_one() == 7
+        rollups = {
+            (r.resolution, r.bucket_start): r
+            for r in s.execute(select(TelemetryRollup).where(TelemetryRollup.asset_id == "t-sol-INV-01")).scalars()
+        }
+        q1 = rollups[("15min", T0)]
+        assert (q1.count, q1.sum, q1.min, q1.max, q1.last_value) == (3, 60.0, 10.0, 30.0, 30.0)
+        hour = rollups[("1h", T0)]
+        assert (hour.count, hour.sum, hour.max, hour.last_value) == (7, 340.0, 130.0, 130.0)
+        assert rollups[("1d", T0.replace(hour=0))].count == 7
+        latest = s.get(AssetLatest, ("t-sol-INV-01", "power_kw"))
+        assert latest.value == 130.0 and latest.ts == T0 + dt.timedelta(minutes=30)
+
+
+def test_late_point_does_not_move_latest_back(small_fleet):
+    db = small_fleet.db
+    store_points(db, points("t-wind-WTG-01", [5.0], 0))
+    store_points(db, [ValidPoint("t-wind-WTG-01", "power_kw", T0 - dt.timedelta(hours=1), 99.0)])
+    with db.session() as s:
+        assert s.get(AssetLatest, ("t-wind-WTG-01", "power_kw")).value == 5.0
+        hour = s.get(TelemetryRollup, ("t-wind-WTG-01", "power_kw", "1h", T0))
+        assert hour.last_value == 5.0
