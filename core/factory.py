@@ -96,6 +96,7 @@ def start_background(services: runtime.Services) -> None:
 
     settings = services.settings
     upgrade_to_head(services.db)
+    services.db.start_maintenance()
     if settings.seed_on_start:
         from data.fleet_admin import fleet_is_empty
 

@@ -84,6 +84,31 @@ class Settings(BaseSettings):
     provider_prices: dict[str, float] = Field(default_factory=dict)
     provider_polling_enabled: bool = True
 
+    # --- security (security/README.md) --------------------------------------------------------
+    # comma-separated Fernet keys, first = primary; unset: a key generated into the instance folder
+    encryption_keys: SecretStr | None = None
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    session_absolute_hours: float = Field(12, gt=0, le=24 * 30)
+    login_max_failures: int = Field(5, ge=1, le=100)
+    login_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    login_rate_limit: str = "10/minute;50/hour"
+    api_rate_limit: str = "1200/minute"
+    force_https: bool = False  # served only over TLS: Secure cookies and HSTS on every response
+    proxy_hops: int = Field(0, ge=0, le=5)  # reverse proxies trusted for X-Forwarded-For/-Proto
+    csp_extra_sources: dict[str, list[str]] = Field(default_factory=dict)  # {"img-src": ["https://..."]}
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: SecretStr | None = None
+    salesforce_login_url: str = "https://login.salesforce.com"
+    webhook_max_age_s: int = Field(300, ge=10, le=3600)
+
+    @field_validator("csp_extra_sources", mode="before")
+    @classmethod
+    def _parse_csp_extra(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return json.loads(value) if value else {}
+        return value
+
     @field_validator("provider_base_urls", "provider_limits", "provider_prices", mode="before")
     @classmethod
     def _parse_base_urls(cls, value: object) -> object:

@@ -4,12 +4,16 @@ SQLite runs in WAL mode with foreign keys on; PostgreSQL is used as given by the
 """
 from __future__ import annotations
 
+import logging
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
@@ -19,6 +23,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoints run mostly in WalCheckpointer's thread, off the request path; this bound keeps
+    # the WAL from growing without limit if that thread is not running.
+    cursor.execute("PRAGMA wal_autocheckpoint=20000")
     cursor.close()
 
 
@@ -36,6 +43,34 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+class WalCheckpointer:
+    """Background thread that folds the SQLite WAL back into the database every few seconds."""
+
+    def __init__(self, engine: Engine, interval_s: float = 2.0) -> None:
+        self._engine = engine
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        """Start checkpointing."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop checkpointing and wait for the thread."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - a missed checkpoint is retried on the next tick
+                log.exception("WAL checkpoint failed")
+
+
 class Database:
     """Holds the engine and session factory; one instance per app, closed at shutdown."""
 
@@ -43,6 +78,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._checkpointer: WalCheckpointer | None = None
+
+    def start_maintenance(self) -> None:
+        """Start background WAL checkpoints (file-backed SQLite only)."""
+        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:") and self._checkpointer is None:
+            self._checkpointer = WalCheckpointer(self.engine)
+            self._checkpointer.start()
 
     @property
     def is_sqlite(self) -> bool:
@@ -63,5 +105,8 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop maintenance and close every pooled connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()

@@ -7,6 +7,7 @@ The HTTP API, the built-in simulator and field gateways all call :meth:`IngestSe
 from __future__ import annotations
 
 import contextvars
+import math
 import datetime as dt
 import logging
 import threading
@@ -26,41 +27,49 @@ log = logging.getLogger(__name__)
 
 TELEMETRY_TOPIC = "telemetry.v1"
 WIRE_VERSION = 1
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _last_store: contextvars.ContextVar[StoreResult | None] = contextvars.ContextVar("last_store", default=None)
 
 StoredListener = Callable[[list[tuple[str, str, dt.datetime, float]]], None]
 
 
 def encode_points(points: Sequence[ValidPoint], source: str) -> dict[str, Any]:
-    """Return the bus message for ``points``: compact rows [asset_id, metric, ts_ms, value]."""
+    """Return the bus message for ``points``: columnar arrays, timestamps as epoch milliseconds (UTC)."""
     return {
         "v": WIRE_VERSION,
         "source": source,
-        "points": [[p.asset_id, p.metric, int((p.ts - _EPOCH).total_seconds() * 1000), p.value] for p in points],
+        "asset_id": [p.asset_id for p in points],
+        "metric": [p.metric for p in points],
+        "ts_ms": [int(p.ts.timestamp() * 1000) for p in points],
+        "value": [p.value for p in points],
     }
+
+
+def _all_of(values: list, kinds: tuple[type, ...]) -> bool:
+    return set(map(type, values)) <= set(kinds)
 
 
 def decode_points(message: dict[str, Any]) -> list[ValidPoint]:
     """Return the points of a telemetry bus message; raise ValueError naming what is malformed."""
     if not isinstance(message, dict) or message.get("v") != WIRE_VERSION:
         raise ValueError(f"telemetry message must be an object with v={WIRE_VERSION}")
-    rows = message.get("points")
-    if not isinstance(rows, list):
-        raise ValueError("telemetry message field 'points' must be a list")
-    out = []
-    for i, row in enumerate(rows):
-        if not (isinstance(row, list) and len(row) == 4):
-            raise ValueError(f"points[{i}] must be [asset_id, metric, ts_ms, value]")
-        asset_id, metric, ts_ms, value = row
-        if not isinstance(asset_id, str) or not isinstance(metric, str):
-            raise ValueError(f"points[{i}]: asset_id and metric must be strings")
-        if not isinstance(ts_ms, int) or isinstance(ts_ms, bool):
-            raise ValueError(f"points[{i}]: ts_ms must be an integer (milliseconds since epoch)")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
-            raise ValueError(f"points[{i}]: value must be a finite number")
-        out.append(ValidPoint(asset_id, metric, _EPOCH + dt.timedelta(milliseconds=ts_ms), float(value)))
-    return out
+    columns = [message.get(name) for name in ("asset_id", "metric", "ts_ms", "value")]
+    if not all(isinstance(c, list) for c in columns):
+        raise ValueError("telemetry message needs list fields asset_id, metric, ts_ms and value")
+    asset_ids, metrics, stamps, values = columns
+    if not len(asset_ids) == len(metrics) == len(stamps) == len(values):
+        raise ValueError("telemetry message columns asset_id, metric, ts_ms and value differ in length")
+    if not (_all_of(asset_ids, (str,)) and _all_of(metrics, (str,))):
+        raise ValueError("telemetry message: asset_id and metric must be strings")
+    if not _all_of(stamps, (int,)):
+        raise ValueError("telemetry message: ts_ms must be integers (milliseconds since the epoch)")
+    if not _all_of(values, (int, float)) or not all(map(math.isfinite, values)):
+        raise ValueError("telemetry message: value must be finite numbers")
+    utc = dt.timezone.utc
+    from_ts = dt.datetime.fromtimestamp
+    return [
+        ValidPoint(a, m, from_ts(ms / 1000, utc), float(v))
+        for a, m, ms, v in zip(asset_ids, metrics, stamps, values)
+    ]
 
 
 @dataclass

@@ -137,9 +137,14 @@ def _upsert_latest(session: Session, rows: Iterable[tuple[str, str, dt.datetime,
 
 def store_points_in_session(session: Session, points: Sequence[ValidPoint]) -> tuple[StoreResult, list]:
     """Store ``points`` in an open transaction; return the result and the rows newly inserted."""
-    inserted = _insert_raw(session, points)
-    _upsert_rollups(session, _aggregate(inserted))
-    _upsert_latest(session, inserted)
+    if session.get_bind().dialect.name == "sqlite":
+        from ingest.store_sqlite import store_points_sqlite
+
+        inserted = store_points_sqlite(session, points)
+    else:
+        inserted = _insert_raw(session, points)
+        _upsert_rollups(session, _aggregate(inserted))
+        _upsert_latest(session, inserted)
     return StoreResult(inserted=len(inserted), duplicates=len(points) - len(inserted)), inserted
 
 

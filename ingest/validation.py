@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -34,8 +34,7 @@ class PointIn(BaseModel):
     value: float = Field(allow_inf_nan=False)
 
 
-@dataclass(frozen=True)
-class ValidPoint:
+class ValidPoint(NamedTuple):
     """A validated point: ts is tz-aware UTC."""
 
     asset_id: str
@@ -131,40 +130,50 @@ def validate_rows(
     seen: dict[tuple[str, str, dt.datetime], int] = {}
     latest_ok = now + dt.timedelta(seconds=max_future_s)
     earliest_ok = now - dt.timedelta(days=max_age_days)
+    utc = dt.timezone.utc
+    bounds: dict[tuple[str, float], tuple[float, float]] = {}
+    reject = outcome.rejected.append
+    accept = outcome.points.append
+    validate = PointIn.model_validate
     for index, raw in enumerate(rows):
-        if not isinstance(raw, Mapping):
-            outcome.rejected.append(Rejection(index, "row", "each point must be an object", {"row": raw}))
+        if not isinstance(raw, dict):
+            reject(Rejection(index, "row", "each point must be an object", {"row": raw}))
             continue
         try:
-            point = PointIn.model_validate(raw)
+            point = validate(raw)
         except ValidationError as exc:
             name, message = _pydantic_reason(exc.errors()[0])
-            outcome.rejected.append(Rejection(index, name, message, raw))
+            reject(Rejection(index, name, message, raw))
             continue
-        ts = point.ts.astimezone(dt.timezone.utc)
+        ts = point.ts
+        offset = ts.utcoffset()
+        if offset:  # zero-offset stamps (Z, +00:00) are already UTC and kept as they are
+            ts = (ts - offset).replace(tzinfo=utc)
+        asset_id, metric, value = point.asset_id, point.metric, point.value
         problem: tuple[str, str] | None = None
-        capacity = asset_capacity_kw.get(point.asset_id)
+        capacity = asset_capacity_kw.get(asset_id)
         if capacity is None:
-            problem = ("asset_id", f"unknown asset {point.asset_id!r}")
-        elif point.metric not in METRICS:
-            problem = ("metric", f"unknown metric {point.metric!r}; known: {', '.join(sorted(METRICS))}")
+            problem = ("asset_id", f"unknown asset {asset_id!r}")
+        elif metric not in METRICS:
+            problem = ("metric", f"unknown metric {metric!r}; known: {', '.join(sorted(METRICS))}")
         elif ts > latest_ok:
             problem = ("ts", f"timestamp {ts.isoformat()} is in the future (more than {max_future_s} s ahead)")
         elif ts < earliest_ok:
             problem = ("ts", f"timestamp {ts.isoformat()} is older than {max_age_days} days")
         else:
-            low, high = range_for(point.metric, capacity)
-            if not low <= point.value <= high:
-                problem = ("value", f"{point.metric}={point.value} outside the plausible range [{low:g}, {high:g}]")
+            limits = bounds.get((metric, capacity))
+            if limits is None:
+                limits = bounds[(metric, capacity)] = range_for(metric, capacity)
+            if not limits[0] <= value <= limits[1]:
+                problem = ("value", f"{metric}={value} outside the plausible range [{limits[0]:g}, {limits[1]:g}]")
         if problem is None:
-            key = (point.asset_id, point.metric, ts)
+            key = (asset_id, metric, ts)
             first = seen.get(key)
             if first is not None:
                 problem = ("ts", f"duplicate of row {first} in this batch (same asset, metric and ts)")
             else:
                 seen[key] = index
-        if problem is not None:
-            outcome.rejected.append(Rejection(index, problem[0], problem[1], raw))
-            continue
-        outcome.points.append(ValidPoint(point.asset_id, point.metric, ts, point.value))
+                accept(ValidPoint(asset_id, metric, ts, value))
+                continue
+        reject(Rejection(index, problem[0], problem[1], raw))
     return outcome
