@@ -52,7 +52,7 @@ def register(app: Dash) -> None:
         Output(IDS["kpi_output"] + "-value", "children"), Output(IDS["kpi_output"] + "-detail", "children"),
         Output(IDS["kpi_energy"] + "-value", "children"), Output(IDS["kpi_sites"] + "-value", "children"),
         Output(IDS["kpi_assets"] + "-value", "children"), Output(IDS["updated"], "children"),
-        Output(IDS["by_kind"], "figure"), Output(IDS["by_market"], "figure"), Output(IDS["table"], "data"),
+        Output(IDS["by_kind"], "figure"), Output(IDS["by_market"], "figure"), Output(IDS["table"], "rowData"),
         Input(IDS["refresh"], "n_intervals"), Input(IDS["search"], "value"), Input(IDS["kinds"], "value"),
         Input("shell-theme", "data"),
         prevent_initial_call=True,

@@ -22,6 +22,7 @@ def register(app: Dash) -> None:
                 theme = dark ? 'dark' : 'light';
             }
             document.documentElement.setAttribute('data-bs-theme', theme);
+            document.body.setAttribute('data-ag-theme-mode', theme);
             return [theme, theme === 'dark'];
         }
         """,

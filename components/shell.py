@@ -42,6 +42,15 @@ def _nav(registry: dict[str, dict[str, Any]] | None = None) -> list[Any]:
     return items
 
 
+def _user_menu() -> Any:
+    """Return the signed-in user's menu (security.web), or nothing when sign-in is not installed."""
+    try:
+        from security.web import user_menu
+    except ModuleNotFoundError:
+        return None
+    return user_menu()
+
+
 def build_shell() -> html.Div:
     """Return the layout wrapping every page (called per page load, so the nav is current)."""
     return html.Div(
@@ -59,7 +68,7 @@ def build_shell() -> html.Div:
                         dbc.Collapse(
                             [
                                 dbc.Nav(_nav(), navbar=True, className="me-auto"),
-                                html.Div(id="shell-user", className="d-flex align-items-center me-3 small"),
+                                html.Div(_user_menu(), id="shell-user", className="d-flex align-items-center me-3 small"),
                                 html.Div(
                                     [
                                         html.I(className="bi bi-sun me-1"),

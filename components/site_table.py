@@ -1,25 +1,33 @@
-"""The sortable, searchable site table."""
+"""The sortable, searchable site table (AG Grid)."""
 from __future__ import annotations
 
 from typing import Any
 
+import dash_ag_grid as dag
 import polars as pl
-from dash import dash_table
 
 from components.theme import STATUS_COLORS
 
-COLUMNS = [
-    {"id": "name", "name": "Site", "presentation": "markdown"},
-    {"id": "kind", "name": "Type"},
-    {"id": "market", "name": "Market"},
-    {"id": "pricing_node", "name": "Node"},
-    {"id": "region", "name": "Region"},
-    {"id": "capacity_mw", "name": "Capacity MW", "type": "numeric", "format": {"specifier": ",.1f"}},
-    {"id": "output_mw", "name": "Output MW", "type": "numeric", "format": {"specifier": ",.2f"}},
-    {"id": "load_pct", "name": "% cap", "type": "numeric", "format": {"specifier": ".0f"}},
-    {"id": "status", "name": "Status"},
-    {"id": "last_seen", "name": "Last update (UTC)"},
-    {"id": "origin", "name": "Data"},
+COLUMN_DEFS = [
+    {"field": "name", "headerName": "Site", "cellRenderer": "markdown", "minWidth": 190, "flex": 2},
+    {"field": "kind", "headerName": "Type", "minWidth": 105, "flex": 0.8},
+    {"field": "market", "headerName": "Market", "minWidth": 100, "flex": 0.8},
+    {"field": "pricing_node", "headerName": "Node", "minWidth": 160, "flex": 1.3},
+    {"field": "region", "headerName": "Region", "minWidth": 150, "flex": 1.3},
+    {"field": "capacity_mw", "headerName": "Cap. MW", "type": "rightAligned", "minWidth": 105, "flex": 0.8,
+     "valueFormatter": {"function": "d3.format(',.1f')(params.value)"}},
+    {"field": "output_mw", "headerName": "Out MW", "type": "rightAligned", "minWidth": 100, "flex": 0.8,
+     "valueFormatter": {"function": "params.value == null ? '—' : d3.format(',.2f')(params.value)"}},
+    {"field": "load_pct", "headerName": "% cap", "type": "rightAligned", "minWidth": 90, "flex": 0.6,
+     "valueFormatter": {"function": "params.value == null ? '—' : d3.format('.0f')(params.value)"}},
+    {"field": "status", "headerName": "Status", "minWidth": 110, "flex": 0.8,
+     "cellStyle": {"styleConditions": [
+         {"condition": f"params.value === '{status}'", "style": {"color": color, "fontWeight": 600}}
+         for status, color in STATUS_COLORS.items()]}},
+    {"field": "last_seen", "headerName": "Last update (UTC)", "minWidth": 165, "flex": 1.1},
+    {"field": "origin", "headerName": "Data", "minWidth": 120, "flex": 0.9,
+     "cellStyle": {"styleConditions": [{"condition": "params.value === 'derived demo'",
+                                         "style": {"fontStyle": "italic", "opacity": 0.75}}]}},
 ]
 
 
@@ -37,7 +45,7 @@ def search_sites(sites: pl.DataFrame, text: str | None, kinds: list[str] | None)
 
 
 def table_rows(sites: pl.DataFrame) -> list[dict[str, Any]]:
-    """Return DataTable rows (site name linking to its page, load %, origin label)."""
+    """Return grid rows (site name linking to its page, load %, origin label), largest first."""
     rows = []
     for r in sites.sort("capacity_mw", descending=True).iter_rows(named=True):
         out = r["output_mw"]
@@ -54,27 +62,16 @@ def table_rows(sites: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def site_table(table_id: str, rows: list[dict[str, Any]]) -> dash_table.DataTable:
-    """Return the DataTable with native sorting and paging, status colour-coded."""
-    return dash_table.DataTable(
+def site_table(table_id: str, rows: list[dict[str, Any]]) -> dag.AgGrid:
+    """Return the grid with sorting, paging and resizable columns."""
+    return dag.AgGrid(
         id=table_id,
-        columns=COLUMNS,
-        data=rows,
-        sort_action="native",
-        sort_mode="multi",
-        page_action="native",
-        page_size=20,
-        markdown_options={"link_target": "_self"},
-        style_as_list_view=True,
-        style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": "inherit", "fontSize": "0.85rem", "padding": "6px 10px",
-                    "backgroundColor": "transparent", "color": "var(--bs-body-color)", "textAlign": "left"},
-        style_header={"fontWeight": "600", "backgroundColor": "var(--bs-tertiary-bg)",
-                      "borderBottom": "2px solid var(--bs-border-color)"},
-        style_data_conditional=[
-            {"if": {"filter_query": f'{{status}} = "{status}"', "column_id": "status"},
-             "color": color, "fontWeight": "600"}
-            for status, color in STATUS_COLORS.items()
-        ] + [{"if": {"filter_query": '{origin} = "derived demo"', "column_id": "origin"},
-              "fontStyle": "italic", "color": "var(--bs-secondary-color)"}],
+        columnDefs=COLUMN_DEFS,
+        rowData=rows,
+        getRowId="params.data.site_id",
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "suppressHeaderMenuButton": True},
+        dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False,
+                         "domLayout": "autoHeight", "suppressCellFocus": True},
+        style={"width": "100%"},
+        className="site-grid",
     )

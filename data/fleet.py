@@ -105,15 +105,19 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
 
 
 def energy_today_mwh(session: Session, now: dt.datetime | None = None) -> float:
-    """Return fleet energy since 00:00 UTC today in MWh (mean power of the day x hours covered)."""
+    """Return fleet energy since 00:00 UTC today in MWh (mean power of the day x hours covered).
+
+    Substations are left out: their transformers carry the output of the sites behind them.
+    """
     now = now or utcnow()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     rows = session.execute(
         select(TelemetryRollup.sum, TelemetryRollup.count, TelemetryRollup.last_ts)
         .join(Asset, Asset.id == TelemetryRollup.asset_id)
+        .join(Site, Site.id == Asset.site_id)
         .where(
             TelemetryRollup.resolution == "1d", TelemetryRollup.bucket_start == day,
-            TelemetryRollup.metric == "power_kw", Asset.kind != "meter",
+            TelemetryRollup.metric == "power_kw", Asset.kind != "meter", Site.kind != "substation",
         )
     ).all()
     total_kwh = 0.0

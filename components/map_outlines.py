@@ -1,0 +1,108 @@
+"""The bundled offline base layer: country and US-state outlines served from ``assets/offline/``.
+
+Source: the npm packages ``world-atlas`` 2.0.2 (countries-50m) and ``us-atlas`` 3.0.1 (states-10m),
+TopoJSON of Natural Earth (public domain) by Mike Bostock, ISC licence (see
+``assets/offline/LICENSE-outlines.txt``). They are converted to GeoJSON once, at build time:
+
+    cd /tmp && npm pack world-atlas@2.0.2 us-atlas@3.0.1 && tar xzf world-atlas-2.0.2.tgz && \
+        mkdir us && tar xzf us-atlas-3.0.1.tgz -C us
+    python -m components.map_outlines /tmp/package/countries-50m.json /tmp/us/package/states-10m.json
+
+and the two GeoJSON files are committed, so the app needs no network and no npm at run time.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.settings import REPO_ROOT
+
+OFFLINE_DIR = REPO_ROOT / "assets" / "offline"
+COUNTRIES_FILE = "countries-50m.geojson"
+STATES_FILE = "us-states-10m.geojson"
+DECIMALS = 2  # about 1 km: enough for outlines up to zoom ~9
+
+
+def outline_urls(assets_url_path: str = "/assets") -> dict[str, str]:
+    """Return the URLs of the bundled outline layers (countries, US states)."""
+    return {"countries": f"{assets_url_path}/offline/{COUNTRIES_FILE}", "states": f"{assets_url_path}/offline/{STATES_FILE}"}
+
+
+def _decode_arcs(topology: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """Return the topology's arcs as absolute (lon, lat) lists (TopoJSON spec §2.1.3, quantized delta encoding)."""
+    transform = topology.get("transform")
+    arcs = []
+    for arc in topology["arcs"]:
+        if transform:
+            (sx, sy), (tx, ty) = transform["scale"], transform["translate"]
+            x = y = 0
+            pts = []
+            for dx, dy, *_ in arc:
+                x += dx
+                y += dy
+                pts.append((x * sx + tx, y * sy + ty))
+        else:
+            pts = [(p[0], p[1]) for p in arc]
+        arcs.append(pts)
+    return arcs
+
+
+def _ring(indexes: list[int], arcs: list[list[tuple[float, float]]]) -> list[list[float]]:
+    out: list[tuple[float, float]] = []
+    for i in indexes:
+        pts = arcs[i] if i >= 0 else arcs[~i][::-1]
+        out.extend(pts if not out else pts[1:])
+    coords: list[list[float]] = []
+    for lon, lat in out:
+        p = [round(lon, DECIMALS), round(lat, DECIMALS)]
+        if not coords or coords[-1] != p:
+            coords.append(p)
+    if coords and coords[0] != coords[-1]:
+        coords.append(coords[0])
+    return coords
+
+
+def topology_to_geojson(topology: dict[str, Any], object_name: str) -> dict[str, Any]:
+    """Return the named TopoJSON object as a GeoJSON FeatureCollection (coordinates rounded, tiny rings dropped)."""
+    if topology.get("type") != "Topology" or object_name not in topology.get("objects", {}):
+        raise ValueError(f"not a TopoJSON topology with object {object_name!r}")
+    arcs = _decode_arcs(topology)
+    obj = topology["objects"][object_name]
+    geometries = obj["geometries"] if obj["type"] == "GeometryCollection" else [obj]
+    features = []
+    for g in geometries:
+        if g["type"] == "Polygon":
+            polys = [[_ring(r, arcs) for r in g["arcs"]]]
+        elif g["type"] == "MultiPolygon":
+            polys = [[_ring(r, arcs) for r in p] for p in g["arcs"]]
+        else:
+            continue
+        polys = [[r for r in p if len(r) >= 4] for p in polys]
+        polys = [p for p in polys if p]
+        if not polys:
+            continue
+        geometry = {"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1 else {
+            "type": "MultiPolygon", "coordinates": polys}
+        features.append({"type": "Feature", "properties": {"name": (g.get("properties") or {}).get("name", "")},
+                         "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def build(countries_topojson: Path, states_topojson: Path, out_dir: Path = OFFLINE_DIR) -> dict[str, int]:
+    """Write the two GeoJSON outline files into ``out_dir``; return their sizes in bytes."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for src, obj, name in ((countries_topojson, "countries", COUNTRIES_FILE), (states_topojson, "states", STATES_FILE)):
+        fc = topology_to_geojson(json.loads(Path(src).read_text()), obj)
+        data = json.dumps(fc, separators=(",", ":"))
+        (out_dir / name).write_text(data)
+        sizes[name] = len(data)
+    return sizes
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m components.map_outlines COUNTRIES_TOPOJSON STATES_TOPOJSON")
+    print(build(Path(sys.argv[1]), Path(sys.argv[2])))

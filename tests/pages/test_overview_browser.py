@@ -1,0 +1,46 @@
+"""The overview and site pages in a real headless Chromium."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ingest.validation import ValidPoint
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def live_fleet(small_fleet):  # noqa: ANN001, ANN201
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    points = [ValidPoint(a, "power_kw", now - dt.timedelta(minutes=m), 500.0 + m)
+              for a in ("t-sol-INV-01", "t-sol-INV-02", "t-wind-WTG-01") for m in range(0, 60, 5)]
+    small_fleet.extras["ingest"].submit_points(points, "test")
+    return small_fleet
+
+
+def test_overview_shows_kpis_and_searchable_table(dash_duo, dash_app, live_fleet):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_text_to_equal("#ov-kpi-output-value", "1.5 MW", timeout=10)
+    assert "of 7 MW capacity" in dash_duo.find_element("#ov-kpi-output-detail").text
+    assert dash_duo.find_element("#ov-kpi-sites-value").text == "2 / 2"
+    dash_duo.wait_for_contains_text("#ov-site-table", "Test Solar")
+    assert "derived demo" in dash_duo.find_element("#ov-site-table").text
+    search = dash_duo.find_element("#ov-search")
+    search.send_keys("wind\n")
+    dash_duo.wait_for_contains_text("#ov-site-table", "Test Wind")
+    from dash.testing.wait import until
+
+    until(lambda: "Test Solar" not in dash_duo.find_element("#ov-site-table").text, timeout=5)
+    assert dash_duo.get_logs() == [] or all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
+
+
+def test_site_page_and_not_found(dash_duo, dash_app, live_fleet):
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_contains_text("#ov-site-table", "Test Wind", timeout=10)
+    dash_duo.wait_for_element("#ov-site-table a[href='/sites/t-wind']").click()
+    dash_duo.wait_for_text_to_equal("#site-title", "Test Wind", timeout=10)
+    assert "measured data" in dash_duo.driver.page_source
+    dash_duo.wait_for_contains_text("#site-assets", "t-wind-WTG-01")
+    dash_duo.driver.get(dash_duo.server_url + "/sites/does-not-exist")
+    dash_duo.wait_for_contains_text("#site-not-found", "Site not found", timeout=10)
