@@ -39,7 +39,7 @@ ensure_venv() {
       "$py" -m venv .venv
     fi
   fi
-  want="$(cat requirements.txt requirements-extra.txt 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  want="$( { cat requirements.txt; cat requirements-extra.txt 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)"
   stamp=".venv/.requirements.sha256"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "installing Python requirements into .venv (first run takes a few minutes)"

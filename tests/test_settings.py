@@ -24,3 +24,17 @@ def test_defaults_are_offline_sqlite(tmp_path):
     assert s.openweathermap_api_key is None
     assert s.port == 8050 and s.host == "127.0.0.1"
     assert "secret" not in repr(s.resolved_secret_key())
+
+
+def test_bad_setting_stops_start_up_with_its_name(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "FLEETLIGHT_SIMULATOR_INTERVAL_S": "fast", "FLEETLIGHT_INSTANCE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "FLEETLIGHT_SIMULATOR_INTERVAL_S" in result.stderr
+    assert "Traceback" not in result.stderr
