@@ -105,6 +105,11 @@ def start_background(services: runtime.Services) -> None:
 
             summary = seed_demo_fleet(services.db, settings.seed_assets)
             log.info("seeded the demo fleet: %s", summary)
+    from ingest.retention import RetentionWorker
+
+    retention = RetentionWorker(services.db, settings.raw_retention_days)
+    services.extras["retention"] = retention
+    retention.start()
     ingest = services.extras["ingest"]
     ingest.assets.refresh()
     if settings.simulator_enabled:

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,
     )
 
     # --- server -----------------------------------------------------------------------------
@@ -48,9 +49,12 @@ class Settings(BaseSettings):
     bus_backend: Literal["inprocess", "rabbitmq"] = "inprocess"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = ""
+    live_push_interval_ms: int = Field(150, ge=20, le=5000)
     simulator_enabled: bool = True
-    simulator_interval_s: float = Field(5.0, gt=0.1, le=3600)
+    simulator_interval_s: float = Field(10.0, gt=0.1, le=3600)
     simulator_max_assets: int = Field(5000, ge=1, le=200_000)
+
+    raw_retention_days: float = Field(3.0, gt=0, le=3650)
 
     # --- ingest limits ----------------------------------------------------------------------
     ingest_max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
@@ -78,6 +82,13 @@ class Settings(BaseSettings):
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tile_attribution: str = "&copy; OpenStreetMap contributors"
     provider_base_urls: dict[str, str] = Field(default_factory=dict)
+
+    # --- forecasting (model serving and retraining) -------------------------------------------
+    forecast_serving: dict[str, str] = Field(default_factory=dict)  # model name -> local|tfserving|vertex
+    tfserving_base_url: str = "http://127.0.0.1:8501"
+    vertex_endpoint_url: str = ""
+    vertex_access_token: SecretStr | None = None
+    forecast_retrain_hours: float = Field(24.0, gt=0, le=24 * 31)
     # integration gateway (gateway/providers.py documents the JSON shapes)
     noaa_enabled: bool = False
     provider_limits: dict[str, dict[str, float]] = Field(default_factory=dict)

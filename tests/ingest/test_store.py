@@ -55,3 +55,17 @@ def test_late_point_does_not_move_latest_back(small_fleet):
         assert s.get(AssetLatest, ("t-wind-WTG-01", "power_kw")).value == 5.0
         hour = s.get(TelemetryRollup, ("t-wind-WTG-01", "power_kw", "1h", T0))
         assert hour.last_value == 5.0
+
+
+def test_retention_prunes_only_old_raw_points(small_fleet):
+    from ingest.retention import prune_raw_telemetry
+
+    db = small_fleet.db
+    store_points(db, points("t-sol-INV-01", [1.0] * 30, 60))  # 10:00 .. 15:00 (+29 h span)
+    cutoff = T0 + dt.timedelta(hours=10)
+    removed = prune_raw_telemetry(db, cutoff, chunk=4)
+    assert removed == 10
+    with db.session() as s:
+        left = s.execute(select(func.min(TelemetryPoint.ts))).scalar_one()
+        assert left == cutoff
+        assert s.execute(select(func.sum(TelemetryRollup.count)).where(TelemetryRollup.resolution == "1h")).scalar_one() == 30

@@ -1,0 +1,62 @@
+"""Retention of raw telemetry: raw points older than the retention window are deleted in small
+chunks (rollups and latest values are kept), so the store stays bounded under a live feed."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+from sqlalchemy import delete, select
+
+from data.db import Database
+from data.models import TelemetryPoint, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def prune_raw_telemetry(db: Database, older_than: dt.datetime, chunk: int = 20_000, max_chunks: int = 500) -> int:
+    """Delete raw points with ts < ``older_than``, ``chunk`` rows per transaction; return how many."""
+    total = 0
+    for _ in range(max_chunks):
+        with db.session() as session:
+            cutoff_row = session.execute(
+                select(TelemetryPoint.ts).where(TelemetryPoint.ts < older_than)
+                .order_by(TelemetryPoint.ts).offset(chunk - 1).limit(1)
+            ).scalar()
+            bound = older_than if cutoff_row is None else min(older_than, cutoff_row + dt.timedelta(microseconds=1))
+            deleted = session.execute(delete(TelemetryPoint).where(TelemetryPoint.ts < bound)).rowcount or 0
+        total += deleted
+        if deleted == 0 or bound == older_than:
+            break
+    return total
+
+
+class RetentionWorker:
+    """Prunes raw telemetry every ``interval_s`` seconds in a daemon thread."""
+
+    def __init__(self, db: Database, retention_days: float, interval_s: float = 3600.0) -> None:
+        self._db = db
+        self._retention = dt.timedelta(days=retention_days)
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="telemetry-retention", daemon=True)
+        self.last_pruned = 0
+
+    def start(self) -> None:
+        """Start pruning."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop pruning."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.last_pruned = prune_raw_telemetry(self._db, utcnow() - self._retention)
+                if self.last_pruned:
+                    log.info("pruned %d raw telemetry points older than %s", self.last_pruned, self._retention)
+            except Exception:  # noqa: BLE001 - retried next round
+                log.exception("raw telemetry retention failed")
+            if self._stop.wait(self._interval_s):
+                return
