@@ -97,10 +97,12 @@ def start_background(services: runtime.Services) -> None:
     settings = services.settings
     upgrade_to_head(services.db)
     services.db.start_maintenance()
+    fresh_fleet = False
     if settings.seed_on_start:
         from data.fleet_admin import fleet_is_empty
 
         if fleet_is_empty(services.db):
+            fresh_fleet = True
             from demo.fleet import seed_demo_fleet
 
             summary = seed_demo_fleet(services.db, settings.seed_assets)
@@ -112,12 +114,16 @@ def start_background(services: runtime.Services) -> None:
     retention.start()
     ingest = services.extras["ingest"]
     ingest.assets.refresh()
+    simulator = None
     if settings.simulator_enabled:
         from simulator.runner import Simulator
 
         simulator = Simulator(ingest, services.db, settings.simulator_interval_s, settings.simulator_max_assets)
         services.extras["simulator"] = simulator
         simulator.start()
+    from core.background import start_history_and_forecasts
+
+    start_history_and_forecasts(services, simulator, fresh_fleet)
     for starter in services.extras.get("background_starters", []):
         starter(services)
 

@@ -29,6 +29,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+def _sqlite_driver_autocommit(dbapi_connection, _record) -> None:  # noqa: ANN001
+    # SQLAlchemy emits BEGIN itself (see _sqlite_begin), instead of the driver's implicit one
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:  # noqa: ANN001
+    # A transaction that reads and then writes must take the write lock up front on SQLite:
+    # upgrading a WAL read snapshot to a writer fails at once (SQLITE_BUSY_SNAPSHOT) when another
+    # writer committed meanwhile, without waiting for the busy timeout.
+    if conn.get_execution_options().get("sqlite_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Return an Engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
@@ -37,6 +52,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, echo=echo, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_driver_autocommit)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -103,6 +120,25 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """Yield a session for a read-then-write transaction (takes SQLite's write lock at BEGIN)."""
+        if not self.is_sqlite:
+            with self.session() as session:
+                yield session
+            return
+        connection = self.engine.connect().execution_options(sqlite_write=True)
+        session = Session(bind=connection, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+            connection.close()
 
     def dispose(self) -> None:
         """Stop maintenance and close every pooled connection."""

@@ -137,3 +137,31 @@ def count_forecasts(session: Session, site_id: str | None = None) -> int:
     if site_id:
         query = query.where(GenerationForecast.site_id == site_id)
     return int(session.scalar(query) or 0)
+
+
+def latest_output_ts(session: Session, site_id: str) -> dt.datetime | None:
+    """Return the start of the latest hourly output bucket stored for the site's assets, or None."""
+    from data.models import Asset, TelemetryRollup
+
+    return session.scalar(
+        select(func.max(TelemetryRollup.bucket_start))
+        .join(Asset, Asset.id == TelemetryRollup.asset_id)
+        .where(Asset.site_id == site_id, TelemetryRollup.metric == "power_kw", TelemetryRollup.resolution == "1h")
+    )
+
+
+def site_measured_weather(session: Session, site_id: str, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """Return hourly means over the site's assets of measured wind_speed_ms and irradiance_wm2 (columns present only)."""
+    from data.models import Asset
+    from data.telemetry_queries import asset_series
+
+    ids = [r[0] for r in session.execute(select(Asset.id).where(Asset.site_id == site_id)).all()]
+    grid = pd.date_range(pd.Timestamp(start).floor("1h"), pd.Timestamp(end), freq="1h", inclusive="left")
+    out = pd.DataFrame(index=grid)
+    for metric in ("wind_speed_ms", "irradiance_wm2"):
+        frame = asset_series(session, ids, metric, start, end, "1h").to_pandas() if ids else pd.DataFrame()
+        if not frame.empty:
+            series = frame.groupby("ts")["value"].mean()
+            series.index = pd.DatetimeIndex(series.index).tz_convert("UTC")
+            out[metric] = series.reindex(grid)
+    return out

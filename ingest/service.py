@@ -180,7 +180,7 @@ class IngestService:
         points = decode_points(message)
         from ingest.store import store_points_in_session
 
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             result, inserted = store_points_in_session(session, points)
         _last_store.set(result)
         for listener in self._listeners:

@@ -162,11 +162,12 @@ class Simulator:
             ).scalar()
 
     def backfill(self, hours: float | None = None, step_minutes: int | None = None, now: dt.datetime | None = None,
-                 max_points: int | None = None) -> int:
+                 max_points: int | None = None, after_latest: bool = True) -> int:
         """Fill history up to ``now`` on a ``step_minutes`` grid; return the number of points submitted.
 
         Starts after the latest stored point of a simulated asset or at ``now - hours``, whichever
-        is later. At most ``max_points`` points (default ``backfill_max_points``): when the fleet
+        is later (``after_latest=False`` fills the whole window; stored points are skipped by the
+        exactly-once store). At most ``max_points`` points (default ``backfill_max_points``): when the fleet
         is too large, meters and real-site assets are filled first, then as many other assets as
         fit. Errors propagate (callers in the loop log and count them).
         """
@@ -177,7 +178,7 @@ class Simulator:
         budget = self.backfill_max_points if max_points is None else max_points
         now = (now or _utcnow()).astimezone(dt.timezone.utc)
         start = now - dt.timedelta(hours=hours)
-        latest = self.latest_stored()
+        latest = self.latest_stored() if after_latest else None
         if latest is not None and latest > start:
             start = latest
         first = (int(start.timestamp()) // step_s + 1) * step_s
