@@ -1,0 +1,114 @@
+"""What every connector shares: identity, its gateway, and turning any parse failure into its own error."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable, ClassVar, TypeVar
+
+import httpx
+
+from gateway import Gateway, get_gateway
+from gateway.errors import BadPayload, ProviderError, UnsupportedRequest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def payload_guard(error_cls: type[BadPayload], what: str) -> Callable[[F], F]:
+    """Decorate a parser so that anything it raises besides ``error_cls`` becomes ``error_cls``.
+
+    The message names the provider (from ``error_cls.provider_name``), the payload (``what``)
+    and the underlying problem, e.g. ``caiso: PRC_LMP zip: KeyError 'MW'``.
+    """
+
+    def deco(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except ProviderError:
+                raise
+            except RecursionError:
+                raise error_cls(f"{what}: nested too deeply") from None
+            except Exception as exc:  # noqa: BLE001 - boundary: outside input may fail in any way
+                raise error_cls(f"{what}: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+def make_payload_error(provider: str, name: str) -> type[BadPayload]:
+    """Return a BadPayload subclass bound to ``provider`` (constructed with the problem only)."""
+
+    def __init__(self, problem: str, *, endpoint: str | None = None, status_code: int | None = None) -> None:
+        BadPayload.__init__(self, provider, problem, endpoint=endpoint, status_code=status_code)
+
+    cls = type(name, (BadPayload,), {"__init__": __init__, "provider_name": provider,
+                                      "__doc__": f"A {provider} payload that cannot be understood."})
+    return cls  # type: ignore[return-value]
+
+
+def load_json(body: bytes | str, error_cls: type[BadPayload], what: str) -> Any:
+    """Return the decoded JSON of ``body``; raises ``error_cls`` for HTML pages, truncated or invalid JSON."""
+    if isinstance(body, (bytes, bytearray)):
+        head = bytes(body[:200]).lstrip().lower()
+        try:
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise error_cls(f"{what}: body is not UTF-8 ({exc.reason})") from None
+    else:
+        text = body
+        head = text[:200].lstrip().lower().encode("utf-8", "replace")
+    if head.startswith((b"<!doctype html", b"<html")) or (head.startswith(b"<") and b"html" in head):
+        raise error_cls(f"{what}: got an HTML page instead of JSON")
+    if not text.strip():
+        raise error_cls(f"{what}: empty body")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise error_cls(f"{what}: invalid or truncated JSON ({exc})") from None
+
+
+def require(mapping: Any, key: str, error_cls: type[BadPayload], what: str) -> Any:
+    """Return ``mapping[key]``; raises ``error_cls`` naming the missing field (schema change)."""
+    if not isinstance(mapping, dict):
+        raise error_cls(f"{what}: expected an object, got {type(mapping).__name__}")
+    if key not in mapping:
+        raise error_cls(f"{what}: missing field {key!r} (schema changed?)")
+    return mapping[key]
+
+
+def as_float(value: Any) -> float | None:
+    """Return ``value`` as a finite float, None for null/missing; raises ValueError for non-numbers."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"non-finite number {value!r}")
+    return number
+
+
+class Connector:
+    """Base of every connector: ``name`` (gateway provider key) and ``label``; holds its gateway."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    payload_error: ClassVar[type[BadPayload]] = BadPayload
+
+    def __init__(self, gateway: Gateway | None = None) -> None:
+        self.gateway = gateway or get_gateway()
+
+    def unsupported(self, what: str) -> UnsupportedRequest:
+        """Return the named error for a request this connector does not offer."""
+        return UnsupportedRequest(self.name, f"{self.label} does not offer {what}")
+
+    @property
+    def base_url(self) -> str:
+        """Return the provider's base URL (overridable through settings.provider_base_urls)."""
+        return self.gateway.base_url(self.name)
+
+    def body(self, response: httpx.Response) -> bytes:
+        """Return the raw body of ``response``."""
+        return response.content

@@ -1,0 +1,184 @@
+"""CAISO OASIS locational marginal prices: PRC_LMP (day-ahead, hourly) and PRC_INTVL_LMP (real-time, 5-minute).
+
+API: OASIS ``/oasisapi/SingleZip`` (Interface Specification for OASIS, v5+). No key. Every answer
+is a zip: the report as CSV (``resultformat=6``) or OASISReport XML (default), or an
+``INVALID_REQUEST.xml`` member carrying ``ERR_CODE``/``ERR_DESC`` when the request failed (code 1000:
+no data). Limit: about one request every 5 seconds, else HTTP 429. Times in the payload are GMT
+(``INTERVALSTARTTIME_GMT``), so DST days need no special handling beyond asking for the local day.
+Only ``LMP_TYPE``/``DATA_ITEM`` LMP is kept (energy, congestion and loss components are dropped).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+import httpx
+from lxml import etree
+
+from connectors.base import make_payload_error, payload_guard
+from connectors.markets.base import MarketProvider, day_bounds_utc, filter_nodes
+from connectors.records import PriceRecord, utc_from_iso
+from gateway.errors import EmptyPayload
+
+NAME = "caiso"
+CaisoPayloadError = make_payload_error(NAME, "CaisoPayloadError")
+MARKET = "CAISO"
+TZ = ZoneInfo("America/Los_Angeles")
+QUERIES = {"DA": ("PRC_LMP", "DAM", 12), "RT": ("PRC_INTVL_LMP", "RTM", 3)}
+VALUE_COLUMNS = ("MW", "VALUE", "PRC")
+
+
+def _member(zf: zipfile.ZipFile, what: str) -> tuple[str, bytes]:
+    names = zf.namelist()
+    if not names:
+        raise CaisoPayloadError(f"{what}: empty zip")
+    for name in names:
+        if "INVALID_REQUEST" in name.upper():
+            _raise_oasis_error(zf.read(name), what)
+    reports = [n for n in names if n.lower().endswith((".csv", ".xml"))]
+    if len(reports) != 1:
+        raise CaisoPayloadError(f"{what}: zip holds {names[:5]}, expected one report .csv or .xml")
+    return reports[0], zf.read(reports[0])
+
+
+def _raise_oasis_error(xml: bytes, what: str) -> None:
+    try:
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        code = "".join(root.xpath("//*[local-name()='ERR_CODE']/text()")).strip()
+        desc = "".join(root.xpath("//*[local-name()='ERR_DESC']/text()")).strip()
+    except etree.XMLSyntaxError:
+        code, desc = "?", "unreadable INVALID_REQUEST.xml"
+    if code == "1000":
+        raise EmptyPayload(NAME, f"{what}: OASIS error {code}: {desc}")
+    raise CaisoPayloadError(f"{what}: OASIS error {code}: {desc}")
+
+
+def _parse_csv(text: str, market_type: str, what: str) -> list[PriceRecord]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise EmptyPayload(NAME, f"{what}: empty CSV")
+    idx = {h.strip(): i for i, h in enumerate(header)}
+    value_col = next((c for c in VALUE_COLUMNS if c in idx), None)
+    kind_col = "LMP_TYPE" if "LMP_TYPE" in idx else ("XML_DATA_ITEM" if "XML_DATA_ITEM" in idx else None)
+    missing = [c for c in ("INTERVALSTARTTIME_GMT", "INTERVALENDTIME_GMT", "NODE") if c not in idx]
+    if missing or value_col is None or kind_col is None:
+        raise CaisoPayloadError(f"{what}: missing column(s) {missing or [value_col or 'MW/VALUE', kind_col or 'LMP_TYPE']}"
+                                " (schema changed?)")
+    i_start, i_end, i_node = idx["INTERVALSTARTTIME_GMT"], idx["INTERVALENDTIME_GMT"], idx["NODE"]
+    i_val, i_kind = idx[value_col], idx[kind_col]
+    wanted = ("LMP", "LMP_PRC")
+    times: dict[str, dt.datetime] = {}
+    out: list[PriceRecord] = []
+    width = len(header)
+    for n, row in enumerate(reader, start=2):
+        if len(row) < width:
+            if not row:
+                continue
+            raise CaisoPayloadError(f"{what}: line {n} has {len(row)} of {width} columns (truncated?)")
+        if row[i_kind] not in wanted:
+            continue
+        s, e = row[i_start], row[i_end]
+        start = times.get(s) or times.setdefault(s, utc_from_iso(s))
+        end = times.get(e) or times.setdefault(e, utc_from_iso(e))
+        try:
+            price = float(row[i_val])
+        except ValueError:
+            raise CaisoPayloadError(f"{what}: line {n}: price {row[i_val]!r} is not a number") from None
+        if price != price:
+            raise CaisoPayloadError(f"{what}: line {n}: price is NaN")
+        out.append(PriceRecord(MARKET, row[i_node][:64], market_type, start, end, price, "USD", "MWh", NAME))
+    if not out:
+        raise EmptyPayload(NAME, f"{what}: no LMP rows")
+    return out
+
+
+def _parse_xml(xml: bytes, market_type: str, what: str) -> list[PriceRecord]:
+    root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    out = []
+    for item in root.iter("{*}REPORT_DATA"):
+        fields = {etree.QName(child).localname: (child.text or "").strip() for child in item}
+        if fields.get("DATA_ITEM") not in ("LMP_PRC", "LMP"):
+            continue
+        try:
+            start, end = utc_from_iso(fields["INTERVAL_START_GMT"]), utc_from_iso(fields["INTERVAL_END_GMT"])
+            node, price = fields["RESOURCE_NAME"], float(fields["VALUE"])
+        except KeyError as exc:
+            raise CaisoPayloadError(f"{what}: REPORT_DATA without {exc.args[0]} (schema changed?)") from None
+        out.append(PriceRecord(MARKET, node[:64], market_type, start, end, price, "USD", "MWh", NAME))
+    if not out:
+        raise EmptyPayload(NAME, f"{what}: no LMP_PRC items in the XML report")
+    return out
+
+
+@payload_guard(CaisoPayloadError, "OASIS zip")
+def parse_oasis_zip(body: bytes, market_type: str = "DA") -> list[PriceRecord]:
+    """Return the LMPs (USD/MWh, UTC interval start) of an OASIS SingleZip answer (CSV or XML inside).
+
+    Raises EmptyPayload for OASIS error 1000 (no data) and CaisoPayloadError for any other error
+    member, a zip with the wrong member, an HTML page, a changed schema or truncated rows.
+    """
+    if market_type not in QUERIES:
+        raise CaisoPayloadError(f"unknown market type {market_type!r}")
+    what = f"{QUERIES[market_type][0]} zip"
+    if not isinstance(body, (bytes, bytearray)):
+        raise CaisoPayloadError(f"{what}: expected bytes")
+    if body[:2] != b"PK":
+        head = bytes(body[:300]).lstrip().lower()
+        kind = "an HTML page" if head.startswith((b"<!doctype", b"<html")) else "a non-zip body"
+        raise CaisoPayloadError(f"{what}: got {kind} instead of a zip")
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            name, data = _member(zf, what)
+    except zipfile.BadZipFile as exc:
+        raise CaisoPayloadError(f"{what}: broken zip ({exc})") from None
+    if name.lower().endswith(".xml"):
+        return _parse_xml(data, market_type, what)
+    return _parse_csv(data.decode("utf-8-sig"), market_type, what)
+
+
+class Caiso(MarketProvider):
+    """CAISO OASIS connector (LMP at APNodes)."""
+
+    name = NAME
+    label = "CAISO OASIS"
+    market = MARKET
+    default_timezone = "America/Los_Angeles"
+    currency = "USD"
+    payload_error = CaisoPayloadError
+    default_nodes = ("TH_NP15_GEN-APND", "TH_SP15_GEN-APND", "TH_ZP26_GEN-APND")
+
+    def get_prices(self, market_type: str, day: dt.date, nodes: Iterable[str] | None = None) -> list[PriceRecord]:
+        """Return DA (hourly) or RT (5-minute) LMPs of Pacific ``day``; all APNodes when ``nodes`` is None.
+
+        RT for all nodes is refused by OASIS for windows over one hour, so RT needs ``nodes``.
+        """
+        self.check_market_type(market_type)
+        query, run, version = QUERIES[market_type]
+        start, end = day_bounds_utc(day, TZ)
+        params = {"queryname": query, "startdatetime": start.strftime("%Y%m%dT%H:%M-0000"),
+                  "enddatetime": end.strftime("%Y%m%dT%H:%M-0000"), "version": version,
+                  "market_run_id": run, "resultformat": 6}
+        node_list = list(nodes) if nodes is not None else None
+        if node_list:
+            params["node"] = ",".join(node_list)
+        elif market_type == "RT":
+            raise self.unsupported("RT prices for all nodes over a whole day (OASIS limit); pass nodes")
+        else:
+            params["grp_type"] = "ALL_APNODES"
+        records = self.gateway.fetch(self.name, "GET", "/SingleZip", endpoint=f"SingleZip/{query}", params=params,
+                                     parse=lambda r: parse_oasis_zip(r.content, market_type)).value
+        return filter_nodes(records, node_list)
+
+
+def replay(request: httpx.Request) -> httpx.Response | None:
+    """Offline replay: the recorded PRC_LMP DAM all-APNodes zip of 2020-01-01 (only DA is recorded)."""
+    from connectors.recorded import serve
+
+    if request.url.path.endswith("/SingleZip") and request.url.params.get("queryname") == "PRC_LMP":
+        return serve(request, NAME, "SingleZip_PRC_LMP_DAM_ALL_APNODES_20200101.zip", "application/x-zip-compressed")
+    return None

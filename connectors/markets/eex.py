@@ -1,0 +1,100 @@
+"""EEX Market Data API (EEX Group DataSource web service): daily settlement/close prices.
+
+API: "EEX Market Data - API User Guide" (EEX AG, Ref. 009): ``GET /query/json/getDaily/<fields>/``
+with ``priceSymbol="<symbol>"`` (EEX symbology, e.g. ``/E.DEBM`` style roots), ``chartstartdate``/
+``chartstopdate`` (``yyyy/mm/dd``), ``dailybarinterval=Days``; HTTP Basic auth with the data
+subscription's user and password (settings.eex_username / eex_password). Answer (JSON):
+``{"results": {"items": [{"symbol": ..., "tradedatetimegmt": "M/D/YYYY h:mm:ss AM", "close": ...}]}}``.
+
+NO RECORDED PAYLOAD EXISTS for EEX (tests/fixtures/SOURCES.md, "Not found"). This parser follows
+the documented format; its tests use a payload constructed from that description, served by the
+local test server. Verify against a real answer before relying on it. There is no offline
+replay: without credentials EEX reports "not configured".
+
+Canonical mapping: each daily item becomes a DA price for the delivery day = the item's date,
+[00:00, 24:00) Europe/Berlin (23/25 hours on DST days), node = the price symbol, EUR/MWh.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from connectors.base import as_float, load_json, make_payload_error, payload_guard, require
+from connectors.markets.base import MarketProvider, day_bounds_utc
+from connectors.records import PriceRecord
+from gateway.errors import ConfigurationError, EmptyPayload
+
+NAME = "eex"
+EexPayloadError = make_payload_error(NAME, "EexPayloadError")
+MARKET = "EEX"
+TZ = ZoneInfo("Europe/Berlin")
+FIELDS = "close/tradedatetimegmt/symbol"
+
+
+def _trade_date(value: Any) -> dt.date:
+    text = str(value).strip()
+    for fmt in ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise EexPayloadError(f"getDaily: unreadable tradedatetimegmt {text!r}")
+
+
+@payload_guard(EexPayloadError, "getDaily")
+def parse_daily(body: bytes | str, symbol: str | None = None) -> list[PriceRecord]:
+    """Return one DA price per item of a getDaily JSON answer (EUR/MWh, Berlin delivery day in UTC)."""
+    data = load_json(body, EexPayloadError, "getDaily")
+    results = require(data, "results", EexPayloadError, "getDaily")
+    items = require(results, "items", EexPayloadError, "getDaily results")
+    if not isinstance(items, list):
+        raise EexPayloadError("getDaily: 'items' is not an array")
+    out = []
+    for item in items:
+        price = as_float(require(item, "close", EexPayloadError, "getDaily item"))
+        if price is None:
+            continue
+        day = _trade_date(require(item, "tradedatetimegmt", EexPayloadError, "getDaily item"))
+        node = str(item.get("symbol") or symbol or "")
+        if not node:
+            raise EexPayloadError("getDaily: item without symbol")
+        start, end = day_bounds_utc(day, TZ)
+        out.append(PriceRecord(MARKET, node[:64], "DA", start, end, price, "EUR", "MWh", NAME))
+    if not out:
+        raise EmptyPayload(NAME, "getDaily: no priced items")
+    return out
+
+
+class Eex(MarketProvider):
+    """EEX Market Data API connector (daily prices per EEX symbol; credentials required)."""
+
+    name = NAME
+    label = "EEX Market Data API"
+    market = MARKET
+    default_timezone = "Europe/Berlin"
+    currency = "EUR"
+    market_types = ("DA",)
+    payload_error = EexPayloadError
+
+    def get_prices(self, market_type: str, day: dt.date, nodes: Iterable[str] | None = None) -> list[PriceRecord]:
+        """Return the daily price of each EEX symbol in ``nodes`` for ``day``."""
+        self.check_market_type(market_type)
+        symbols = list(nodes or [])
+        if not symbols:
+            raise ConfigurationError(self.name, "name at least one EEX price symbol (nodes=[...])")
+        return self.get_daily(symbols, day, day)
+
+    def get_daily(self, symbols: list[str], start: dt.date, end: dt.date) -> list[PriceRecord]:
+        """Return daily prices of ``symbols`` from ``start`` to ``end`` inclusive."""
+        user, password = self.gateway.secret("eex_username"), self.gateway.secret("eex_password")
+        auth = (user or "", password or "")
+        out: list[PriceRecord] = []
+        for symbol in symbols:
+            params = {"priceSymbol": f'"{symbol}"', "chartstartdate": start.strftime("%Y/%m/%d"),
+                      "chartstopdate": end.strftime("%Y/%m/%d"), "dailybarinterval": "Days",
+                      "aggregatepriceselection": "First"}
+            out += self.gateway.fetch(self.name, "GET", f"/query/json/getDaily/{FIELDS}/", endpoint="getDaily",
+                                      params=params, auth=auth,
+                                      parse=lambda r, s=symbol: parse_daily(r.content, s)).value
+        return out

@@ -1,0 +1,305 @@
+"""NOAA National Weather Service API (api.weather.gov): points, hourly forecast, alerts, observations.
+
+API: https://www.weather.gov/documentation/services-web-api. No key; every request must carry a
+User-Agent identifying the application and a contact (settings.noaa_user_agent) or NWS answers
+403. Coverage: US states and territories only. Alerts come as GeoJSON (``features[].properties``)
+or, with ``Accept: application/ld+json``, as JSON-LD (``@graph``); both are read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from connectors.base import as_float, load_json, make_payload_error, payload_guard, require
+from connectors.records import AlertRecord, WeatherObs, utc_from_iso
+from connectors.weather.base import WeatherProvider, check_coords, in_us
+from gateway.errors import UnsupportedRequest
+
+NAME = "noaa_nws"
+NwsPayloadError = make_payload_error(NAME, "NwsPayloadError")
+
+COMPASS = {d: i * 22.5 for i, d in enumerate(
+    "N NNE NE ENE E ESE SE SSE S SSW SW WSW W WNW NW NNW".split())}
+# NWS sky-cover wording (https://www.weather.gov/bgm/forecast_terms): mid-point of each category, %
+SKY_TERMS = (
+    ("mostly cloudy", 75.0), ("partly cloudy", 50.0), ("partly sunny", 50.0), ("mostly sunny", 25.0),
+    ("mostly clear", 25.0), ("overcast", 100.0), ("cloudy", 94.0), ("sunny", 6.0), ("clear", 6.0),
+    ("fair", 12.0),
+)
+_SPEED = re.compile(r"(\d+(?:\.\d+)?)(?:\s*to\s*(\d+(?:\.\d+)?))?\s*(mph|km/h|kt|m/s)?", re.I)
+UNIT_FACTORS = {"mph": 0.44704, "km/h": 1 / 3.6, "kt": 0.514444, "m/s": 1.0,
+                "wmounit:km_h-1": 1 / 3.6, "wmounit:m_s-1": 1.0, "unit:km_h-1": 1 / 3.6, "unit:m_s-1": 1.0}
+
+
+@dataclass(frozen=True)
+class NwsPoint:
+    """Grid metadata of a point: forecast office, grid cell, hourly forecast URL and zones."""
+
+    grid_id: str
+    grid_x: int
+    grid_y: int
+    forecast_hourly: str
+    forecast_zone: str
+    county: str
+    time_zone: str
+    observation_stations: str
+
+
+@payload_guard(NwsPayloadError, "points")
+def parse_points(body: bytes | str) -> NwsPoint:
+    """Return the grid metadata of a /points/{lat},{lon} answer."""
+    data = load_json(body, NwsPayloadError, "points")
+    props = require(data, "properties", NwsPayloadError, "points")
+    get = lambda k: require(props, k, NwsPayloadError, "points")  # noqa: E731
+    return NwsPoint(
+        grid_id=str(get("gridId")), grid_x=int(get("gridX")), grid_y=int(get("gridY")),
+        forecast_hourly=str(get("forecastHourly")),
+        forecast_zone=str(props.get("forecastZone") or ""), county=str(props.get("county") or ""),
+        time_zone=str(props.get("timeZone") or ""),
+        observation_stations=str(props.get("observationStations") or ""),
+    )
+
+
+def _temperature_c(period: dict[str, Any]) -> float | None:
+    temp = period.get("temperature")
+    unit = str(period.get("temperatureUnit") or "F")
+    if isinstance(temp, dict):  # QuantitativeValue form
+        unit = "C" if "degC" in str(temp.get("unitCode")) else "F"
+        temp = temp.get("value")
+    value = as_float(temp)
+    if value is None:
+        return None
+    return round((value - 32) * 5 / 9, 2) if unit.upper().startswith("F") else value
+
+
+def _wind_speed_ms(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):  # QuantitativeValue, possibly with minValue/maxValue
+        factor = UNIT_FACTORS.get(str(value.get("unitCode", "")).lower(), 1 / 3.6)
+        v = value.get("value")
+        if v is None and value.get("maxValue") is not None:
+            v = (float(value.get("minValue") or 0) + float(value["maxValue"])) / 2
+        number = as_float(v)
+        return None if number is None else round(number * factor, 3)
+    m = _SPEED.search(str(value))
+    if not m:
+        raise ValueError(f"unreadable windSpeed {value!r}")
+    low, high = float(m.group(1)), float(m.group(2) or m.group(1))
+    factor = UNIT_FACTORS[(m.group(3) or "mph").lower()]
+    return round((low + high) / 2 * factor, 3)
+
+
+def cloud_cover_from_text(text: str | None) -> float | None:
+    """Return the sky cover (%) an NWS short forecast implies, or None when it names no sky condition."""
+    if not text:
+        return None
+    lower = text.lower()
+    for term, pct in SKY_TERMS:
+        if term in lower:
+            return pct
+    return None
+
+
+@payload_guard(NwsPayloadError, "hourly forecast")
+def parse_hourly_forecast(body: bytes | str) -> list[WeatherObs]:
+    """Return the hourly forecast periods (UTC start) issued at the answer's updateTime/generatedAt.
+
+    Temperature °F is converted to °C, wind "5 to 10 mph" to the mid value in m/s, compass wind
+    direction to degrees, and the short forecast wording to a sky cover percentage.
+    """
+    data = load_json(body, NwsPayloadError, "hourly forecast")
+    props = require(data, "properties", NwsPayloadError, "hourly forecast")
+    periods = require(props, "periods", NwsPayloadError, "hourly forecast")
+    if not isinstance(periods, list):
+        raise NwsPayloadError("hourly forecast: 'periods' is not an array")
+    if not periods:
+        from gateway.errors import EmptyPayload
+
+        raise EmptyPayload(NAME, "hourly forecast: no periods")
+    issued_raw = props.get("updateTime") or props.get("generatedAt") or props.get("updated")
+    issued = utc_from_iso(issued_raw) if issued_raw else None
+    coords = ((data.get("geometry") or {}).get("coordinates")) if isinstance(data.get("geometry"), dict) else None
+    lat = lon = None
+    if coords and isinstance(coords, list) and coords and isinstance(coords[0], list):
+        ring = coords[0]
+        if ring and isinstance(ring[0], list):
+            lon = round(sum(float(p[0]) for p in ring) / len(ring), 4)
+            lat = round(sum(float(p[1]) for p in ring) / len(ring), 4)
+    out = []
+    for p in periods:
+        start = utc_from_iso(require(p, "startTime", NwsPayloadError, "forecast period"))
+        direction = p.get("windDirection")
+        if isinstance(direction, dict):
+            wind_dir = as_float(direction.get("value"))
+        elif direction in (None, ""):
+            wind_dir = None
+        else:
+            if str(direction).upper() not in COMPASS:
+                raise ValueError(f"unknown windDirection {direction!r}")
+            wind_dir = COMPASS[str(direction).upper()]
+        out.append(WeatherObs(
+            source=NAME, kind="forecast", ts=start, issued_at=issued or start,
+            temperature_c=_temperature_c(p),
+            cloud_cover_pct=cloud_cover_from_text(p.get("shortForecast")),
+            wind_speed_ms=_wind_speed_ms(p.get("windSpeed")),
+            wind_direction_deg=wind_dir, latitude=lat, longitude=lon,
+        ))
+    return out
+
+
+@payload_guard(NwsPayloadError, "latest observation")
+def parse_observation(body: bytes | str) -> list[WeatherObs]:
+    """Return the observation of /stations/{id}/observations/latest (SI units in the payload)."""
+    data = load_json(body, NwsPayloadError, "latest observation")
+    props = require(data, "properties", NwsPayloadError, "latest observation")
+
+    def qv(key: str) -> float | None:
+        item = props.get(key)
+        return as_float(item.get("value")) if isinstance(item, dict) else None
+
+    pressure = qv("barometricPressure")
+    coords = (data.get("geometry") or {}).get("coordinates") if isinstance(data.get("geometry"), dict) else None
+    station = str(props.get("station") or "").rsplit("/", 1)[-1] or None
+    wind = props.get("windSpeed")
+    return [WeatherObs(
+        source=NAME, kind="observation",
+        ts=utc_from_iso(require(props, "timestamp", NwsPayloadError, "latest observation")),
+        temperature_c=qv("temperature"),
+        cloud_cover_pct=cloud_cover_from_text(props.get("textDescription")),
+        wind_speed_ms=_wind_speed_ms(wind) if isinstance(wind, dict) and wind.get("value") is not None else None,
+        wind_direction_deg=qv("windDirection"),
+        precipitation_mm=(qv("precipitationLastHour") * 1000.0) if qv("precipitationLastHour") is not None else None,
+        pressure_hpa=pressure / 100.0 if pressure is not None else None,
+        latitude=float(coords[1]) if coords else None, longitude=float(coords[0]) if coords else None,
+        station=station,
+    )]
+
+
+@payload_guard(NwsPayloadError, "alerts")
+def parse_alerts(body: bytes | str) -> list[AlertRecord]:
+    """Return the alerts of an /alerts/active answer in GeoJSON (features) or JSON-LD (@graph) form."""
+    data = load_json(body, NwsPayloadError, "alerts")
+    if not isinstance(data, dict):
+        raise NwsPayloadError("alerts: expected an object")
+    if "@graph" in data:
+        items = data["@graph"]
+    elif "features" in data:
+        items = [require(f, "properties", NwsPayloadError, "alert feature") for f in data["features"]]
+    else:
+        raise NwsPayloadError("alerts: neither 'features' (GeoJSON) nor '@graph' (JSON-LD) present")
+    if not isinstance(items, list):
+        raise NwsPayloadError("alerts: alert list is not an array")
+    out = []
+    for a in items:
+        ident = str(require(a, "id", NwsPayloadError, "alert"))
+        event = str(require(a, "event", NwsPayloadError, "alert"))
+        ends = a.get("ends") or a.get("expires")
+        zones = a.get("affectedZones") or []
+        out.append(AlertRecord(
+            source=NAME, external_id=ident[:200], event=event[:200],
+            severity=str(a.get("severity") or ""), headline=str(a.get("headline") or event),
+            onset=utc_from_iso(a["onset"]) if a.get("onset") else (
+                utc_from_iso(a["effective"]) if a.get("effective") else None),
+            ends=utc_from_iso(ends) if ends else None,
+            zones=tuple(str(z).rsplit("/", 1)[-1] for z in zones if isinstance(z, str)),
+        ))
+    return out
+
+
+class NoaaNws(WeatherProvider):
+    """NOAA api.weather.gov connector (US only)."""
+
+    name = NAME
+    label = "NOAA api.weather.gov"
+    region = "us"
+    payload_error = NwsPayloadError
+
+    def _headers(self, accept: str = "application/geo+json") -> dict[str, str]:
+        ua = str(getattr(self.gateway.settings, "noaa_user_agent", "") or "")
+        if not ua.strip():
+            from gateway.errors import ConfigurationError
+
+            raise ConfigurationError(self.name, "FLEETLIGHT_NOAA_USER_AGENT is empty; NWS requires an "
+                                                "identifying User-Agent with a contact")
+        return {"User-Agent": ua, "Accept": accept}
+
+    def _check(self, lat: float, lon: float) -> None:
+        check_coords(self.name, lat, lon)
+        if not in_us(lat, lon):
+            raise UnsupportedRequest(self.name, f"no NWS coverage outside the US (lat={lat}, lon={lon})")
+
+    def get_point(self, lat: float, lon: float) -> NwsPoint:
+        """Return the grid metadata of a US point."""
+        self._check(lat, lon)
+        return self.gateway.fetch(self.name, "GET", f"/points/{lat:.4f},{lon:.4f}", endpoint="points",
+                                  headers=self._headers(), parse=lambda r: parse_points(r.content)).value
+
+    def get_forecast(self, lat: float, lon: float) -> list[WeatherObs]:
+        """Return the hourly forecast (about 156 hours) for a US point."""
+        point = self.get_point(lat, lon)
+        path = f"/gridpoints/{point.grid_id}/{point.grid_x},{point.grid_y}/forecast/hourly"
+        return self.gateway.fetch(self.name, "GET", path, endpoint="gridpoints/forecast/hourly",
+                                  headers=self._headers(),
+                                  parse=lambda r: parse_hourly_forecast(r.content)).value
+
+    def get_current(self, lat: float, lon: float) -> list[WeatherObs]:
+        """Return the latest observation of the first station serving the point."""
+        point = self.get_point(lat, lon)
+        stations_path = httpx.URL(point.observation_stations).path  # keep the (overridable) base URL
+        stations = self.gateway.fetch(self.name, "GET", stations_path, endpoint="stations",
+                                      headers=self._headers(), parse=lambda r: _first_station(r.content)).value
+        return self.gateway.fetch(self.name, "GET", f"/stations/{stations}/observations/latest",
+                                  endpoint="stations/observations/latest", headers=self._headers(),
+                                  parse=lambda r: parse_observation(r.content)).value
+
+    def get_alerts(self, lat: float, lon: float) -> list[AlertRecord]:
+        """Return active alerts for a US point."""
+        self._check(lat, lon)
+        return self.gateway.fetch(self.name, "GET", "/alerts/active", endpoint="alerts/active",
+                                  params={"point": f"{lat:.4f},{lon:.4f}"},
+                                  headers=self._headers("application/ld+json"),
+                                  parse=lambda r: parse_alerts(r.content)).value
+
+    def get_zone_alerts(self, zone_id: str) -> list[AlertRecord]:
+        """Return active alerts for an NWS zone id such as ``ORZ006``."""
+        if not re.fullmatch(r"[A-Z]{2}[CZ]\d{3}", zone_id or ""):
+            from gateway.errors import ConfigurationError
+
+            raise ConfigurationError(self.name, f"invalid NWS zone id {zone_id!r} (expected e.g. ORZ006)")
+        return self.gateway.fetch(self.name, "GET", f"/alerts/active/zone/{zone_id}", endpoint="alerts/active/zone",
+                                  headers=self._headers(), parse=lambda r: parse_alerts(r.content)).value
+
+
+@payload_guard(NwsPayloadError, "stations")
+def _first_station(body: bytes) -> str:
+    data = load_json(body, NwsPayloadError, "stations")
+    features = require(data, "features", NwsPayloadError, "stations")
+    if not features:
+        from gateway.errors import EmptyPayload
+
+        raise EmptyPayload(NAME, "stations: no observation station for this point")
+    return str(require(features[0]["properties"], "stationIdentifier", NwsPayloadError, "station"))
+
+
+def replay(request: httpx.Request) -> httpx.Response | None:
+    """Offline replay from connectors/recorded/noaa_nws/ (Tallahassee grid TAE/58,65; Spokane alert)."""
+    from connectors.recorded import serve
+
+    path = request.url.path
+    if path.startswith("/points/"):
+        return serve(request, NAME, "points_30_-85.json", "application/geo+json")
+    if path.endswith("/forecast/hourly"):
+        return serve(request, NAME, "gridpoints_TAE_58_65_forecast_hourly_2019.json", "application/geo+json")
+    if path.startswith("/alerts/active"):
+        return serve(request, NAME, "alerts_active_point_46.9_-116.9_2025-02-08_jsonld.json", "application/ld+json")
+    if path.endswith("/observations/latest"):
+        return serve(request, NAME, "stations_KFLL_observations_latest.json", "application/geo+json")
+    if path.endswith("/stations"):
+        body = b'{"features":[{"properties":{"stationIdentifier":"KFLL"}}]}'  # replay stub: station list
+        return httpx.Response(200, content=body, headers={"content-type": "application/geo+json"}, request=request)
+    return None

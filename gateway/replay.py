@@ -1,0 +1,31 @@
+"""Offline replay: providers without credentials answer from recorded payloads.
+
+Connectors register a handler per provider with :func:`register_replay`; the gateway calls it
+with the :class:`httpx.Request` it would have sent and returns the handler's response. A handler
+returns None when it has no recording for that request (the gateway then raises
+ProviderUnavailable naming the request).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import httpx
+
+ReplayHandler = Callable[[httpx.Request], "httpx.Response | None"]
+
+_HANDLERS: dict[str, ReplayHandler] = {}
+
+
+def register_replay(provider: str, handler: ReplayHandler) -> None:
+    """Install ``handler`` as the offline replay of ``provider`` (replaces an earlier one)."""
+    _HANDLERS[provider] = handler
+
+
+def replay_handler(provider: str) -> ReplayHandler | None:
+    """Return the replay handler of ``provider``, importing the connectors on first use."""
+    if provider not in _HANDLERS:
+        try:
+            import connectors.recorded  # noqa: F401  (registers the handlers)
+        except ImportError:  # pragma: no cover - connectors are part of the app
+            return None
+    return _HANDLERS.get(provider)

@@ -1,0 +1,145 @@
+"""Pure parsers on the recorded payloads in tests/fixtures (canonical records, UTC, interval start)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from connectors.markets import caiso, entsoe, ercot
+from connectors.weather import noaa_ncei, noaa_nws, openweathermap as owm
+from gateway.errors import EmptyPayload
+
+FX = Path(__file__).resolve().parents[1] / "fixtures"
+UTC = dt.timezone.utc
+
+
+def fx(rel: str) -> bytes:
+    return (FX / rel).read_bytes()
+
+
+def test_owm_current_in_kelvin_and_metric():
+    [obs] = owm.parse_current(fx("openweathermap/current_weather_lat_lon_2020.json"), units="standard")
+    assert obs.ts == dt.datetime(2020, 4, 28, 4, 37, 45, tzinfo=UTC) and obs.kind == "observation"
+    assert obs.temperature_c == pytest.approx(282.08 - 273.15)
+    assert (obs.cloud_cover_pct, obs.wind_speed_ms, obs.wind_direction_deg, obs.precipitation_mm) == (75, 5.7, 90, 1.52)
+    [lisbon] = owm.parse_current(fx("openweathermap/current_weather_lat_lon_lisbon_2026.json"), units="metric")
+    assert lisbon.temperature_c == 22.55 and lisbon.pressure_hpa == 1016 and lisbon.latitude == 38.7223
+
+
+def test_owm_forecast_40_steps_of_3_hours():
+    out = owm.parse_forecast(fx("openweathermap/forecast_5day_3hour_london_2025.json"), units="standard")
+    assert len(out) == 40 and all(o.kind == "forecast" for o in out)
+    assert out[0].ts == dt.datetime(2025, 3, 20, 21, tzinfo=UTC)
+    assert {b.ts - a.ts for a, b in zip(out, out[1:])} == {dt.timedelta(hours=3)}
+    assert out[0].issued_at == dt.datetime(2025, 3, 20, 18, tzinfo=UTC)
+    assert out[0].temperature_c == pytest.approx(14.87) and out[0].cloud_cover_pct == 33
+
+
+def test_owm_onecall_current_hourly_alerts_and_timemachine():
+    oc = owm.parse_onecall(fx("openweathermap/onecall_lat_lon_2023_recorded_on_v2_5.json"), units="standard")
+    assert len(oc.current) == 1 and len(oc.hourly) == 48
+    assert all(h.issued_at == oc.current[0].ts for h in oc.hourly)
+    [alert] = oc.alerts
+    assert alert.event == "Air Quality Alert" and alert.onset == dt.datetime.fromtimestamp(1703871060, UTC)
+    tm = owm.parse_onecall(fx("openweathermap/onecall_3_0_timemachine_2024.json"), units="standard")
+    assert len(tm.current) == 1 and tm.current[0].ts == dt.datetime.fromtimestamp(1589173200, UTC)
+
+
+def test_owm_error_bodies_are_named_errors():
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match="cod=401"):
+        owm.parse_current(fx("openweathermap/error_401_invalid_api_key_2020.json"))
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match="requested time is out of allowed range"):
+        owm.parse_onecall(fx("openweathermap/onecall_timemachine_error_400_2020_recorded_on_v2_5.json"))
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match="invalid or truncated JSON"):
+        owm.parse_current(fx("openweathermap/error_429_as_quoted_in_issue.txt"))
+
+
+def test_nws_points_hourly_and_units():
+    point = noaa_nws.parse_points(fx("noaa_nws/points_30_-85.json"))
+    assert (point.grid_id, point.grid_x, point.grid_y) == ("TAE", 58, 65)
+    out = noaa_nws.parse_hourly_forecast(fx("noaa_nws/gridpoints_TAE_58_65_forecast_hourly_2019.json"))
+    assert len(out) == 156
+    first = out[0]
+    assert first.ts == dt.datetime(2019, 10, 15, 0, tzinfo=UTC)  # 20:00-04:00
+    assert first.issued_at == dt.datetime(2019, 10, 14, 23, 16, 24, tzinfo=UTC)
+    assert first.temperature_c == pytest.approx((78 - 32) * 5 / 9, abs=0.01)
+    assert first.wind_direction_deg == 180 and first.cloud_cover_pct == 50  # "S", "Partly Cloudy"
+
+
+@pytest.mark.parametrize("text,expected", [("10 mph", 4.47), ("5 to 10 mph", 3.353), ("18 km/h", 5.0)])
+def test_nws_wind_speed_wording(text, expected):
+    assert noaa_nws._wind_speed_ms(text) == pytest.approx(expected, abs=0.01)
+
+
+def test_nws_alerts_geojson_jsonld_and_empty():
+    [zone] = noaa_nws.parse_alerts(fx("noaa_nws/alerts_active_zone.json"))
+    assert zone.event == "Flood Watch" and zone.severity == "Severe" and "ORZ006" in zone.zones
+    assert zone.onset == dt.datetime(2019, 12, 20, 21, 34, tzinfo=UTC)
+    [point] = noaa_nws.parse_alerts(fx("noaa_nws/alerts_active_point_46.9_-116.9_2025-02-08_jsonld.json"))
+    assert point.event == "Winter Weather Advisory" and point.ends == dt.datetime(2025, 2, 9, 9, tzinfo=UTC)
+    assert noaa_nws.parse_alerts(fx("noaa_nws/alerts_active_point_45.6_-122.6_no_alerts_2025-02-07_jsonld.json")) == []
+
+
+def test_nws_latest_observation():
+    [obs] = noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_latest.json"))
+    assert obs.station == "KFLL" and obs.temperature_c == 22.8 and obs.pressure_hpa == 1018.6
+    assert obs.wind_speed_ms == pytest.approx(2.1)
+
+
+def test_ncei_daily_raw_tenths_and_normals_skipped():
+    out = noaa_ncei.parse_daily(fx("noaa_ncei_cdo/cdo_v2_data_GHCND_PRCP_USC00200230_2013-09.json"), units="raw")
+    assert len(out) == 28 and out[0].ts == dt.datetime(2013, 9, 3, tzinfo=UTC) and out[0].station == "GHCND:USC00200230"
+    assert noaa_ncei.parse_daily(fx("noaa_ncei_cdo/cdo_v2_data_NORMAL_DLY_dly-tmax-normal_2010-05.json"), "raw") == []
+    assert noaa_ncei.parse_daily(b"{}") == []
+
+
+def test_ercot_dam_full_day():
+    out = ercot.parse_dam_spp(fx("ercot/dam_spp_np4-190-cd_2017-02-14.csv"))
+    assert len(out) == 15000 and len({r.node for r in out}) == 625
+    houston = [r for r in out if r.node == "HB_HOUSTON"]
+    assert len(houston) == 24 and houston[0].price == 17.75  # " 17.75" with ERCOT's leading space
+    assert houston[0].interval_start == dt.datetime(2017, 2, 14, 6, tzinfo=UTC)  # HE 01:00 CST
+    assert houston[-1].interval_end == dt.datetime(2017, 2, 15, 6, tzinfo=UTC)  # HE 24:00 ends at midnight
+    assert {r.market_type for r in out} == {"DA"} and {r.currency for r in out} == {"USD"}
+
+
+def test_ercot_rt_posting_types():
+    out = ercot.parse_rt_spp(fx("ercot/rt_spp_np6-905-cd_2026-09-29_he12_int1_trimmed_sample.csv"))
+    assert len(out) == 28
+    assert {r.interval_start for r in out} == {dt.datetime(2026, 9, 29, 16, tzinfo=UTC)}  # HE12 int1, CDT
+    by_node = {r.node: r.price for r in out}
+    assert by_node["LZ_AEN"] == 21.72 and by_node["LZ_AEN:EW"] == 21.71 and by_node["HB_HOUSTON"] == 29
+
+
+def test_ercot_archive_listing():
+    [doc] = ercot.parse_archive_listing(fx("ercot/public_api_archive_listing_np3-911-er_2024-11-05.json"))
+    assert doc.doc_id == 1049861718 and doc.friendly_name == "2_Day_AS_Disclosure"
+
+
+def test_caiso_all_nodes_day_file():
+    out = caiso.parse_oasis_zip(fx("caiso_oasis/SingleZip_PRC_LMP_DAM_ALL_APNODES_20200101.zip"))
+    assert len(out) == 162848 // 4  # one LMP row per node and hour; MCE/MCC/MCL dropped
+    starts = {r.interval_start for r in out}
+    # the recording spans the UTC day 2020-01-02 (OPR_DT 2020-01-01 HE17 .. 2020-01-02 HE16)
+    assert len(starts) == 24 and min(starts) == dt.datetime(2020, 1, 2, 0, tzinfo=UTC)
+    first = next(r for r in out if r.node == "AFPR_1_TOT_GEN-APND" and r.interval_start.hour == 5)
+    assert first.price == pytest.approx(34.04259) and first.interval_end - first.interval_start == dt.timedelta(hours=1)
+
+
+def test_entsoe_a44_resolutions_and_a03_gap():
+    out = entsoe.parse_a44(fx("entsoe/day_ahead_prices_A44_DE-LU_2021-01-01.xml"))
+    hourly = sorted((r for r in out if r.node == "DE-LU"), key=lambda r: r.interval_start)
+    quarter = [r for r in out if r.node == "DE-LU/PT15M"]
+    assert len(hourly) == 48 and len(quarter) == 192
+    day2 = [r for r in hourly if r.interval_start >= dt.datetime(2021, 1, 1, 23, tzinfo=UTC)]
+    assert len(day2) == 24  # 23 points in the document; position 11 filled (A03)
+    assert day2[10].price == day2[9].price and day2[10].interval_start == dt.datetime(2021, 1, 2, 9, tzinfo=UTC)
+    assert hourly[0].price == 50.87 and hourly[0].currency == "EUR" and hourly[0].unit == "MWh"
+
+
+def test_empty_answers_are_empty_payload_errors():
+    with pytest.raises(EmptyPayload, match="ercot"):
+        ercot.parse_dam_spp(b"DeliveryDate,HourEnding,SettlementPoint,SettlementPointPrice,DSTFlag\n")
+    with pytest.raises(EmptyPayload, match="no forecast steps"):
+        owm.parse_forecast(b'{"cod":"200","list":[]}')
