@@ -24,7 +24,7 @@ from gateway.errors import (
     UnsupportedRequest,
 )
 
-from provider_server import FAST_LIMITS  # noqa: E402  (tests/support is on sys.path via conftest)
+from tests.support.provider_server import FAST_LIMITS
 
 D = dt.date
 CALLS = {
