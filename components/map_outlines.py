@@ -1,12 +1,12 @@
 """The bundled offline base layer: country and US-state outlines served from ``assets/offline/``.
 
-Source: the npm packages ``world-atlas`` 2.0.2 (countries-50m) and ``us-atlas`` 3.0.1 (states-10m),
+Source: the npm packages ``world-atlas`` 2.0.2 (countries-110m) and ``us-atlas`` 3.0.1 (states-10m),
 TopoJSON of Natural Earth (public domain) by Mike Bostock, ISC licence (see
 ``assets/offline/LICENSE-outlines.txt``). They are converted to GeoJSON once, at build time:
 
     cd /tmp && npm pack world-atlas@2.0.2 us-atlas@3.0.1 && tar xzf world-atlas-2.0.2.tgz && \
         mkdir us && tar xzf us-atlas-3.0.1.tgz -C us
-    python -m components.map_outlines /tmp/package/countries-50m.json /tmp/us/package/states-10m.json
+    python -m components.map_outlines /tmp/package/countries-110m.json /tmp/us/package/states-10m.json
 
 and the two GeoJSON files are committed, so the app needs no network and no npm at run time.
 """
@@ -20,7 +20,7 @@ from typing import Any
 from core.settings import REPO_ROOT
 
 OFFLINE_DIR = REPO_ROOT / "assets" / "offline"
-COUNTRIES_FILE = "countries-50m.geojson"
+COUNTRIES_FILE = "countries-110m.geojson"
 STATES_FILE = "us-states-10m.geojson"
 DECIMALS = 2  # about 1 km: enough for outlines up to zoom ~9
 

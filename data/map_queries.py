@@ -109,7 +109,7 @@ class MapData:
     assets: pl.DataFrame  # one row per map point; row number = feature id
     built_in_s: float = 0.0
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # sites: site_id, name, kind, market, region, country, capacity_mw, latitude, longitude,
     #        problem (None when plottable), generating (bool), assets (total assets of the site)
@@ -132,6 +132,15 @@ class MapData:
         """Return the gzip-compressed ``geobuf`` or ``columns`` blob."""
         source = self.geobuf if name == "geobuf" else self.columns_json
         return self._blob(name + ".gz", lambda: gzip.compress(source(), compresslevel=5))
+
+    def restricted(self, site_ids: set[str]) -> "MapData":
+        """Return the map data of only the sites in ``site_ids`` (a portfolio-scoped user's view)."""
+        keep = self.sites.with_row_index("old").filter(pl.col("site_id").is_in(sorted(site_ids)))
+        remap = {old: new for new, old in enumerate(keep["old"].to_list())}
+        assets = self.assets.filter(pl.col("site_idx").is_in(list(remap))).with_columns(
+            pl.col("site_idx").replace_strict(remap, return_dtype=pl.Int32))
+        scope = hashlib.blake2s(",".join(sorted(site_ids)).encode(), digest_size=4).hexdigest()
+        return MapData(version=f"{self.version}-{scope}", sites=keep.drop("old"), assets=assets)
 
     def _blob(self, name: str, build: Any) -> bytes:
         blob = self._blobs.get(name)
@@ -322,8 +331,19 @@ class MapCache:
         self._version[db.url] = (now, version)
         return version
 
-    def data(self, db: Database) -> MapData:
-        """Return the map data of the current fleet version, building it on first use."""
+    def data(self, db: Database, site_ids: set[str] | None = None) -> MapData:
+        """Return the map data of the current fleet version (only ``site_ids`` unless None), built on first use."""
+        full = self._full(db)
+        if site_ids is None:
+            return full
+        key = f"{db.url}#{full.version}#" + hashlib.blake2s(",".join(sorted(site_ids)).encode()).hexdigest()
+        found = self._data.get(key)
+        if found is None:
+            found = full.restricted(site_ids)
+            self._data[key] = found
+        return found
+
+    def _full(self, db: Database) -> MapData:
         version = self.version(db)
         key = f"{db.url}#{version}"
         found = self._data.get(key)
@@ -339,16 +359,19 @@ class MapCache:
                 self._data[key] = found
         return found
 
-    def status(self, db: Database, max_age_s: float = STATUS_TTL_S) -> dict[str, Any]:
-        """Return :func:`status_payload` of ``db``, shared by every browser for ``max_age_s`` seconds."""
+    def status(self, db: Database, site_ids: set[str] | None = None, max_age_s: float = STATUS_TTL_S) -> dict[str, Any]:
+        """Return :func:`status_payload` of ``db`` (only ``site_ids`` unless None), shared for ``max_age_s`` seconds."""
         now = time.monotonic()
         cached = self._status.get(db.url)
         if cached and now - cached[0] < max_age_s:
-            return cached[1]
-        with db.session() as session:
-            payload = status_payload(site_frame(session))
-        self._status[db.url] = (now, payload)
-        return payload
+            payload = cached[1]
+        else:
+            with db.session() as session:
+                payload = status_payload(site_frame(session))
+            self._status[db.url] = (now, payload)
+        if site_ids is None:
+            return payload
+        return {"ts": payload["ts"], "sites": {k: v for k, v in payload["sites"].items() if k in site_ids}}
 
     def clear(self) -> None:
         """Forget everything (tests, re-seeding)."""
@@ -476,7 +499,7 @@ def site_mask(sites: pl.DataFrame, filters: MapFilters) -> pl.Series:
         expr = expr & (pl.col("capacity_mw") >= filters.cap_min_mw)
     if filters.cap_max_mw is not None:
         expr = expr & (pl.col("capacity_mw") <= filters.cap_max_mw)
-    return sites.select(expr.alias("mask"))["mask"]
+    return sites.with_columns(expr.alias("mask"))["mask"]
 
 
 def parse_bounds(bounds: Any) -> tuple[float, float, float, float] | None:
@@ -584,7 +607,7 @@ def search(data: MapData, query: str, limit: int = 8) -> list[dict[str, Any]]:
         hits.append({"type": "site", "id": row["site_id"], "label": row["name"],
                      "detail": f"site · {row['kind']} · {row['market']} {row['region']}".strip(),
                      "lat": row["latitude"] if ok else None, "lon": row["longitude"] if ok else None,
-                     "zoom": 13, "site_id": row["site_id"], "on_map": ok})
+                     "zoom": 15, "site_id": row["site_id"], "on_map": ok})
     room = limit - len(hits)
     if room > 0:
         a = data.assets.filter(pl.col("kind") != "site")
@@ -595,5 +618,5 @@ def search(data: MapData, query: str, limit: int = 8) -> list[dict[str, Any]]:
             sid = site_ids[row["site_idx"]]
             hits.append({"type": "asset", "id": row["asset_id"], "label": row["name"],
                          "detail": f"{row['kind']} · {data.sites['name'][row['site_idx']]}",
-                         "lat": row["latitude"], "lon": row["longitude"], "zoom": 16, "site_id": sid, "on_map": True})
+                         "lat": row["latitude"], "lon": row["longitude"], "zoom": 17, "site_id": sid, "on_map": True})
     return hits

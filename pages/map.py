@@ -1,0 +1,83 @@
+"""Fleet map: every asset clustered on a Leaflet map, with live status, filters, KPIs, search,
+tile providers and a "not on map" panel for sites whose coordinates cannot be plotted."""
+from __future__ import annotations
+
+import importlib.util
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from callbacks.map import IDS, STATUS_POLL_MS, map_config, scoped_data, warm
+from components.map_outlines import outline_urls
+from components.map_tiles import tile_layers
+from components.map_view import filters_card, legend_card, leaflet_map, not_on_map_card
+from core.runtime import services
+from data.map_queries import filter_options
+
+dash.register_page(
+    __name__, path="/map", name="Fleet map", title="Fleet map · Fleetlight", nav_group="Operations", order=1,
+    min_role="viewer",
+)
+
+
+def _live_socket() -> list:
+    """Return the Socket.IO listener for ``map.status`` (room ``map``) when the live hub is installed."""
+    if importlib.util.find_spec("live.hub") is None:
+        return []
+    from dash_socketio import DashSocketIO
+
+    # the hub sends map.status also as "map_status": Dash prop names cannot contain dots
+    return [DashSocketIO(id=IDS["socket"], url="/live", eventNames=["map_status"], options={"auth": {"rooms": ["map"]}})]
+
+
+def layout(**_kwargs: object) -> html.Div:
+    """Return the map page; the points, columns and live status load from the browser after it renders."""
+    data = scoped_data()
+    warm(data)
+    config = map_config(data)
+    settings = services().settings
+    offline = outline_urls("/_map")  # gzip-served by callbacks/map.py
+    return html.Div(
+        [
+            dcc.Store(id=IDS["config"], data=config),
+            dcc.Store(id=IDS["status"]),
+            dcc.Store(id=IDS["mask"]),
+            dcc.Store(id=IDS["hits_store"]),
+            dcc.Interval(id=IDS["poll"], interval=STATUS_POLL_MS),
+            *_live_socket(),
+            html.Div([html.Span(id=IDS["init_out"]), html.Span(id=IDS["mask_out"]), html.Span(id=IDS["live_out"])],
+                     hidden=True),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        html.Div(
+                            [
+                                leaflet_map(config["points_url"], tile_layers(settings), offline),
+                                html.Div([
+                                    dbc.Input(id=IDS["search"], type="search", debounce=300, size="sm",
+                                              placeholder="Find a site, asset" + (" or place" if settings.google_maps_api_key else "") + "…",
+                                              className="shadow-sm"),
+                                    html.Div(id=IDS["hits"]),
+                                ], className="fl-search"),
+                                html.Div(id=IDS["status_line"], className="fl-status-line"),
+                            ],
+                            className="fl-map-wrap shadow-sm",
+                        ),
+                        lg=9,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Card(dbc.CardBody(id=IDS["kpis"], children=[html.Div("Loading…", className="small")]),
+                                     className="shadow-sm"),
+                            filters_card(filter_options(data)),
+                            legend_card(),
+                            not_on_map_card(data.not_on_map()),
+                        ],
+                        lg=3, className="fl-side",
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Location search helpers (place geocoding for the fleet map)."""

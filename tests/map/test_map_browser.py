@@ -1,0 +1,95 @@
+"""The fleet map in a real headless Chromium: clusters, click-through, filters, search, not-on-map."""
+from __future__ import annotations
+
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+pytestmark = pytest.mark.browser
+
+
+def _stats(dash_duo):  # noqa: ANN001, ANN202
+    return dash_duo.driver.execute_script("return window.fleetMap.stats()")
+
+
+def _choose(dash_duo, dropdown: str, label: str) -> None:  # noqa: ANN001
+    """Open a dcc.Dropdown and click the option labelled ``label``."""
+    dash_duo.find_element(dropdown).click()
+    until(lambda: dash_duo.driver.find_elements("css selector", ".dash-dropdown-option"), timeout=5)
+    option = next(o for o in dash_duo.driver.find_elements("css selector", ".dash-dropdown-option") if o.text.strip() == label)
+    option.click()
+    ActionChains(dash_duo.driver).send_keys(Keys.ESCAPE).perform()
+
+
+def _open_map(dash_duo, browser_sign_in):  # noqa: ANN001, ANN202
+    browser_sign_in("viewer", "/map")
+    dash_duo.wait_for_element("#map-map", timeout=15)
+    until(lambda: _stats(dash_duo)["clusters"] + _stats(dash_duo)["points"] > 0, timeout=15)
+
+
+def test_clusters_show_mw_and_status_then_click_through(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+    _open_map(dash_duo, browser_sign_in)
+    stats = _stats(dash_duo)
+    assert stats["indexed"] == 10  # 9 assets + the substation without assets; 3 sites not on the map
+    clusters = dash_duo.driver.find_elements("css selector", ".fl-cluster:not(.fl-pending)")
+    assert clusters, "no styled cluster at the initial zoom"
+    labels = " ".join(c.text for c in clusters)
+    assert "MW" in labels
+    # Mesa Solar produces 3 MW, Ridge Wind 2.05 MW: some cluster sums those figures
+    assert any(t in labels for t in ("3.00 MW", "2.05 MW", "5.05 MW")), labels
+    assert any("fl-worst-" in c.get_attribute("class") for c in clusters)
+    # zoom to a site through search, then click one of its assets
+    box = dash_duo.find_element("#map-search")
+    box.send_keys("Bay Storage")
+    dash_duo.wait_for_contains_text("#map-hits", "Bay Storage", timeout=10)
+    box.send_keys(Keys.ENTER)
+    until(lambda: len(dash_duo.driver.find_elements("css selector", ".fl-point.fl-kind-battery")) == 2, timeout=10)
+    point = dash_duo.driver.find_elements("css selector", ".fl-point.fl-kind-battery")[0]
+    ActionChains(dash_duo.driver).move_to_element(point).perform()
+    dash_duo.wait_for_contains_text(".leaflet-tooltip", "Bay Storage", timeout=5)
+    tip = dash_duo.find_element(".leaflet-tooltip").text
+    assert "battery" in tip and "no data" in tip and "of 10.0 MW" in tip
+    point.click()
+    dash_duo.wait_for_text_to_equal("#site-title", "Bay Storage", timeout=10)
+    assert dash_duo.driver.current_url.endswith("/sites/m-bess")
+
+
+def test_filters_recluster_and_update_kpis(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+    _open_map(dash_duo, browser_sign_in)
+    dash_duo.wait_for_text_to_equal("#map-kpi-sites", "4", timeout=10)
+    _choose(dash_duo, "#map-f-kinds", "Wind")
+    dash_duo.wait_for_text_to_equal("#map-kpi-sites", "1", timeout=10)
+    until(lambda: _stats(dash_duo)["indexed"] == 4, timeout=10)  # the four Ridge Wind turbines
+    assert "2.0 MW" in dash_duo.find_element("#map-kpi-output").text  # 2.05 MW
+    dash_duo.find_element("#map-f-reset").click()
+    dash_duo.wait_for_text_to_equal("#map-kpi-sites", "4", timeout=10)
+    until(lambda: _stats(dash_duo)["indexed"] == 10, timeout=10)
+
+
+def test_search_finds_assets_and_flies_there(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+    _open_map(dash_duo, browser_sign_in)
+    dash_duo.find_element("#map-search").send_keys("m-wind-WTG-3\n")
+    dash_duo.wait_for_contains_text("#map-hits", "WTG-3", timeout=10)
+    dash_duo.find_element("#map-hits .list-group-item").click()
+    until(lambda: dash_duo.driver.execute_script("return window.fleetMap.state.map.getZoom()") == 17, timeout=10)
+    center = dash_duo.driver.execute_script("var c = window.fleetMap.state.map.getCenter(); return [c.lat, c.lng]")
+    assert abs(center[0] - 48.4461) < 0.01 and abs(center[1] - 5.5925) < 0.01
+    until(lambda: len(dash_duo.driver.find_elements("css selector", ".fl-point.fl-kind-turbine")) >= 1, timeout=10)
+    box = dash_duo.find_element("#map-search")
+    box.clear()
+    box.send_keys("no-such-thing\n")
+    dash_duo.wait_for_contains_text("#map-search-note", "No site, asset", timeout=10)
+
+
+def test_not_on_map_panel_lists_bad_coordinates(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+    _open_map(dash_duo, browser_sign_in)
+    panel = dash_duo.find_element("#map-notonmap")
+    assert dash_duo.find_element("#map-notonmap-count").text == "3"
+    text = panel.text
+    assert "Lost Solar" in text and "missing" in text
+    assert "Swapped Wind" in text and "latitude out of range" in text
+    assert "Zero Island Solar" in text and "placeholder (0, 0)" in text
+    dash_duo.find_element("#map-notonmap a[href='/sites/m-nocoord']").click()
+    dash_duo.wait_for_text_to_equal("#site-title", "Lost Solar", timeout=10)
+    assert not [e for e in dash_duo.get_logs() or [] if e["level"] == "SEVERE" and "_map" in e["message"]]
