@@ -12,6 +12,7 @@ from api.errors import ApiError
 from core.runtime import db
 from data.fleet import SITE_COLUMNS, asset_latest, get_site, list_assets, site_frame
 from security.access import require
+from security.scope import current_site_visible, current_visible_site_ids, filter_site_frame, visible_assets
 
 SortKey = Literal["site_id", "name", "kind", "market", "capacity_mw", "output_mw", "status", "last_update"]
 
@@ -28,7 +29,7 @@ class SiteQuery(BaseModel):
     sort: SortKey = "site_id"
     descending: bool = False
     limit: int = Field(500, ge=1, le=100_000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class AssetQuery(BaseModel):
@@ -38,7 +39,7 @@ class AssetQuery(BaseModel):
 
     site_id: str | None = Field(None, max_length=64)
     limit: int = Field(1000, ge=1, le=100_000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 def filter_sites(frame: pl.DataFrame, query: SiteQuery) -> pl.DataFrame:
@@ -78,7 +79,7 @@ def register(bp: Blueprint) -> None:
     def sites():  # noqa: ANN202
         query = _query_args(SiteQuery)
         with db().session() as session:
-            frame = site_frame(session)
+            frame = filter_site_frame(site_frame(session))
         total = frame.height
         page = filter_sites(frame, query)  # type: ignore[arg-type]
         return jsonify({"total": total, "count": page.height, "sites": [_row_json(r) for r in page.iter_rows(named=True)]})
@@ -87,7 +88,7 @@ def register(bp: Blueprint) -> None:
     @require("fleet:read")
     def site(site_id: str):  # noqa: ANN202
         with db().session() as session:
-            found = get_site(session, site_id)
+            found = get_site(session, site_id) if current_site_visible(site_id) else None
             if found is None:
                 raise ApiError(404, f"no site with id {site_id!r}")
             frame = site_frame(session).filter(pl.col("site_id") == site_id)
@@ -104,7 +105,12 @@ def register(bp: Blueprint) -> None:
     def assets():  # noqa: ANN202
         query = _query_args(AssetQuery)
         with db().session() as session:
-            rows = list_assets(session, query.site_id, query.limit, query.offset)  # type: ignore[attr-defined]
+            visible = current_visible_site_ids()
+            if visible is None:
+                rows = list_assets(session, query.site_id, query.limit, query.offset)  # type: ignore[attr-defined]
+            else:  # caller scoped to some portfolios
+                wanted = visible & {query.site_id} if query.site_id else visible  # type: ignore[attr-defined]
+                rows = visible_assets(session, wanted, query.limit, query.offset)  # type: ignore[attr-defined]
             return jsonify({"count": len(rows), "assets": [_asset_json(a) for a in rows]})
 
     @bp.get("/assets/<asset_id>")
@@ -114,7 +120,7 @@ def register(bp: Blueprint) -> None:
 
         with db().session() as session:
             found = session.get(Asset, asset_id)
-            if found is None:
+            if found is None or not current_site_visible(found.site_id):
                 raise ApiError(404, f"no asset with id {asset_id!r}")
             body = _asset_json(found)
             latest = asset_latest(session, [asset_id]).get(asset_id, {})

@@ -18,6 +18,7 @@ from data.telemetry_queries import asset_series
 from ingest.metrics import METRICS
 from ingest.validation import BatchFormatError, PointIn, parse_csv_batch, parse_json_batch
 from security.access import check, require
+from security.scope import filter_asset_ids
 
 
 class TelemetryQuery(BaseModel):
@@ -118,6 +119,7 @@ def register(bp: Blueprint) -> None:
                     raise ApiError(404, f"no site with id {query.site_id!r} (or it has no assets)")
             else:
                 ids = [a.strip() for a in (query.asset_id or "").split(",") if a.strip()]
+            ids = filter_asset_ids(session, ids)  # portfolio scope of the caller
             frame = asset_series(session, ids, query.metric, query.start, query.end, query.resolution, query.limit)  # type: ignore[arg-type]
         points = [
             {**row, "ts": row["ts"].isoformat()} for row in frame.iter_rows(named=True)

@@ -12,6 +12,7 @@ from core.runtime import db
 from data.fleet import asset_latest, get_site, site_status
 from data.models import utcnow
 from data.telemetry_queries import site_power_series
+from security.scope import current_site_visible
 
 IDS = {"site_id": "site-id", "refresh": "site-refresh", "title": "site-title", "fact": "site-fact",
        "chart": "site-chart", "assets": "site-assets", "not_found": "site-not-found"}
@@ -33,6 +34,8 @@ def _assets_table(assets: list[Any], latest: dict[str, dict[str, tuple[dt.dateti
 def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
     """Return the site page's content, or None when ``site_id`` is unknown."""
     now = utcnow()
+    if not current_site_visible(site_id):  # the caller's portfolio scope
+        return None
     with db().session() as session:
         site = get_site(session, site_id)
         if site is None:

@@ -26,9 +26,25 @@ def nav_groups(registry: dict[str, dict[str, Any]] | None = None) -> "OrderedDic
     return ordered
 
 
+def _visible(registry: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
+    """Return the registry without the pages the signed-in caller may not open (the server denies them anyway)."""
+    try:
+        from flask import has_request_context
+
+        from security.access import current_caller
+        from security.guard import page_allows
+    except ModuleNotFoundError:
+        return registry
+    if not has_request_context():
+        return registry
+    caller = current_caller()
+    source = dash.page_registry if registry is None else registry
+    return {k: p for k, p in source.items() if page_allows(p, caller)}
+
+
 def _nav(registry: dict[str, dict[str, Any]] | None = None) -> list[Any]:
     items: list[Any] = []
-    for group, pages in nav_groups(registry).items():
+    for group, pages in nav_groups(_visible(registry)).items():
         if len(pages) == 1:
             page = pages[0]
             items.append(dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact")))

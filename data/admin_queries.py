@@ -21,7 +21,7 @@ def list_tokens(db: Database, include_revoked: bool = True) -> list[dict[str, An
             .order_by(ApiToken.id.desc()))
     if not include_revoked:
         stmt = stmt.where(ApiToken.revoked_at.is_(None))
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with db.session() as s:
         return [
             {"id": t.id, "name": t.name, "prefix": t.prefix, "role": t.role.value, "scopes": list(t.scopes or []),

@@ -1,1 +1,1 @@
-"""Sign-in, roles, API tokens, secrets and audit."""
+"""Sign-in, roles, API tokens, secrets and audit (see security/README.md)."""

@@ -1,13 +1,39 @@
 """Who is calling, and may they? Permissions, the roles that hold them, and the route guard.
 
 A caller is identified by a bearer token (machine clients, wall displays) or by a signed-in
-session (browser users, added by the sign-in module through :data:`IDENTITY_RESOLVERS`).
+session (browser users and activated wall screens, resolved by :mod:`security.web` through
+:data:`IDENTITY_RESOLVERS`).
+
+Roles are ranked ``wall < viewer < analyst < operator < manager < admin`` for *page access*
+(a page's ``min_role``); actions inside a page are checked by *permission* (:data:`PERMISSIONS`),
+e.g. ``check("alerts:ack")`` inside a callback or route.
+
+Socket.IO (for ``live/hub.py``)::
+
+    from security.access import socket_caller, authorize_room
+
+    @socketio.on("connect")
+    def on_connect(auth=None):
+        if socket_caller(auth) is None:
+            return False                      # refuse the connection
+    @socketio.on("join")
+    def on_join(data):
+        if not authorize_room(data["room"]):  # re-checks the caller each time
+            return {"ok": False, "error": "forbidden"}
+        join_room(data["room"])
+
+Room names and who may join (unknown rooms: admins only; add more with :func:`register_room`):
+``live``, ``overview``, ``map``, ``fleet``, ``alerts``, ``wall`` -> any signed-in caller incl. wall
+screens, unless the caller is scoped to some portfolios (these rooms carry every site);
+``site:<site_id>`` -> wall and up, and the site must be in the caller's portfolio scope;
+``page:<path>`` -> the ``min_role`` of the Dash page at ``path``; ``markets``/``forecast`` ->
+analyst and up; ``commands``/``setpoints`` -> permission ``telemetry:write``; ``admin`` -> admin.
 """
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import g, request
 
@@ -25,6 +51,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+ROLE_ORDER: tuple[Role, ...] = (Role.wall, Role.viewer, Role.analyst, Role.operator, Role.manager, Role.admin)
+ROLE_RANK: dict[Role, int] = {role: rank for rank, role in enumerate(ROLE_ORDER)}
+
+
+def role_at_least(role: Role | str, minimum: Role | str) -> bool:
+    """Return True if ``role`` ranks at or above ``minimum`` (wall < viewer < ... < admin)."""
+    return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
+
+
 @dataclass(frozen=True)
 class Caller:
     """An authenticated caller."""
@@ -32,7 +67,13 @@ class Caller:
     name: str
     role: Role
     scopes: tuple[str, ...] | None  # None for a session user: the role decides alone
-    kind: str  # "token" | "session"
+    kind: str  # "token" | "session" | "wall"
+    user_id: int | None = None
+    portfolio_scope: tuple[str, ...] = ()  # portfolio ids this caller may see; empty = all
+
+    def at_least(self, minimum: Role | str) -> bool:
+        """Return True if this caller's role ranks at or above ``minimum``."""
+        return role_at_least(self.role, minimum)
 
     def may(self, permission: str) -> bool:
         """Return True if this caller holds ``permission``."""
@@ -60,7 +101,16 @@ def _bearer_caller() -> Caller | None:
     identity = verify_token(db(), header[7:].strip())
     if identity is None:
         return None
-    return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token")
+    scope: tuple[str, ...] = ()
+    if identity.user_id is not None:
+        from data.models import User
+
+        with db().session() as session:
+            user = session.get(User, identity.user_id)
+            if user is None or not user.is_active:
+                return None
+            scope = tuple(user.portfolio_scope or ())
+    return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id, scope)
 
 
 def current_caller() -> Caller | None:
@@ -115,3 +165,90 @@ def require(permission: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+# --- Socket.IO ----------------------------------------------------------------------------------
+
+RoomRule = Callable[["Caller", str], bool]
+ROOM_RULES: dict[str, RoomRule] = {}
+
+
+def register_room(prefix: str, rule: RoomRule | Role | str) -> None:
+    """Declare who may join rooms named ``prefix`` or ``prefix:<anything>``.
+
+    ``rule`` is a minimum role, or a function (caller, room) -> bool for finer checks.
+    """
+    if isinstance(rule, (Role, str)):
+        minimum = Role(rule)
+        ROOM_RULES[prefix] = lambda caller, _room: caller.at_least(minimum)
+    else:
+        ROOM_RULES[prefix] = rule
+
+
+def _site_room(caller: Caller, room: str) -> bool:
+    from security.scope import site_visible
+
+    site_id = room.split(":", 1)[1] if ":" in room else ""
+    return bool(site_id) and caller.at_least(Role.wall) and site_visible(caller, site_id)
+
+
+def _page_room(caller: Caller, room: str) -> bool:
+    from security.guard import page_allows, page_for_path
+
+    path = room.split(":", 1)[1] if ":" in room else ""
+    page = page_for_path(path)
+    return page is not None and page_allows(page, caller)
+
+
+def _fleet_room(caller: Caller, _room: str) -> bool:
+    # fleet-wide rooms carry every site: a caller scoped to some portfolios joins site rooms only
+    return caller.at_least(Role.wall) and not caller.portfolio_scope
+
+
+for _prefix in ("live", "overview", "map", "fleet", "alerts", "wall"):
+    register_room(_prefix, _fleet_room)
+for _prefix in ("markets", "market", "forecast"):
+    register_room(_prefix, Role.analyst)
+register_room("site", _site_room)
+register_room("page", _page_room)
+register_room("commands", lambda caller, _room: caller.may("telemetry:write"))
+register_room("setpoints", lambda caller, _room: caller.may("telemetry:write"))
+register_room("admin", Role.admin)
+
+
+def socket_caller(auth: dict | None = None) -> Caller | None:
+    """Return the caller of a Socket.IO connect/event handler, or None if anonymous.
+
+    The browser is identified by its session cookie (sent with the handshake); a machine client
+    may pass ``{"token": "fl_..."}`` as the Socket.IO ``auth`` payload instead.
+    """
+    token = (auth or {}).get("token") if isinstance(auth, dict) else None
+    if token:
+        from core.runtime import db
+        from security.tokens import verify_token
+
+        identity = verify_token(db(), str(token))
+        if identity is None:
+            return None
+        return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id)
+    g.pop("fleetlight_caller", None)  # re-resolve on every event: a revoked session stops at once
+    return current_caller()
+
+
+def authorize_room(room: str, caller: Caller | None = None) -> bool:
+    """Return True if ``caller`` (default: the current socket/request caller) may join ``room``."""
+    caller = caller if caller is not None else socket_caller()
+    if caller is None or not isinstance(room, str) or not room or len(room) > 200:
+        return False
+    prefix = room.split(":", 1)[0]
+    rule = ROOM_RULES.get(prefix)
+    if rule is None:
+        return caller.role == Role.admin
+    return bool(rule(caller, room))
+
+
+def visible_site_ids(caller: Caller | None) -> set[str] | None:
+    """Return the site ids ``caller`` may see, or None for all sites (see :mod:`security.scope`)."""
+    from security.scope import visible_site_ids as _visible
+
+    return _visible(caller)

@@ -120,3 +120,30 @@ def ingest_token(services):  # noqa: ANN001, ANN201
     from security.tokens import create_token
 
     return create_token(services.db, "test-ingest", ["telemetry:write", "read"], Role.operator)
+
+
+BROWSER_PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture()
+def browser_sign_in(dash_duo, dash_app, services):  # noqa: ANN001, ANN201
+    """Return ``sign_in(role="viewer", path="/", username=None)``: start the app in Chromium, create a
+    user with ``role`` and sign in through the form, landing on ``path``."""
+    from data.models import Role
+    from security.users import create_user
+
+    started: list[bool] = []
+
+    def sign_in(role: str = "viewer", path: str = "/", username: str | None = None) -> str:
+        name = username or f"browser-{role}"
+        create_user(services.db, name, BROWSER_PASSWORD, Role(role))
+        if not started:
+            dash_duo.start_server(dash_app, navigate=False)
+            started.append(True)
+        dash_duo.driver.get(dash_duo.server.url + "/login?next=" + path)
+        dash_duo.wait_for_element("#login-username").send_keys(name)
+        dash_duo.find_element("#login-password").send_keys(BROWSER_PASSWORD)
+        dash_duo.find_element("#login-submit").click()
+        return name
+
+    return sign_in

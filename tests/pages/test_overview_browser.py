@@ -19,8 +19,8 @@ def live_fleet(small_fleet):  # noqa: ANN001, ANN201
     return small_fleet
 
 
-def test_overview_shows_kpis_and_searchable_table(dash_duo, dash_app, live_fleet):
-    dash_duo.start_server(dash_app)
+def test_overview_shows_kpis_and_searchable_table(dash_duo, dash_app, live_fleet, browser_sign_in):
+    browser_sign_in("viewer", "/")
     dash_duo.wait_for_text_to_equal("#ov-kpi-output-value", "1.5 MW", timeout=10)
     assert "of 7 MW capacity" in dash_duo.find_element("#ov-kpi-output-detail").text
     assert dash_duo.find_element("#ov-kpi-sites-value").text == "2 / 2"
@@ -35,12 +35,12 @@ def test_overview_shows_kpis_and_searchable_table(dash_duo, dash_app, live_fleet
     assert dash_duo.get_logs() == [] or all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
 
 
-def test_site_page_and_not_found(dash_duo, dash_app, live_fleet):
-    dash_duo.start_server(dash_app)
+def test_site_page_and_not_found(dash_duo, dash_app, live_fleet, browser_sign_in):
+    browser_sign_in("viewer", "/")
     dash_duo.wait_for_contains_text("#ov-site-table", "Test Wind", timeout=10)
     dash_duo.wait_for_element("#ov-site-table a[href='/sites/t-wind']").click()
     dash_duo.wait_for_text_to_equal("#site-title", "Test Wind", timeout=10)
     assert "measured data" in dash_duo.driver.page_source
     dash_duo.wait_for_contains_text("#site-assets", "t-wind-WTG-01")
-    dash_duo.driver.get(dash_duo.server_url + "/sites/does-not-exist")
+    dash_duo.driver.get(dash_duo.server.url + "/sites/does-not-exist")
     dash_duo.wait_for_contains_text("#site-not-found", "Site not found", timeout=10)

@@ -1,0 +1,243 @@
+"""The role matrix, table-driven over every page, every server callback and every API route.
+
+Run with ``-s`` to see the matrix (A = allowed, - = denied; anonymous is always denied).
+Expected cells come from the tables below for the pages and callbacks this package knows, and
+from each page's declared ``min_role`` / each route's ``required_permission`` for the rest.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import dash
+import pytest
+
+from data.models import Role
+from security.access import PERMISSIONS, ROLE_ORDER, role_at_least
+from security.guard import page_min_role
+from tests.security.conftest import csrf_header
+
+ROLES = [r.value for r in ROLE_ORDER]  # wall, viewer, analyst, operator, manager, admin
+
+# pages this package defines or relies on: path -> min role expected
+EXPECTED_PAGES = {"/": "viewer", "/sites/<site_id>": "viewer", "/404": "viewer", "/admin": "admin"}
+# callbacks: module -> min role expected ("any" = any signed-in caller, wall included)
+EXPECTED_CALLBACK_MODULES = {"callbacks.shell": "any", "dash.dash": "any", "callbacks.overview": "viewer",
+                             "callbacks.site": "viewer", "callbacks.admin": "admin"}
+PUBLIC_API = {"/api/v1/health", "/api/v1/openapi.json"}
+PATH_VALUES = {"site_id": "t-sol", "asset_id": "t-sol-INV-01", "user_id": "1", "token_id": "999", "name": "x"}
+
+MATRIX: list[tuple[str, str, dict[str, str]]] = []
+CALLBACK_ERRORS: set[str] = set()
+
+
+def _cell(ok: bool) -> str:
+    return "A" if ok else "-"
+
+
+def _print_matrix() -> None:
+    header = f"{'kind':9} {'target':58} {'anon':>4} " + " ".join(f"{r[:5]:>5}" for r in ROLES)
+    lines = [header, "-" * len(header)]
+    for kind, target, cells in MATRIX:
+        lines.append(f"{kind:9} {target[:58]:58} {cells.get('anonymous', '-'):>4} "
+                     + " ".join(f"{cells.get(r, '?'):>5}" for r in ROLES))
+    print("\n" + "\n".join(lines))
+    if CALLBACK_ERRORS:
+        print("callbacks that raised when run with all-None inputs (past the guard):")
+        print("\n".join(f"  {e}" for e in sorted(CALLBACK_ERRORS)))
+
+
+@pytest.fixture()
+def clients(signed_in, wall_client, dash_app):  # noqa: ANN001, ANN201
+    """Return {role: test client signed in with it} plus 'anonymous'."""
+    out = {role: signed_in(role) for role in ROLES if role != "wall"}
+    out["wall"] = wall_client[0]
+    out["anonymous"] = dash_app.server.test_client()
+    return out
+
+
+def _router_key(app) -> str:  # noqa: ANN001
+    return next(k for k in app.callback_map if "_pages_content.children" in k)
+
+
+def _route_page(client, app, pathname: str):  # noqa: ANN001, ANN202
+    body = {"output": _router_key(app), "outputs": [{"id": "_pages_content", "property": "children"},
+                                                      {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                       {"id": "_pages_location", "property": "search", "value": ""}],
+            "changedPropIds": ["_pages_location.pathname"]}
+    headers = csrf_header(client) if client.get_cookie("_csrf_token") else {}
+    return client.post("/_dash-update-component", json=body, headers=headers)
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"<(?:([a-z_]+)(?:\([^)]*\))?:)?([a-z_]+)>",
+                  lambda m: "1" if m.group(1) in ("int", "float") else PATH_VALUES.get(m.group(2), "x"), path)
+
+
+def test_every_page(dash_app, clients, small_fleet):
+    app = dash_app
+    clients["admin"].get("/")  # first request registers Dash's router
+    checked = 0
+    for page in list(dash.page_registry.values()):
+        template = page.get("path_template") or page["path"]
+        declared = page_min_role(page)
+        if template in EXPECTED_PAGES:
+            assert declared is not None and declared.value == EXPECTED_PAGES[template], template
+        minimum = (declared or Role.admin).value
+        path = _concrete(template)
+        cells = {}
+        for who, client in clients.items():
+            allowed = who != "anonymous" and role_at_least(who, minimum)
+            got = client.get(path)
+            if who == "anonymous":
+                assert got.status_code == 302 and got.headers["Location"].startswith("/login"), path
+            else:
+                assert got.status_code == (200 if allowed else 403), (path, who, got.status_code)
+            routed = _route_page(client, app, path)
+            if who == "anonymous":
+                assert routed.status_code == 401
+            else:
+                text = routed.get_data(as_text=True)
+                assert ("sec-denied" in text) is (not allowed), (path, who, routed.status_code, text[:200])
+            cells[who] = _cell(allowed)
+        MATRIX.append(("page", f"{template}  (min {minimum})", cells))
+        checked += 1
+    assert checked >= 3
+
+
+def test_page_without_min_role_is_admin_only(dash_app, clients):
+    clients["admin"].get("/")
+
+    def layout(**_kwargs):  # noqa: ANN003, ANN202
+        return dash.html.Div("secret page body", id="undeclared-body")
+
+    dash.page_registry["tests.undeclared"] = {
+        "module": "tests.undeclared", "path": "/undeclared-test", "path_template": None, "name": "Undeclared",
+        "title": "Undeclared", "layout": layout, "supplied_path": "/undeclared-test", "relative_path": "/undeclared-test",
+        "nav_hidden": True, "order": 99, "description": "", "image": None, "image_url": None, "redirect_from": None,
+        "supplied_name": "Undeclared", "supplied_title": "Undeclared", "supplied_order": 99, "supplied_layout": layout,
+        "supplied_image": None,
+    }
+    try:
+        from security.guard import guard_page_layouts
+
+        guard_page_layouts()
+        cells = {"anonymous": "-"}
+        for who in ROLES:
+            text = _route_page(clients[who], dash_app, "/undeclared-test").get_data(as_text=True)
+            assert ("secret page body" in text) is (who == "admin"), who
+            assert clients[who].get("/undeclared-test").status_code == (200 if who == "admin" else 403)
+            cells[who] = _cell(who == "admin")
+        MATRIX.append(("page", "/undeclared-test  (no min_role)", cells))
+    finally:
+        dash.page_registry.pop("tests.undeclared", None)
+
+
+def _callback_body(key: str, spec: dict) -> dict:  # noqa: ANN001
+    from security.guard import output_ids_of
+
+    outputs = []
+    inner = key[2:-2].split("...") if key.startswith("..") else [key]
+    for part, comp in zip(inner, output_ids_of(key), strict=True):
+        prop = part.rsplit(".", 1)[1]
+        outputs.append({"id": json.loads(comp) if comp.startswith("{") else comp, "property": prop})
+    inputs = [{"id": i["id"], "property": i["property"], "value": None} for i in spec["inputs"]]
+    state = [{"id": s["id"], "property": s["property"], "value": None} for s in spec.get("state", [])]
+    return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0], "inputs": inputs,
+            "state": state, "changedPropIds": []}
+
+
+def test_every_callback(dash_app, clients, small_fleet):
+    app = dash_app
+    clients["admin"].get("/")
+    roles = app.server.extensions["fleetlight_callback_roles"]
+    server_callbacks = {k: v for k, v in app.callback_map.items() if "callback" in v}
+    assert len(server_callbacks) >= 4
+    for key, spec in sorted(server_callbacks.items()):
+        module = spec["callback"].__module__
+        minimum = roles.min_role(key)
+        if module in EXPECTED_CALLBACK_MODULES:
+            assert minimum == EXPECTED_CALLBACK_MODULES[module], (key, module, minimum)
+        if key == _router_key(app):
+            continue  # the page router: covered page by page above
+        body = _callback_body(key, spec)
+        cells = {}
+        for who, client in clients.items():
+            allowed = who != "anonymous" and (minimum == "any" or role_at_least(who, minimum))
+            headers = csrf_header(client) if who != "anonymous" else {}
+            try:
+                got = client.post("/_dash-update-component", json=body, headers=headers)
+            except Exception as exc:  # noqa: BLE001 - past the guard; the callback itself failed on None inputs
+                assert allowed, (key, who, exc)
+                CALLBACK_ERRORS.add(f"{key[:60]}: {type(exc).__name__}")
+                cells[who] = "A"
+                continue
+            if who == "anonymous":
+                assert got.status_code == 401, key
+            elif allowed:
+                assert got.status_code not in (401, 403), (key, who, got.status_code)
+            else:
+                assert got.status_code == 403, (key, who, got.status_code)
+            cells[who] = _cell(allowed)
+        label = ",".join(o.split(".")[0] for o in key.strip(".").split("...")[:2])
+        MATRIX.append(("callback", f"{label}  ({module}, min {minimum})", cells))
+
+
+def test_unknown_callback_module_is_admin_only(dash_app):
+    from security.guard import CallbackRoles
+
+    roles = CallbackRoles(dash_app)
+    assert roles.min_role_for_module("somebody.elses.module", ["zz-thing"]) == "admin"
+    assert roles.min_role_for_module("callbacks.shell", ["shell-x"]) == "any"
+
+
+def _api_rules(app) -> list[tuple[str, str, object]]:  # noqa: ANN001
+    out = []
+    for rule in app.server.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.rule in PUBLIC_API or rule.rule.startswith("/api/v1/webhooks/"):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((rule.rule, method, app.server.view_functions[rule.endpoint]))
+    return out
+
+
+def test_every_api_route(dash_app, clients, small_fleet):
+    rules = _api_rules(dash_app)
+    assert len(rules) >= 8
+    for rule, method, view in rules:
+        path = _concrete(rule)
+        permission = getattr(view, "required_permission", None)
+        cells = {}
+        for who, client in clients.items():
+            headers = csrf_header(client) if who != "anonymous" else {}
+            got = client.open(path, method=method, json={} if method != "GET" else None, headers=headers)
+            if who == "anonymous":
+                assert got.status_code == 401, (rule, method, got.status_code)
+                cells[who] = "-"
+                continue
+            if permission is None:
+                cells[who] = "A" if got.status_code not in (401, 403) else "-"
+                continue
+            allowed = Role(who) in PERMISSIONS[permission]
+            assert (got.status_code not in (401, 403)) is allowed, (rule, method, who, got.status_code)
+            cells[who] = _cell(allowed)
+        MATRIX.append(("api", f"{method} {rule}  ({permission or 'checked in view'})", cells))
+
+
+def test_api_tokens_follow_their_scopes(client, services, small_fleet):
+    from security.tokens import create_token
+
+    read_only = create_token(services.db, "reader", ["read"], Role.viewer)
+    ingest_only = create_token(services.db, "ingest", ["telemetry:write"], Role.viewer)
+    auth = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
+    assert client.get("/api/v1/sites", headers=auth(read_only)).status_code == 200
+    assert client.get("/api/v1/sites", headers=auth(ingest_only)).status_code == 403
+    assert client.post("/api/v1/telemetry", json={"points": []}, headers=auth(read_only)).status_code == 403
+    assert client.get("/api/v1/admin/users", headers=auth(read_only)).status_code == 403
+    assert client.get("/api/v1/sites", headers=auth("fl_" + "x" * 43)).status_code == 401
+
+
+def test_print_matrix():
+    """Prints the collected matrix (run with -s)."""
+    _print_matrix()
