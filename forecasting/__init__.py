@@ -7,8 +7,9 @@ Issued at the end of interval ``o``, its lead time to the end of the target inte
 ``h * freq``; ``generation_forecasts.horizon_min`` stores exactly that.
 
 Modules: :mod:`.series` (input validation), :mod:`.features`, :mod:`.models`, :mod:`.metrics`,
-:mod:`.backtest`, :mod:`.cli` (``flask --app app backtest``), :mod:`.registry`,
-:mod:`.remote` (TensorFlow Serving, Vertex AI), :mod:`.anomaly`.
+:mod:`.backtest`, :mod:`.calibration` (online p10-p90 band calibration), :mod:`.cli`
+(``flask --app app backtest``), :mod:`.registry`, :mod:`.remote` (TensorFlow Serving, Vertex AI),
+:mod:`.anomaly`.
 """
 from forecasting.errors import ForecastInputError
 

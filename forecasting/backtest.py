@@ -5,6 +5,12 @@ on all data before the fold (expanding window). Inside a fold, forecasts are iss
 ``origin_every`` steps (issue times aligned to midnight UTC) for horizons 1..``horizon`` steps,
 using only data known at the origin. All models are scored on the same (origin, horizon) pairs.
 
+Each model's p10-p90 band is then recalibrated online, origin by origin, by
+:class:`~forecasting.calibration.AdaptiveBand` (adaptive conformal inference): the multiplier
+used at an origin is learned from the forecasts whose targets are at or before that origin, so the
+test year's own early errors inform its later bands without any look-ahead (``band_step=0``
+scores the bands exactly as the models fitted them).
+
 Lead-time buckets reported in ``summary``: ``intraday`` (lead <= 6 h), ``day_ahead``
 (12 h < lead <= 36 h: the next day for a forecast issued around noon) and ``all``.
 """
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecasting.calibration import DEFAULT_STEP, AdaptiveBand, replay
 from forecasting.context import ForecastContext
 from forecasting.errors import ForecastInputError
 from forecasting.features import SiteContext
@@ -28,13 +35,18 @@ BUCKETS = {"intraday": (0.0, 6.0), "day_ahead": (12.0, 36.0), "all": (0.0, math.
 
 @dataclass
 class BacktestResult:
-    """Scored forecasts: ``predictions`` (long table) and metrics per model and horizon."""
+    """Scored forecasts: ``predictions`` (long table) and metrics per model and horizon.
+
+    ``calibration`` holds, per model, the online band calibration's final multipliers and the
+    coverage per bucket the model's own (fixed) band would have had: ``model_band_coverage``.
+    """
 
     predictions: pd.DataFrame
     per_horizon: pd.DataFrame
     summary: dict[str, dict[str, dict[str, float]]]
     timings: dict[str, dict[str, float]]
     folds: list[dict[str, str]] = field(default_factory=list)
+    calibration: dict[str, dict] = field(default_factory=dict)
 
     def to_json_dict(self) -> dict:
         """Return a JSON-serialisable dict: per model, its metrics per horizon and per bucket."""
@@ -46,6 +58,8 @@ class BacktestResult:
                 "summary": {b: _clean(m) for b, m in self.summary.get(name, {}).items()},
                 "seconds": _clean(self.timings.get(name, {})),
             }
+            if name in self.calibration:
+                models[name]["band_calibration"] = self.calibration[name]
         return {"folds": self.folds, "models": models}
 
 
@@ -72,7 +86,7 @@ def _fold_bounds(ctx: ForecastContext, test_start: pd.Timestamp | None, test_end
     if lo <= 0 or lo >= hi:
         raise ForecastInputError(f"test window is empty or leaves no training data (test starts at position {lo} of {n})")
     edges = np.linspace(lo, hi, n_folds + 1).astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
 def run_backtest(
@@ -91,12 +105,14 @@ def run_backtest(
     test_frac: float = 0.3,
     origin_every: int | None = None,
     model_options: dict[str, dict] | None = None,
+    band_step: float = DEFAULT_STEP,
 ) -> BacktestResult:
     """Backtest ``models`` on ``y`` (regular UTC grid, interval start) and return the scores.
 
     ``horizon`` is the longest horizon in steps; ``capacity`` a number or series in the unit of
     ``y`` (None: peak of ``y``). Without ``test_start`` the last ``test_frac`` of the series is
-    the test span. ``origin_every`` defaults to 6 hours (at least one step).
+    the test span. ``origin_every`` defaults to 6 hours (at least one step). ``band_step`` is the
+    learning rate of the online band calibration (0: keep each model's own band).
     """
     if "persistence" not in models:
         models = ["persistence", *models]
@@ -111,6 +127,7 @@ def run_backtest(
     folds = _fold_bounds(ctx, ts, te, n_folds or (1 if ts is not None else 3), test_frac)
     options = model_options or {}
     pieces: list[pd.DataFrame] = []
+    raw: dict[str, list[np.ndarray]] = {m: [] for m in models}
     timings = {m: {"fit": 0.0, "predict": 0.0} for m in models}
     fold_info = []
     slot = ((ctx.index.hour * 3600 + ctx.index.minute * 60) // int(freq.total_seconds())).to_numpy()
@@ -128,6 +145,7 @@ def run_backtest(
             "origin": ctx.index[oo], "target": ctx.index[tgt], "h": hh,
             "lead_h": hh * freq.total_seconds() / 3600.0,
             "actual": ctx.y[tgt] * ctx.capacity[tgt], "capacity": ctx.capacity[tgt],
+            "_o": oo, "_t": tgt,
         })
         fold_info.append({"train_end": ctx.index[lo].isoformat(), "test_end": (ctx.index[hi - 1] + freq).isoformat(),
                           "origins": int(len(origins))})
@@ -136,20 +154,48 @@ def run_backtest(
             t0 = time.perf_counter()
             model.fit(ctx, lo)
             t1 = time.perf_counter()
-            q = ctx.denormalise(model.predict(ctx, oo, hh), tgt)
+            q = model.predict(ctx, oo, hh)
             timings[name]["fit"] += t1 - t0
             timings[name]["predict"] += time.perf_counter() - t1
-            frame[f"{name}_p10"], frame[f"{name}_p50"], frame[f"{name}_p90"] = q[:, 0], q[:, 1], q[:, 2]
+            bounds = np.broadcast_to([model.lo, model.hi], (len(q), 2))
+            raw[name].append(np.column_stack([q, bounds]))
         pieces.append(frame)
     if not pieces:
         raise ForecastInputError("no forecast origins fall inside the test window; lower the horizon or widen the window")
     preds = pd.concat(pieces, ignore_index=True)
+    oo, tgt = preds.pop("_o").to_numpy(), preds.pop("_t").to_numpy()
+    lead = preds["lead_h"].to_numpy()
+    calibration: dict[str, dict] = {}
+    model_bands: dict[str, np.ndarray] = {}
+    for name in models:
+        stacked = np.concatenate(raw[name])
+        q, bounds = stacked[:, :3], stacked[:, 3:]
+        if band_step > 0:
+            model_bands[name] = ctx.denormalise(q, tgt)
+            q, band = replay(oo, tgt, lead, q, ctx.y[tgt], AdaptiveBand(step=band_step),
+                             lower=bounds[:, 0], upper=bounds[:, 1], step_h=freq.total_seconds() / 3600.0)
+            calibration[name] = band.state()
+        q = ctx.denormalise(q, tgt)
+        preds[f"{name}_p10"], preds[f"{name}_p50"], preds[f"{name}_p90"] = q[:, 0], q[:, 1], q[:, 2]
     mask = np.isfinite(preds["actual"].to_numpy())
     for name in models:
         mask &= np.isfinite(preds[f"{name}_p50"].to_numpy())
+    for name, q in model_bands.items():
+        calibration[name]["model_band_coverage"] = _bucket_coverage(preds["actual"].to_numpy()[mask], q[mask], lead[mask])
     preds = preds[mask].reset_index(drop=True)
     per_h, summary = score(preds, list(models))
-    return BacktestResult(predictions=preds, per_horizon=per_h, summary=summary, timings=timings, folds=fold_info)
+    return BacktestResult(predictions=preds, per_horizon=per_h, summary=summary, timings=timings, folds=fold_info,
+                          calibration=calibration)
+
+
+def _bucket_coverage(actual: np.ndarray, q: np.ndarray, lead_h: np.ndarray) -> dict[str, float]:
+    """Return the p10-p90 coverage of the bands ``q`` per lead-time bucket (buckets without rows are left out)."""
+    out = {}
+    for bucket, (lo, hi) in BUCKETS.items():
+        sel = (lead_h > lo) & (lead_h <= hi)
+        if sel.any():
+            out[bucket] = round(float(np.mean((actual[sel] >= q[sel, 0]) & (actual[sel] <= q[sel, 2]))), 4)
+    return out
 
 
 def _metrics(frame: pd.DataFrame, name: str) -> dict[str, float]:

@@ -6,7 +6,9 @@ Example::
         --features ghi,temp_air --horizon 48 --freq 1h --capacity 3.0
 
 The JSON holds the input report, the folds, and per model its metrics per horizon (MAE, RMSE,
-nMAE, bias, pinball loss, p10-p90 coverage, skill vs persistence) and per lead-time bucket.
+nMAE, bias, pinball loss, p10-p90 coverage, skill vs persistence) and per lead-time bucket, and
+``band_calibration``: the online band multipliers (adaptive conformal inference, see
+:mod:`forecasting.calibration`) and the coverage the model's fixed band would have had.
 Bad input exits with status 2 and a one-line message naming the problem.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ import click
 import pandas as pd
 
 from forecasting.backtest import run_backtest
+from forecasting.calibration import DEFAULT_STEP
 from forecasting.errors import ForecastInputError
 from forecasting.features import SiteContext
 from forecasting.models import MODEL_NAMES
@@ -54,10 +57,12 @@ def _horizon_steps(value: str, freq: pd.Timedelta) -> int:
 @click.option("--folds", type=int, default=None, help="Number of rolling-origin folds (default 3, or 1 with --test-start).")
 @click.option("--origin-every", default=None, help="Spacing of forecast origins: steps or a duration (default 6h).")
 @click.option("--no-weather", is_flag=True, help="Ignore the weather columns (calendar and lags only).")
+@click.option("--band-step", type=click.FloatRange(min=0), default=DEFAULT_STEP, show_default=True,
+              help="Learning rate of the online p10-p90 band calibration (0 = the models' fixed bands).")
 def backtest_command(csv_path: str, time_col: str, target: str, features: str, horizon: str, freq: str | None,
                      capacity: float | None, models: str, kind: str, lat: float | None, lon: float | None,
                      wind_speed_col: str | None, irradiance_col: str | None, tz: str | None, duplicates: str, test_start: str | None,
-                     folds: int | None, origin_every: str | None, no_weather: bool) -> None:
+                     folds: int | None, origin_every: str | None, no_weather: bool, band_step: float) -> None:
     """Backtest forecast models on a CSV and print each model's metrics per horizon as JSON."""
     try:
         result = backtest_csv(
@@ -67,6 +72,7 @@ def backtest_command(csv_path: str, time_col: str, target: str, features: str, h
             models=[m.strip() for m in models.split(",") if m.strip()], kind=kind, lat=lat, lon=lon,
             wind_speed_col=wind_speed_col, irradiance_col=irradiance_col, tz=tz, duplicates=duplicates,
             test_start=test_start, folds=folds, origin_every=origin_every, use_weather=not no_weather,
+            band_step=band_step,
         )
     except ForecastInputError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -80,7 +86,7 @@ def backtest_csv(csv_path: str, *, time_col: str, target: str, features: list[st
                  wind_speed_col: str | None = None, irradiance_col: str | None = None, tz: str | None = None,
                  duplicates: str = "error",
                  test_start: str | None = None, folds: int | None = None, origin_every: str | None = None,
-                 use_weather: bool = True) -> dict:
+                 use_weather: bool = True, band_step: float = DEFAULT_STEP) -> dict:
     """Return the backtest of ``csv_path`` as a JSON-ready dict (see the module docstring)."""
     if capacity is not None and capacity <= 0:
         raise ForecastInputError(f"--capacity must be positive, got {capacity}")
@@ -104,6 +110,7 @@ def backtest_csv(csv_path: str, *, time_col: str, target: str, features: list[st
     result = run_backtest(
         prepared.y, freq=prepared.freq, horizon=steps, exog=prepared.exog, capacity=capacity, site=site,
         models=chosen, use_weather=use_weather, test_start=test_start, n_folds=folds, origin_every=every,
+        band_step=band_step,
     )
     out = {
         "input": {**prepared.report, "target": target, "features": features if use_weather else [],
@@ -114,6 +121,7 @@ def backtest_csv(csv_path: str, *, time_col: str, target: str, features: list[st
             "h": "horizon in steps; lead_h = hours from issue to the end of the target interval",
             "bias": "mean(forecast - actual)", "nmae": "MAE / capacity",
             "skill_rmse": "1 - RMSE / RMSE(persistence)", "pinball": "mean pinball loss of p10, p50, p90",
+            "coverage_p10_p90": "share of actuals inside the published p10-p90 band (recalibrated online, no look-ahead)",
         },
     }
     out.update(result.to_json_dict())

@@ -7,6 +7,12 @@ registers the version. :func:`issue_forecast` loads the active version, predicts
 local fallback) and writes ``generation_forecasts`` rows tagged with the ``model_version_id``.
 :func:`retrain_all` does both for every generating site; :func:`schedule_retraining` registers
 it with an APScheduler scheduler.
+
+Bands are recalibrated online (:mod:`forecasting.calibration`, adaptive conformal inference):
+each issue first scores the stored forecasts whose targets have been measured since the last
+issue against their published p10-p90 band, updates the band multiplier kept in the active
+version's ``metrics["online_band"]`` (carried over to the next version on retraining), then
+publishes the new forecast with it.
 """
 from __future__ import annotations
 
@@ -18,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from data.db import Database
-from data.forecast_queries import site_history, site_weather, write_forecast
+from data.forecast_queries import forecasts_frame, site_history, site_weather, write_forecast
 from data.models import ModelVersion, Site, utcnow
 from forecasting.backtest import regime_scores, run_backtest, weather_regimes
+from forecasting.calibration import AdaptiveBand, run_weights
 from forecasting.context import ForecastContext
 from forecasting.errors import ForecastInputError
 from forecasting.features import SiteContext
@@ -104,6 +111,9 @@ def train_site(db: Database, site_id: str, model_name: str = "xgboost", *, now: 
 
     serving = get_settings().forecast_serving.get(model_name, "local")
     with db.session() as session:
+        previous = active_version(session, site_id, model_name)
+        if previous is not None and (previous.metrics or {}).get("online_band"):
+            metrics["online_band"] = previous.metrics["online_band"]
         row = register_version(
             session, site_id=site_id, model=model, train_start=y.index[0].to_pydatetime(),
             train_end=(y.index[-1] + FREQ).to_pydatetime(), features=model.feature_names, metrics=metrics,
@@ -116,8 +126,9 @@ def issue_forecast(db: Database, site_id: str, model_name: str = "xgboost", *, n
                    horizon: int = 48, settings: Any = None, transport: Any = None) -> dict[str, Any]:
     """Forecast the next ``horizon`` hours with the active version and store them; return a summary.
 
-    The summary holds ``rows`` written, ``model_version_id``, ``issued_at`` and ``source``
-    ("local", "remote" or "local-fallback: <reason>").
+    The summary holds ``rows`` written, ``model_version_id``, ``issued_at``, ``source``
+    ("local", "remote" or "local-fallback: <reason>") and ``band_scale`` (the online band
+    multiplier per lead-time group, see :mod:`forecasting.calibration`).
     """
     from core.settings import get_settings
 
@@ -143,6 +154,14 @@ def issue_forecast(db: Database, site_id: str, model_name: str = "xgboost", *, n
         ctx_site = site_context(site, cols)
         capacity = float(site.capacity_mw)
         version_id, serving = int(version.id), version.serving
+        band_state = dict((version.metrics or {}).get("online_band") or {})
+        absorbed = pd.Timestamp(band_state["absorbed_until"]) if "absorbed_until" in band_state else start
+        issued_at = y.index[-1] + FREQ
+        since = max(absorbed, start)
+        stored = forecasts_frame(session, [site_id], since - horizon * FREQ, issued_at + horizon * FREQ, model_name,
+                                 latest_only=False)
+    band = AdaptiveBand.from_state(band_state)
+    learn_band(band, stored, y, since, issued_at)
     ctx = ForecastContext.build(y, freq=FREQ, max_horizon=horizon, capacity=capacity, exog=exog, site=ctx_site,
                                 future_steps=horizon)
     origins = np.full(horizon, len(y) - 1)
@@ -157,12 +176,36 @@ def issue_forecast(db: Database, site_id: str, model_name: str = "xgboost", *, n
         q = model.finish_raw(ctx, raw, base, origins, horizons)
     else:
         q = model.predict(ctx, origins, horizons)
+    q = np.clip(band.apply(q, horizons * FREQ / pd.Timedelta("1h")), model.lo, model.hi)
     q_mw = ctx.denormalise(q, targets)
-    issued_at = (y.index[-1] + FREQ).to_pydatetime()
     with db.session() as session:
-        rows = write_forecast(session, site_id=site_id, model_name=model_name, issued_at=issued_at,
+        rows = write_forecast(session, site_id=site_id, model_name=model_name, issued_at=issued_at.to_pydatetime(),
                               targets=ctx.index[targets], quantiles_mw=q_mw, freq=FREQ, model_version_id=version_id)
-    return {"rows": rows, "model_version_id": version_id, "issued_at": issued_at.isoformat(), "source": source}
+        row = session.get(ModelVersion, version_id)
+        row.metrics = {**(row.metrics or {}), "online_band": {**band.state(), "absorbed_until": issued_at.isoformat()}}
+    return {"rows": rows, "model_version_id": version_id, "issued_at": issued_at.isoformat(), "source": source,
+            "band_scale": band.state()["scale"]}
+
+
+def learn_band(band: AdaptiveBand, published: pd.DataFrame, actual_mw: pd.Series, since: pd.Timestamp,
+               until: pd.Timestamp) -> int:
+    """Update ``band`` from the stored forecasts whose target starts in [since, until); return the rows used.
+
+    ``published`` holds ``forecasts_frame`` rows covering whole runs (their weights count every
+    row of a run); each row counts against the p10-p90 band it was published with. Rows without
+    a band or without a measured actual in ``actual_mw`` [MW] are skipped.
+    """
+    frame = published.dropna(subset=["p10_mw", "p90_mw"])
+    if frame.empty:
+        return 0
+    lead_h = frame["horizon_min"].to_numpy(dtype=float) / 60.0
+    run_h = (frame["issued_at"] - pd.Timestamp("2000-01-01", tz="UTC")).dt.total_seconds().to_numpy() / 3600.0
+    weight = run_weights(band, run_h, lead_h)
+    sel = ((frame["target_start"] >= since) & (frame["target_start"] < until)).to_numpy()
+    actual = actual_mw.reindex(pd.DatetimeIndex(frame["target_start"][sel])).to_numpy(dtype=float)
+    before = band.updates
+    band.update(frame[["p10_mw", "p50_mw", "p90_mw"]].to_numpy(dtype=float)[sel], actual, lead_h[sel], weight[sel])
+    return band.updates - before
 
 
 def retrain_all(db: Database, models: tuple[str, ...] = ("xgboost",), *, now: dt.datetime | None = None,

@@ -34,6 +34,17 @@ def test_backtest_prints_metrics_per_model_and_horizon(pv_csv):
         assert key in rows[0]
     assert body["models"]["xgboost"]["summary"]["all"]["skill_rmse"] > 0.2
     assert len(body["folds"]) == 3
+    cal = body["models"]["xgboost"]["band_calibration"]
+    assert len(cal["scale"]) == 4 and set(cal["model_band_coverage"]) == {"intraday", "day_ahead", "all"}
+
+
+def test_band_step_zero_keeps_the_models_fixed_bands(pv_csv):
+    result = CliRunner().invoke(backtest_command, [
+        "--csv", str(pv_csv), "--time-col", "time", "--target", "power_kw", "--horizon", "24",
+        "--models", "climatology", "--band-step", "0",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "band_calibration" not in json.loads(result.output)["models"]["climatology"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from data.forecast_queries import forecasts_frame
+from data.forecast_queries import forecasts_frame, site_history
 from data.models import (
     Asset, AssetKind, GenerationForecast, ModelVersion, Portfolio, Site, SiteKind, TelemetryRollup, WeatherRecord,
 )
@@ -92,3 +92,26 @@ def test_schedule_retraining_adds_an_interval_job(db):
     job = schedule_retraining(scheduler, db, every_hours=6)
     assert job.id == "forecast-retrain" and job.trigger.interval == dt.timedelta(hours=6)
     assert scheduler.get_job("forecast-retrain") is not None
+
+
+def test_issued_bands_learn_online_from_measured_targets(db, pv_data):
+    """Each issue scores the earlier published bands whose targets are now measured (once each, no look-ahead)."""
+    seed_pv_site(db, pv_data, days=45, with_weather=False)
+    first = NOW - pd.Timedelta(days=4)
+    vid = train_site(db, SITE, "climatology", now=first, history_days=40)
+    issues = pd.date_range(first, NOW, freq="6h")
+    for t in issues:
+        out = issue_forecast(db, SITE, "climatology", now=t)
+    with db.session() as s:
+        state = s.get(ModelVersion, vid).metrics["online_band"]
+        stored = forecasts_frame(s, [SITE], first, NOW, "climatology", latest_only=False)
+        actual = site_history(s, SITE, first, NOW)
+    measured = actual.reindex(pd.DatetimeIndex(stored["target_start"])).notna().to_numpy()
+    assert state["updates"] == int(measured.sum()) > 0  # every measured target counted exactly once
+    assert state["absorbed_until"] == NOW.isoformat()
+    assert out["band_scale"] == state["scale"] and any(abs(v - 1.0) > 1e-3 for v in state["scale"])
+    again = issue_forecast(db, SITE, "climatology", now=NOW)  # re-issuing learns nothing new
+    assert again["band_scale"] == state["scale"]
+    vid2 = train_site(db, SITE, "climatology", now=NOW, history_days=40)
+    with db.session() as s:
+        assert s.get(ModelVersion, vid2).metrics["online_band"]["log_scale"] == state["log_scale"]  # carried over
