@@ -5,7 +5,6 @@
 Seeds the demo fleet at the given size into a fresh SQLite file, gives every asset a live
 ``power_kw`` value through the ingest store (so every site is reporting), then measures:
 * server: building the overview (site frame, KPIs, charts, table rows) in-process, p50 of N;
-* HTTP: ``GET /_dash-layout`` (the overview's layout with its data) from a running server;
 * browser: navigation to ``/`` until the KPI tiles and the first site rows are rendered, in
   headless Chromium.
 """
@@ -27,7 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from signin import browser_sign_in, create_bench_user, http_session  # noqa: E402
+from signin import browser_sign_in, create_bench_user  # noqa: E402
 
 
 def free_port() -> int:
@@ -129,20 +128,12 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        http_times = []
-        client = http_session(base)
-        for _ in range(args.repeats):
-            t = time.perf_counter()
-            r = client.get("/_dash-layout")
-            r.raise_for_status()
-            http_times.append(time.perf_counter() - t)
         browser = browser_time(base, args.repeats)
     finally:
         proc.terminate()
         proc.wait(20)
     print(f"  portfolio: {sites:,} sites, {assets:,} assets, all reporting")
     print(f"  server: overview built in-process        p50 {statistics.median(server_times) * 1000:7.0f} ms")
-    print(f"  HTTP:   GET /_dash-layout (with data)    p50 {statistics.median(http_times) * 1000:7.0f} ms")
     print(f"  browser: navigation to KPIs + site rows  p50 {statistics.median(browser) * 1000:7.0f} ms "
           f"(min {min(browser) * 1000:.0f}, max {max(browser) * 1000:.0f}, {len(browser)} loads)")
 

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from data.models import Asset, AssetLatest, Site, TelemetryRollup, utcnow
@@ -63,28 +63,25 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
         )
     ).all()
     counts = dict(session.execute(select(Asset.site_id, func.count()).group_by(Asset.site_id)).all())
+    recent = AssetLatest.ts > now - STALE_AFTER
     live = {
-        r[0]: (r[1], r[2], r[3])
+        r[0]: (r[1], int(r[2] or 0), r[3])
         for r in session.execute(
-            select(Asset.site_id, func.sum(AssetLatest.value), func.count(), func.max(AssetLatest.ts))
+            select(
+                Asset.site_id,
+                func.sum(case((recent, AssetLatest.value))),
+                func.sum(case((recent, 1), else_=0)),
+                func.max(AssetLatest.ts),
+            )
             .join(Asset, Asset.id == AssetLatest.asset_id)
-            .where(AssetLatest.metric == "power_kw", Asset.kind != "meter", AssetLatest.ts > now - STALE_AFTER)
+            .where(AssetLatest.metric == "power_kw", Asset.kind != "meter")
             .group_by(Asset.site_id)
         ).all()
     }
-    last_any = dict(
-        session.execute(
-            select(Asset.site_id, func.max(AssetLatest.ts))
-            .join(Asset, Asset.id == AssetLatest.asset_id)
-            .where(AssetLatest.metric == "power_kw")
-            .group_by(Asset.site_id)
-        ).all()
-    )
     rows = []
     for s in sites:
-        kw, reporting, _last = live.get(s.id, (None, 0, None))
+        kw, reporting, last = live.get(s.id, (None, 0, None))
         output_mw = None if kw is None else round(kw / 1000.0, 3)
-        last = last_any.get(s.id)
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=dt.timezone.utc)
         rows.append(
@@ -104,28 +101,33 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+def _epoch_seconds(session: Session, column):  # noqa: ANN001, ANN202
+    """Return a SQL expression for ``column`` as seconds since the epoch, in the session's dialect."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return func.extract("epoch", column)
+
+
 def energy_today_mwh(session: Session, now: dt.datetime | None = None) -> float:
     """Return fleet energy since 00:00 UTC today in MWh (mean power of the day x hours covered).
 
     Substations are left out: their transformers carry the output of the sites behind them.
+    The sum runs in the database, so it stays fast at 100,000 assets.
     """
     now = now or utcnow()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = session.execute(
-        select(TelemetryRollup.sum, TelemetryRollup.count, TelemetryRollup.last_ts)
+    covered_h = (_epoch_seconds(session, TelemetryRollup.last_ts) - day.timestamp()) / 3600.0
+    total_kwh = session.execute(
+        select(func.sum(TelemetryRollup.sum / TelemetryRollup.count * covered_h))
         .join(Asset, Asset.id == TelemetryRollup.asset_id)
         .join(Site, Site.id == Asset.site_id)
         .where(
             TelemetryRollup.resolution == "1d", TelemetryRollup.bucket_start == day,
-            TelemetryRollup.metric == "power_kw", Asset.kind != "meter", Site.kind != "substation",
+            TelemetryRollup.metric == "power_kw", TelemetryRollup.count > 0,
+            Asset.kind != "meter", Site.kind != "substation",
         )
-    ).all()
-    total_kwh = 0.0
-    for total, count, last_ts in rows:
-        if count:
-            covered_h = max((last_ts - day).total_seconds() / 3600.0, 0.0)
-            total_kwh += (total / count) * covered_h
-    return round(total_kwh / 1000.0, 3)
+    ).scalar()
+    return round(float(total_kwh or 0.0) / 1000.0, 3)
 
 
 def fleet_kpis(sites: pl.DataFrame, energy_mwh: float) -> FleetKpis:

@@ -69,3 +69,15 @@ def test_retention_prunes_only_old_raw_points(small_fleet):
         left = s.execute(select(func.min(TelemetryPoint.ts))).scalar_one()
         assert left == cutoff
         assert s.execute(select(func.sum(TelemetryRollup.count)).where(TelemetryRollup.resolution == "1h")).scalar_one() == 30
+
+
+def test_energy_today_from_daily_rollups(small_fleet):
+    from data.fleet import energy_today_mwh
+
+    db = small_fleet.db
+    day = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    # 1000 kW for the first 6 hours (7 samples 00:00..06:00) on one inverter, 500 kW on another
+    store_points(db, [ValidPoint("t-sol-INV-01", "power_kw", day + dt.timedelta(hours=h), 1000.0) for h in range(7)])
+    store_points(db, [ValidPoint("t-sol-INV-02", "power_kw", day + dt.timedelta(hours=h), 500.0) for h in range(7)])
+    with db.session() as s:
+        assert energy_today_mwh(s, now=day + dt.timedelta(hours=6, minutes=30)) == 9.0
