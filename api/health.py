@@ -18,7 +18,7 @@ def component_health() -> dict[str, Any]:
     components: dict[str, Any] = {}
     started = time.perf_counter()
     try:
-        with svc.db.session() as session:
+        with svc.db.read_session() as session:
             session.execute(text("SELECT 1"))
             latest = session.execute(select(func.max(AssetLatest.ts))).scalar()
         components["database"] = {

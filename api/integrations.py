@@ -19,7 +19,7 @@ def register(bp: Blueprint) -> None:
     def integrations():  # noqa: ANN202
         gateway = get_gateway()
         gateway.call_log.flush()  # include this process's newest calls
-        with db().session() as session:
+        with db().read_session() as session:
             rows = integration_status(gateway, session)
         return jsonify({"generated_at": utcnow().isoformat(), "providers": rows})
 

@@ -78,7 +78,7 @@ def register(bp: Blueprint) -> None:
     @require("fleet:read")
     def sites():  # noqa: ANN202
         query = _query_args(SiteQuery)
-        with db().session() as session:
+        with db().read_session() as session:
             frame = filter_site_frame(site_frame(session))
         total = frame.height
         page = filter_sites(frame, query)  # type: ignore[arg-type]
@@ -87,7 +87,7 @@ def register(bp: Blueprint) -> None:
     @bp.get("/sites/<site_id>")
     @require("fleet:read")
     def site(site_id: str):  # noqa: ANN202
-        with db().session() as session:
+        with db().read_session() as session:
             found = get_site(session, site_id) if current_site_visible(site_id) else None
             if found is None:
                 raise ApiError(404, f"no site with id {site_id!r}")
@@ -104,7 +104,7 @@ def register(bp: Blueprint) -> None:
     @require("fleet:read")
     def assets():  # noqa: ANN202
         query = _query_args(AssetQuery)
-        with db().session() as session:
+        with db().read_session() as session:
             visible = current_visible_site_ids()
             if visible is None:
                 rows = list_assets(session, query.site_id, query.limit, query.offset)  # type: ignore[attr-defined]
@@ -118,7 +118,7 @@ def register(bp: Blueprint) -> None:
     def asset(asset_id: str):  # noqa: ANN202
         from data.models import Asset
 
-        with db().session() as session:
+        with db().read_session() as session:
             found = session.get(Asset, asset_id)
             if found is None or not current_site_visible(found.site_id):
                 raise ApiError(404, f"no asset with id {asset_id!r}")

@@ -112,7 +112,7 @@ def register(bp: Blueprint) -> None:
     @require("telemetry:read")
     def telemetry_series():  # noqa: ANN202
         query = TelemetryQuery.model_validate(request.args.to_dict())
-        with db().session() as session:
+        with db().read_session() as session:
             if query.site_id:
                 ids = list(session.execute(select(Asset.id).where(Asset.site_id == query.site_id)).scalars())
                 if not ids:

@@ -19,7 +19,7 @@ IDS = {"site": "fc-site", "models": "fc-models", "chart": "fc-chart", "horizon":
 
 def site_options() -> list[dict[str, str]]:
     """Return dropdown options: the fleet, then each forecastable site."""
-    with db().session() as session:
+    with db().read_session() as session:
         sites = forecast_sites(session)
     return [{"label": "Fleet (all sites)", "value": FLEET}] + [{"label": s["name"], "value": s["id"]} for s in sites]
 
@@ -85,7 +85,7 @@ def forecasts_view(site_choice: str | None, models: list[str] | None, theme: str
                    metric: str = "skill_rmse") -> dict[str, Any]:
     """Return the figures, scorecard and note for the chosen site (or the fleet) and models."""
     choice = site_choice or FLEET
-    with db().session() as session:
+    with db().read_session() as session:
         sites = forecast_sites(session)
         names = {s["id"]: s["name"] for s in sites}
         ids = [s["id"] for s in sites] if choice == FLEET else [choice]

@@ -135,7 +135,7 @@ def integrations_view(theme: str | None = "light") -> dict[str, Any]:
 
     gateway = get_gateway()
     gateway.call_log.flush()
-    with db().session() as session:
+    with db().read_session() as session:
         rows = integration_status(gateway, session)
         timeline = hourly_timeline(session, hours=48)
         events = integration_events(session, limit=15)

@@ -3,35 +3,60 @@ search, live status (clientside), and the Flask routes serving the geobuf, colum
 
 Routes (all GET):
 
-* ``/_map/<version>/points.pbf`` — geobuf FeatureCollection of map points (property ``id`` only);
+* ``/_map/<version>/points.pbf`` — geobuf FeatureCollection of map points (no properties; feature i is point i);
 * ``/_map/<version>/columns.json`` — site table and per-point columns (see data/map_queries.py);
+* ``/_map/latest/points.pbf``, ``/_map/latest/columns.json`` — the same for the current fleet version,
+  revalidated by ETag (the page's worker asks for these before it knows the version);
+* ``/_map/status.json`` — live status of the caller's sites (:func:`data.map_queries.status_payload`);
+* ``/_map/js/map_worker.js`` — the map's Web Worker (vendored pbf, geobuf, supercluster + ours);
+* ``/_map/js/map_boot.js`` — starts that worker from the <head> of /map (added by :func:`add_boot_script`);
 * ``/_map/offline/<file>`` — the bundled outlines, gzip-compressed;
 * ``/_map/tiles/<provider>/<layer>/<z>/<x>/<y>`` — keyed tiles fetched server-side (components/map_tiles.py).
 
 Versioned URLs are immutable (cached by the browser for a year); a fleet change makes a new version.
+Every response carries ``X-Fleet-Map-Version``.
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
+import re
 import threading
 from typing import Any
 
+import dash
+import orjson
+
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
-from flask import Response, abort, request
+from flask import Response, abort, has_request_context, request
 
 from components.map_outlines import COUNTRIES_FILE, OFFLINE_DIR, STATES_FILE
 from components.map_tiles import TileError, TileProxy
-from components.map_view import MAP_IDS, kpi_card, search_hits
+from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, MAP_IDS, kpi_card, search_hits
 from components.theme import STATUS_COLORS
 from core.runtime import db, services
+from core.settings import REPO_ROOT
 from data.map_queries import CACHE, MapData, MapFilters, MapInputError, kpis, parse_bounds, search, site_mask, site_status_columns
 
 log = logging.getLogger(__name__)
 IDS = MAP_IDS
 STATUS_POLL_MS = 30_000
+LATEST = "latest"
+PAGE_PATH = "/map"  # pages/map.py
+WORKER_URL = "/_map/js/map_worker.js"
+BOOT_URL = "/_map/js/map_boot.js"
+LATEST_URLS = {"pointsUrl": f"/_map/{LATEST}/points.pbf", "columnsUrl": f"/_map/{LATEST}/columns.json",
+               "statusUrl": "/_map/status.json"}
+WORKER_DIR = REPO_ROOT / "components" / "map_js"
+# concatenated in this order into /_map/js/map_worker.js (the vendored builds define globals)
+WORKER_PARTS = ("vendor/pbf-3.3.0.min.js", "vendor/geobuf-3.0.2.min.js", "vendor/supercluster-8.0.1.min.js",
+                "map_worker.js")
 _outline_cache: dict[str, bytes] = {}
 _tile_proxy: dict[str, TileProxy] = {}
+_worker_cache: dict[str, tuple[bytes, bytes, str]] = {}
+_boot_cache: dict[str, tuple[bytes, bytes, str]] = {}
+_index_hooks: list[Any] = []
 
 
 def visible_sites() -> set[str] | None:
@@ -54,9 +79,60 @@ def scoped_status() -> dict[str, Any]:
 
 
 def map_config(data: MapData) -> dict[str, Any]:
-    """Return what ``assets/map.js`` needs to start: columns URL, version, status colours."""
+    """Return what ``assets/map.js`` needs: data URLs of this fleet version, cluster options, status colours."""
     return {"version": data.version, "columns_url": f"/_map/{data.version}/columns.json",
-            "points_url": f"/_map/{data.version}/points.pbf", "colors": dict(STATUS_COLORS)}
+            "points_url": f"/_map/{data.version}/points.pbf", "status_url": "/_map/status.json",
+            "cluster": {"radius": CLUSTER_RADIUS, "maxZoom": CLUSTER_MAX_ZOOM}, "colors": dict(STATUS_COLORS)}
+
+
+def boot_script() -> tuple[bytes, bytes, str]:
+    """Return (JavaScript, its gzip, ETag) of the boot script: its settings (URLs, cluster options), the
+    worker's source (started from a Blob, so it costs no request of its own) and map_boot.js."""
+    worker, _gz, worker_etag = worker_script()
+    stamp = worker_etag + str((WORKER_DIR / "map_boot.js").stat().st_mtime_ns)
+    cached = _boot_cache.get(stamp)
+    if cached is None:
+        settings = {"urls": LATEST_URLS, "options": {"radius": CLUSTER_RADIUS, "maxZoom": CLUSTER_MAX_ZOOM}}
+        body = (b"window.fleetMapBootConfig = " + orjson.dumps(settings) + b";\n"
+                + b"window.fleetMapWorkerSource = " + orjson.dumps(worker.decode()) + b";\n"
+                + (WORKER_DIR / "map_boot.js").read_bytes())
+        cached = (body, gzip.compress(body, 6), hashlib.blake2s(body, digest_size=8).hexdigest())
+        _boot_cache.clear()
+        _boot_cache[stamp] = cached
+    return cached
+
+
+_HEAD = re.compile(r"<head[^>]*>", re.IGNORECASE)
+
+
+def add_boot_script(index: str) -> str:
+    """Return the Dash index HTML with the map's data preloads and boot script first in <head> on /map.
+
+    A Dash ``index`` hook. The preloads take the first of the browser's six connections (before
+    Dash's ~18 scripts and style sheets) and the boot script starts the worker about 200 ms earlier
+    than ``assets/map.js`` could (that file runs only after every component library's script).
+    Other pages are untouched.
+    """
+    if not has_request_context() or request.path != PAGE_PATH:
+        return index
+    tags = "".join(f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">' for url in LATEST_URLS.values())
+    tags += f'<script src="{BOOT_URL}"></script>'  # not async: Chrome ran the async one ~150 ms late here
+    return _HEAD.sub(lambda m: m.group(0) + tags, index, count=1)
+
+
+def worker_script() -> tuple[bytes, bytes, str]:
+    """Return (JavaScript, its gzip, ETag) of the map worker: the vendored libraries then ours, concatenated.
+
+    Re-read when a part's modification time changes (development); cheap otherwise.
+    """
+    stamp = ",".join(str((WORKER_DIR / p).stat().st_mtime_ns) for p in WORKER_PARTS)
+    cached = _worker_cache.get(stamp)
+    if cached is None:
+        body = b"\n;\n".join((WORKER_DIR / p).read_bytes() for p in WORKER_PARTS)
+        cached = (body, gzip.compress(body, 6), hashlib.blake2s(body, digest_size=8).hexdigest())
+        _worker_cache.clear()
+        _worker_cache[stamp] = cached
+    return cached
 
 
 def warm(data: MapData) -> None:
@@ -100,13 +176,30 @@ def viewport_for(hit: dict[str, Any]) -> dict[str, Any] | None:
     return {"center": [hit["lat"], hit["lon"]], "zoom": int(hit.get("zoom") or 13), "transition": "flyTo"}
 
 
-def _blob_response(data: bytes, gz: bytes, mimetype: str, immutable: bool) -> Response:
-    use_gz = "gzip" in request.headers.get("Accept-Encoding", "")
-    resp = Response(gz if use_gz else data, mimetype=mimetype)
-    if use_gz:
-        resp.headers["Content-Encoding"] = "gzip"
+def _blob_response(data: bytes, gz: bytes, mimetype: str, immutable: bool, etag: str | None = None) -> Response:
+    if etag is not None and request.if_none_match.contains(etag):
+        resp = Response(status=304)
+    else:
+        use_gz = "gzip" in request.headers.get("Accept-Encoding", "")
+        resp = Response(gz if use_gz else data, mimetype=mimetype)
+        if use_gz:
+            resp.headers["Content-Encoding"] = "gzip"
     resp.headers["Vary"] = "Accept-Encoding"
     resp.headers["Cache-Control"] = "private, max-age=31536000, immutable" if immutable else "private, no-cache"
+    if etag is not None:
+        resp.set_etag(etag)
+    return resp
+
+
+def _versioned_blob(version: str, name: str, mimetype: str) -> Response:
+    """Return the ``geobuf`` or ``columns`` blob of the caller's map data for ``version`` (or "latest")."""
+    data = scoped_data()
+    raw = data.geobuf() if name == "geobuf" else data.columns_json()
+    if version == LATEST:
+        resp = _blob_response(raw, data.gzipped(name), mimetype, False, etag=f"{name}-{data.version}")
+    else:  # an old version's URL gets the current data, never cached as that version
+        resp = _blob_response(raw, data.gzipped(name), mimetype, version == data.version)
+    resp.headers["X-Fleet-Map-Version"] = data.version
     return resp
 
 
@@ -114,12 +207,24 @@ def _register_routes(app: Dash) -> None:
     server = app.server
 
     def points(version: str) -> Response:
-        data = scoped_data()
-        return _blob_response(data.geobuf(), data.gzipped("geobuf"), "application/x-protobuf", version == data.version)
+        return _versioned_blob(version, "geobuf", "application/x-protobuf")
 
     def columns(version: str) -> Response:
-        data = scoped_data()
-        return _blob_response(data.columns_json(), data.gzipped("columns"), "application/json", version == data.version)
+        return _versioned_blob(version, "columns", "application/json")
+
+    def status() -> Response:
+        body = orjson.dumps(scoped_status())
+        resp = _blob_response(body, gzip.compress(body, 1), "application/json", False)
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
+
+    def worker() -> Response:
+        body, gz, etag = worker_script()
+        return _blob_response(body, gz, "text/javascript", False, etag=etag)
+
+    def boot() -> Response:
+        body, gz, etag = boot_script()
+        return _blob_response(body, gz, "text/javascript", False, etag=etag)
 
     def outlines(name: str) -> Response:
         if name not in (COUNTRIES_FILE, STATES_FILE):
@@ -150,6 +255,12 @@ def _register_routes(app: Dash) -> None:
         return
     server.add_url_rule("/_map/<version>/points.pbf", "fleet_map_points", points)
     server.add_url_rule("/_map/<version>/columns.json", "fleet_map_columns", columns)
+    server.add_url_rule("/_map/status.json", "fleet_map_status", status)
+    server.add_url_rule(WORKER_URL, "fleet_map_worker", worker)
+    server.add_url_rule(BOOT_URL, "fleet_map_boot", boot)
+    if add_boot_script not in _index_hooks:  # Dash index hooks are process-wide
+        _index_hooks.append(add_boot_script)
+        dash.hooks.index()(add_boot_script)
     server.add_url_rule("/_map/offline/<name>", "fleet_map_outlines", outlines)
     server.add_url_rule("/_map/tiles/<provider>/<layer>/<int:z>/<int:x>/<int:y>", "fleet_map_tiles", tiles)
 
@@ -170,13 +281,18 @@ def register(app: Dash) -> None:
         "function(mask) { return window.dash_clientside.fleetMap.mask(mask); }",
         Output(IDS["mask_out"], "children"), Input(IDS["mask"], "data"),
     )
+    app.clientside_callback(  # subscribe to live status once the first markers are drawn (pages/map.py)
+        "function(drawn, config) { return drawn && config && config.socket ? config.socket : window.dash_clientside.no_update; }",
+        Output(IDS["socket_slot"], "children"), Input(IDS["drawn"], "data"), State(IDS["config"], "data"),
+    )
     app.clientside_callback(
         "function(msg) { return window.dash_clientside.fleetMap.live(msg); }",
         Output(IDS["live_out"], "children"), Input(IDS["socket"], "data-map_status"),
         prevent_initial_call=True,
     )
 
-    @app.callback(Output(IDS["status"], "data"), Input(IDS["poll"], "n_intervals"))
+    # the worker loads the status with the points; this is the fallback refresh every STATUS_POLL_MS
+    @app.callback(Output(IDS["status"], "data"), Input(IDS["poll"], "n_intervals"), prevent_initial_call=True)
     def refresh_status(_n: int | None) -> dict[str, Any]:
         return scoped_status()
 

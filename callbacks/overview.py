@@ -35,7 +35,7 @@ def format_kpis(k: FleetKpis) -> dict[str, str]:
 
 def overview_view(search: str | None, kinds: list[str] | None, theme: str | None) -> dict[str, Any]:
     """Return every piece of the overview for the current fleet state and filters."""
-    with db().session() as session:
+    with db().read_session() as session:
         sites = filter_site_frame(site_frame(session))  # the caller's portfolio scope
         energy = energy_today_mwh(session)
     view: dict[str, Any] = format_kpis(fleet_kpis(sites, energy))

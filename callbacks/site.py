@@ -36,7 +36,7 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
     now = utcnow()
     if not current_site_visible(site_id):  # the caller's portfolio scope
         return None
-    with db().session() as session:
+    with db().read_session() as session:
         site = get_site(session, site_id)
         if site is None:
             return None

@@ -24,7 +24,7 @@ IDS = {"site": "wx-site", "days": "wx-days", "scatter": "wx-scatter", "corr": "w
 
 def site_options() -> list[dict[str, str]]:
     """Return dropdown options for every forecastable site."""
-    with db().session() as session:
+    with db().read_session() as session:
         return [{"label": s["name"], "value": s["id"]} for s in forecast_sites(session)]
 
 
@@ -59,7 +59,7 @@ def performance_index(actual: pd.Series, expected: pd.Series, min_hours: int = 6
 
 def weather_view(site_id: str | None, days: int, theme: str | None) -> dict[str, Any]:
     """Return the four figures and a note for ``site_id`` over the ``days`` before its latest data."""
-    with db().session() as session:
+    with db().read_session() as session:
         site = session.get(Site, site_id) if site_id else None
         if site is None:
             empty = power_vs_weather_figure(pd.Series(dtype=float), pd.Series(dtype=float), np.array([]), np.array([]),

@@ -35,13 +35,16 @@ def _sqlite_driver_autocommit(dbapi_connection, _record) -> None:  # noqa: ANN00
 
 
 def _sqlite_begin(conn) -> None:  # noqa: ANN001
-    # A transaction that reads and then writes must take the write lock up front on SQLite:
-    # upgrading a WAL read snapshot to a writer fails at once (SQLITE_BUSY_SNAPSHOT) when another
-    # writer committed meanwhile, without waiting for the busy timeout.
-    if conn.get_execution_options().get("sqlite_write"):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
+    # On SQLite a transaction that reads and then writes must take the write lock up front:
+    # upgrading a WAL read snapshot to a writer fails at once ("database is locked",
+    # SQLITE_BUSY_SNAPSHOT) when another writer committed meanwhile, without waiting for the busy
+    # timeout. So every transaction begins IMMEDIATE (waits its turn, then cannot fail that way)
+    # unless it was opened through Database.read_session(), which read-only views use so that
+    # readers run concurrently with the writer.
+    if conn.get_execution_options().get("sqlite_read_only"):
         conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -58,6 +61,12 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def checkpoint_wal(engine: Engine, mode: str = "PASSIVE") -> None:
+    """Fold the SQLite WAL back into the database file (outside any transaction)."""
+    with engine.connect() as conn:
+        conn.connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})")
 
 
 class WalCheckpointer:
@@ -82,8 +91,7 @@ class WalCheckpointer:
     def _run(self) -> None:
         while not self._stop.wait(self._interval_s):
             try:
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                checkpoint_wal(self._engine, "PASSIVE")
             except Exception:  # noqa: BLE001 - a missed checkpoint is retried on the next tick
                 log.exception("WAL checkpoint failed")
 
@@ -123,12 +131,22 @@ class Database:
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
-        """Yield a session for a read-then-write transaction (takes SQLite's write lock at BEGIN)."""
+        """Yield a session for a read-then-write transaction (the default :meth:`session` is one)."""
+        with self.session() as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """Yield a session for read-only work: on SQLite it runs beside the writer without locking.
+
+        Writing through it is allowed but may fail with "database is locked" under concurrent
+        writes; use :meth:`session` for anything that writes.
+        """
         if not self.is_sqlite:
             with self.session() as session:
                 yield session
             return
-        connection = self.engine.connect().execution_options(sqlite_write=True)
+        connection = self.engine.connect().execution_options(sqlite_read_only=True)
         session = Session(bind=connection, expire_on_commit=False)
         try:
             yield session

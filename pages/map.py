@@ -21,21 +21,29 @@ dash.register_page(
 )
 
 
-def _live_socket() -> list:
-    """Return the Socket.IO listener for ``map.status`` (room ``map``) when the live hub is installed."""
+def _live_socket() -> dict | None:
+    """Return the Socket.IO listener for ``map.status`` (room ``map``), as a component spec, when the live hub
+    is installed.
+
+    It is not in the layout: ``assets/map.js`` marks the first markers drawn (``map-drawn``) and a
+    clientside callback then adds this component, so subscribing (the hub sends every site's state
+    on joining) does not compete with the first drawing; the worker's status snapshot covers the gap.
+    """
     if importlib.util.find_spec("live.hub") is None:
-        return []
+        return None
     from dash_socketio import DashSocketIO
 
     # the hub sends map.status also as "map_status": Dash prop names cannot contain dots
-    return [DashSocketIO(id=IDS["socket"], url="/live", eventNames=["map_status"], options={"auth": {"rooms": ["map"]}})]
+    socket = DashSocketIO(id=IDS["socket"], url="/live", eventNames=["map_status"], options={"auth": {"rooms": ["map"]}})
+    return socket.to_plotly_json()
 
 
 def layout(**_kwargs: object) -> html.Div:
-    """Return the map page; the points, columns and live status load from the browser after it renders."""
+    """Return the map page; the points, columns and live status are loaded by the map's Web Worker (assets/map.js)."""
     data = scoped_data()
     warm(data)
     config = map_config(data)
+    config["socket"] = _live_socket()
     settings = services().settings
     offline = outline_urls("/_map")  # gzip-served by callbacks/map.py
     return html.Div(
@@ -45,7 +53,8 @@ def layout(**_kwargs: object) -> html.Div:
             dcc.Store(id=IDS["mask"]),
             dcc.Store(id=IDS["hits_store"]),
             dcc.Interval(id=IDS["poll"], interval=STATUS_POLL_MS),
-            *_live_socket(),
+            dcc.Store(id=IDS["drawn"]),
+            html.Div(id=IDS["socket_slot"]),
             html.Div([html.Span(id=IDS["init_out"]), html.Span(id=IDS["mask_out"]), html.Span(id=IDS["live_out"])],
                      hidden=True),
             dbc.Row(
@@ -53,7 +62,7 @@ def layout(**_kwargs: object) -> html.Div:
                     dbc.Col(
                         html.Div(
                             [
-                                leaflet_map(config["points_url"], tile_layers(settings), offline),
+                                leaflet_map(tile_layers(settings), offline),
                                 html.Div([
                                     dbc.Input(id=IDS["search"], type="search", debounce=300, size="sm",
                                               placeholder="Find a site, asset" + (" or place" if settings.google_maps_api_key else "") + "…",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash_socketio import DashSocketIO
 
 from callbacks.overview import IDS, overview_view
 from components.kpi import kpi_tile
@@ -21,7 +22,12 @@ def layout(**_kwargs: object) -> html.Div:
     view = overview_view(None, None, "light")
     return html.Div(
         [
-            dcc.Interval(id=IDS["refresh"], interval=15_000),
+            # pushed by the live hub (room "overview"): KPI tiles every second, charts and table on refresh
+            DashSocketIO(id=IDS["refresh"], url="/live", eventNames=["overview_kpis", "overview_refresh"],
+                         options={"auth": {"rooms": ["overview"]}}),
+            dcc.Store(id=IDS["push"]),
+            html.Span(id=IDS["conn"], className="d-none"),
+            html.Div(id="fl-live-banner", className="d-none"),
             html.Div(
                 [
                     html.H2("Fleet overview", className="h4 mb-0"),

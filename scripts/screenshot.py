@@ -1,6 +1,7 @@
 """Take PNG screenshots of app pages in headless Chromium (for looking at what we build).
 
     .venv/bin/python scripts/screenshot.py http://127.0.0.1:8050/ out.png [--width 1400 --height 1000 --wait 4 --dark]
+        [--user NAME --password-env VAR]   # sign in through the form first (password from env var VAR)
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from selenium.webdriver.chrome.service import Service
 
 
 def screenshot(url: str, out: str, width: int = 1400, height: int = 1000, wait: float = 4.0, dark: bool = False,
-               cookies: dict[str, str] | None = None) -> None:
-    """Load ``url`` and save a full-window PNG to ``out``."""
+               user: str | None = None, password: str | None = None) -> None:
+    """Load ``url`` (signed in as ``user`` when given) and save a full-page PNG to ``out``."""
     options = Options()
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,11 +24,21 @@ def screenshot(url: str, out: str, width: int = 1400, height: int = 1000, wait: 
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
+        if user:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(url)
+            driver.get(f"{parts.scheme}://{parts.netloc}/login")
+            driver.find_element("id", "login-username").send_keys(user)
+            driver.find_element("id", "login-password").send_keys(password or "")
+            driver.find_element("id", "login-submit").click()
+            for _ in range(100):
+                if "/login" not in driver.current_url:
+                    break
+                time.sleep(0.1)
+            else:
+                raise RuntimeError("sign-in failed: " + driver.find_element("tag name", "body").text[:200])
         driver.get(url)
-        if cookies:
-            for name, value in cookies.items():
-                driver.add_cookie({"name": name, "value": value})
-            driver.get(url)
         if dark:
             driver.execute_script("localStorage.setItem('shell-theme', JSON.stringify('dark'));")
             driver.get(url)
@@ -48,5 +59,9 @@ if __name__ == "__main__":
     parser.add_argument("--height", type=int, default=1000)
     parser.add_argument("--wait", type=float, default=4.0)
     parser.add_argument("--dark", action="store_true")
+    parser.add_argument("--user")
+    parser.add_argument("--password-env", default="FLEETLIGHT_SCREENSHOT_PASSWORD")
     a = parser.parse_args()
-    screenshot(a.url, a.out, a.width, a.height, a.wait, a.dark)
+    import os
+
+    screenshot(a.url, a.out, a.width, a.height, a.wait, a.dark, a.user, os.environ.get(a.password_env))

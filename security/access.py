@@ -205,10 +205,10 @@ def _fleet_room(caller: Caller, _room: str) -> bool:
     return caller.at_least(Role.wall) and not caller.portfolio_scope
 
 
-for _prefix in ("live", "overview", "map", "fleet", "alerts", "wall"):
+# market prices (with the fleet's MW per node) belong on the control-room wall as well
+for _prefix in ("live", "overview", "map", "fleet", "alerts", "wall", "markets", "market"):
     register_room(_prefix, _fleet_room)
-for _prefix in ("markets", "market", "forecast"):
-    register_room(_prefix, Role.analyst)
+register_room("forecast", Role.analyst)
 register_room("site", _site_room)
 register_room("page", _page_room)
 register_room("commands", lambda caller, _room: caller.may("telemetry:write"))

@@ -45,7 +45,7 @@ ROOMS = ["live", "overview", "map", "markets", "site:t-sol", "site:p-sol", "page
          "commands", "no-such-room"]
 EXPECTED = {  # room -> roles allowed (unscoped callers)
     "live": "wall viewer analyst operator manager admin", "overview": "wall viewer analyst operator manager admin",
-    "map": "wall viewer analyst operator manager admin", "markets": "analyst operator manager admin",
+    "map": "wall viewer analyst operator manager admin", "markets": "wall viewer analyst operator manager admin",
     "site:t-sol": "wall viewer analyst operator manager admin", "site:p-sol": "wall viewer analyst operator manager admin",
     "page:/": "viewer analyst operator manager admin", "page:/admin": "admin", "admin": "admin",
     "commands": "operator admin", "no-such-room": "admin",

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from data.db import Database
+from data.db import Database, checkpoint_wal
 from data.migrate import upgrade_to_head
 
 
@@ -27,8 +27,7 @@ class SqliteFactory:
         self.template = workdir / "template.db"
         db = Database(f"sqlite:///{self.template}")
         upgrade_to_head(db)
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint_wal(db.engine, "TRUNCATE")
         db.dispose()
 
     def new(self) -> Database:

@@ -1,0 +1,31 @@
+"""The append-only audit log (the ``events`` table): record a state change, read recent ones."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.db import Database
+from data.models import Event
+
+
+def record_event(target: Database | Session, actor: str, kind: str, entity_type: str = "", entity_id: str = "",
+                 payload: dict[str, Any] | None = None) -> None:
+    """Append one event (``kind`` like 'dead_letter.replayed') by ``actor``; in ``target``'s transaction if a Session."""
+    row = Event(ts=dt.datetime.now(dt.timezone.utc), actor=actor[:100], kind=kind[:64], entity_type=entity_type[:32],
+                entity_id=str(entity_id)[:100], payload=payload or {})
+    if isinstance(target, Session):
+        target.add(row)
+        return
+    with target.session() as session:
+        session.add(row)
+
+
+def recent_events(session: Session, kind_prefix: str = "", limit: int = 100) -> list[Event]:
+    """Return the newest events, optionally only kinds starting with ``kind_prefix``."""
+    stmt = select(Event).order_by(Event.id.desc()).limit(limit)
+    if kind_prefix:
+        stmt = stmt.where(Event.kind.startswith(kind_prefix))
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,34 @@
+"""Gunicorn settings for Fleetlight: ``gunicorn -c deploy/gunicorn.conf.py app:server``.
+
+Socket.IO runs in Flask-SocketIO's threading mode with simple-websocket, so each gunicorn
+process is ONE worker with many threads (``gthread``): a Socket.IO client's long-polling
+requests and its websocket must reach the same process, and gunicorn cannot route by session
+between its own workers. Scale out by running several gunicorn instances (one port each) behind
+a load balancer with sticky sessions, all pointed at the same Redis (FLEETLIGHT_REDIS_URL) so a
+push made by any process reaches every browser. docs/deployment.md shows the commands.
+
+Every value can be overridden with the environment variables named below.
+"""
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("FLEETLIGHT_BIND", "127.0.0.1:" + os.environ.get("FLEETLIGHT_PORT", "8050"))
+workers = 1  # one process per gunicorn instance (see above); run more instances for more processes
+worker_class = "gthread"
+threads = int(os.environ.get("FLEETLIGHT_GUNICORN_THREADS", "200"))  # each websocket holds a thread
+timeout = 60  # worker heartbeat; gthread beats from its main loop, so long-lived websockets are fine
+graceful_timeout = 20
+keepalive = 30
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("FLEETLIGHT_LOG_LEVEL", "INFO").lower()
+preload_app = False  # build the app (and its threads) inside the worker process
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001
+    """Start the background workers (migrations, seeding, simulator, live hub, bus consumers)."""
+    from core.factory import start_background
+    from core.runtime import services
+
+    start_background(services())

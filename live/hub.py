@@ -1,0 +1,413 @@
+"""The Socket.IO hub: Flask-SocketIO (threading mode) on the Dash server, namespace ``/live``.
+
+Rooms and events (payload times are epoch milliseconds UTC unless named ``ts`` as ISO text):
+
+* ``live``      -> ``live_sites``  ``{"full": bool, "now": ms, "sites": {site_id: figures}, "fleet": {...}}``
+  (figures as in :mod:`live.state`; ``full`` marks the whole state, sent on (re)connect and every
+  ``FULL_RESYNC_S``; otherwise the sites that changed within the last ``REPEAT_S`` second, so a
+  push the browser skipped is repeated by the next ones).
+* ``overview``  -> ``overview_kpis`` (fleet totals, at most once a second) and ``overview_refresh``
+  (a nudge for the server-rendered charts and table, at most every 15 s while data flows).
+* ``map``       -> ``map.status`` and ``map_status`` (same payload) ``{"ts": iso, "changed": {site_id: {"status": str, "output_mw": float}}}``
+  (only the sites whose status or output changed since the last emit; all sites on connect).
+* ``site:<id>`` -> ``site_live`` ``{"site_id", "now", "figures", "assets": {asset_id: {metric: [ms, value]}}}``
+  (at most once a second).
+* ``markets``   -> ``markets_prices`` (see :mod:`live.price_feed`).
+
+Pushes are batched: stored rows only mark sites dirty; a flush thread emits every
+``settings.live_push_interval_ms`` (leading edge: an idle hub pushes at once). With
+``settings.redis_url`` set, emits go through Redis (``message_queue``) so a client connected to
+any server process receives pushes made by any process (the store worker included).
+A client whose send queue grows past ``SLOW_CLIENT_QUEUE`` packets is disconnected: it reconnects
+and receives the full state, and it never holds back the others.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from flask import request
+from flask_socketio import SocketIO, join_room
+
+from core import factory
+from core.runtime import Services
+from data.db import Database
+from live.state import LiveState, fleet_totals
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/live"
+# the map contract names the event "map.status"; Dash props cannot contain dots, so the same
+# payload also goes out as "map_status" for dash-socketio (Input(socket_id, "data-map_status")).
+MAP_EVENTS = ("map.status", "map_status")
+ROOMS_STATIC = ("live", "overview", "map", "markets")
+FULL_RESYNC_S = 30.0
+SITE_ROOM_INTERVAL_S = 1.0
+OVERVIEW_KPI_INTERVAL_S = 1.0
+OVERVIEW_REFRESH_S = 15.0
+SWEEP_INTERVAL_S = 5.0
+RELOAD_IDLE_S = 10.0
+SLOW_CLIENT_QUEUE = 2000
+REPEAT_S = 1.0
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def room_access_allowed(rooms: list[str], auth: Any) -> list[str]:
+    """Return the subset of ``rooms`` the connecting caller may join.
+
+    The one place the sign-in module plugs in: the caller is ``security.access.socket_caller(auth)``
+    (session cookie of the handshake, or ``auth.token`` for machine clients) and each room is
+    checked with ``security.access.authorize_room(room, caller)``. Without those functions (no
+    sign-in module installed) every room is open.
+    """
+    try:
+        from security import access
+    except ModuleNotFoundError:
+        return list(rooms)
+    authorize = getattr(access, "authorize_room", None)
+    identify = getattr(access, "socket_caller", None)
+    if authorize is None or identify is None:
+        return list(rooms)
+    caller = identify(auth if isinstance(auth, dict) else None)
+    if caller is None:
+        return []
+    return [room for room in rooms if authorize(room, caller)]
+
+
+def valid_room(room: Any) -> bool:
+    """Return True if ``room`` names a hub room (a static room or ``site:<id>``)."""
+    return isinstance(room, str) and (room in ROOMS_STATIC or (room.startswith("site:") and 5 < len(room) <= 80))
+
+
+class LiveHub:
+    """Keeps the live state, batches pushes, answers (re)connects with the full state."""
+
+    def __init__(self, socketio: SocketIO, db: Database, interval_s: float = 0.15, serving: bool = True) -> None:
+        self.socketio = socketio
+        self.db = db
+        self.interval_s = interval_s
+        self.serving = serving
+        self.state = LiveState()
+        self._dirty: set[str] = set()
+        self._dirty_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._figures: dict[str, dict] = {}
+        self._recent: dict[str, float] = {}
+        self._map_sent: dict[str, tuple[str, float | None]] = {}
+        self._site_dirty: set[str] = set()
+        self._last_site_push = 0.0
+        self._last_kpi_push = 0.0
+        self._last_refresh_push = 0.0
+        self._refresh_due = False
+        self._last_full = 0.0
+        self._last_sweep = 0.0
+        self._last_apply = 0.0
+        self._loaded_at = 0.0
+        self._load_lock = threading.Lock()
+        self.extra_full_state: dict[str, Callable[[], list[tuple[str, Any]]]] = {}
+        self.pushes = 0
+
+    # --- state -------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """(Re)load the live state from the store."""
+        with self._load_lock:
+            with self.db.session() as session:
+                self.state.load(session, dt.datetime.now(dt.timezone.utc))
+            self._loaded_at = time.monotonic()
+            self._figures = self.state.site_figures(None, _now_ms())
+
+    def on_stored(self, rows: list[tuple[str, str, dt.datetime, float]]) -> None:
+        """Ingest listener: mark the sites of newly stored rows dirty and wake the flush thread."""
+        touched, unknown = self.state.apply(rows)
+        if unknown:
+            self.load()  # new assets were seeded: pick them up
+            touched, _ = self.state.apply([r for r in rows if r[0] in unknown])
+        if touched:
+            self._last_apply = time.monotonic()
+            with self._dirty_lock:
+                self._dirty |= touched
+            self._wake.set()
+
+    # --- flushing ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the state and start the flush thread (idempotent)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self.load()
+        self._thread = threading.Thread(target=self._run, name="live-hub-flush", daemon=True)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """Return True while the flush thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop the flush thread."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        last_flush = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            if self._stop.is_set():
+                break
+            wait = self.interval_s - (time.monotonic() - last_flush)
+            if wait > 0:
+                self._stop.wait(wait)
+            self._wake.clear()
+            try:
+                self.flush()
+                self._housekeeping()
+            except Exception:  # noqa: BLE001 - the push loop must survive any one bad flush
+                log.exception("live hub flush failed")
+            last_flush = time.monotonic()
+
+    def flush(self) -> int:
+        """Push the figures of every dirty site; return how many sites were pushed."""
+        with self._dirty_lock:
+            dirty, self._dirty = self._dirty, set()
+        if not dirty:
+            return 0
+        now = _now_ms()
+        figures = self.state.site_figures(dirty, now)
+        changed = {s: f for s, f in figures.items() if self._figures.get(s) != f}
+        self._figures.update(figures)
+        if not changed:
+            return 0
+        fleet = fleet_totals(self._figures, self.state.sites)
+        mono = time.monotonic()
+        for site_id in changed:
+            self._recent[site_id] = mono
+        # repeat every site changed within REPEAT_S: a browser that missed a push (Dash keeps only
+        # the newest value of a prop when pushes arrive faster than it runs callbacks) still converges
+        window = {}
+        for site_id, at in list(self._recent.items()):
+            if mono - at > REPEAT_S:
+                del self._recent[site_id]
+            else:
+                window[site_id] = self._figures[site_id]
+        self._emit("live_sites", {"full": False, "now": now, "sites": window, "fleet": fleet}, "live")
+        self._push_map(changed)
+        self._site_dirty |= set(changed)
+        self._refresh_due = True
+        if mono - self._last_kpi_push >= OVERVIEW_KPI_INTERVAL_S:
+            self._last_kpi_push = mono
+            self._emit("overview_kpis", {"now": now, "fleet": fleet}, "overview")
+        return len(changed)
+
+    def _housekeeping(self) -> None:
+        mono = time.monotonic()
+        if self._site_dirty and mono - self._last_site_push >= SITE_ROOM_INTERVAL_S:
+            self._last_site_push = mono
+            dirty, self._site_dirty = self._site_dirty, set()
+            for site_id in dirty:
+                self._emit("site_live", self.site_payload(site_id), f"site:{site_id}")
+        if self._refresh_due and mono - self._last_refresh_push >= OVERVIEW_REFRESH_S:
+            self._last_refresh_push = mono
+            self._refresh_due = False
+            self._emit("overview_refresh", {"now": _now_ms()}, "overview")
+        if mono - self._last_sweep >= SWEEP_INTERVAL_S:
+            self._last_sweep = mono
+            self._sweep()
+        if mono - self._last_full >= FULL_RESYNC_S:
+            self._last_full = mono
+            if mono - self._last_apply > RELOAD_IDLE_S and mono - self._loaded_at > RELOAD_IDLE_S:
+                self.load()  # another process stores the data: catch up from the store
+            self._emit("live_sites", self.live_payload(full=True), "live")
+        if self.serving:
+            self._drop_slow_clients()
+
+    def _sweep(self) -> None:
+        """Recompute every site so ones that stopped reporting turn stale on screens and the map."""
+        figures = self.state.site_figures(None, _now_ms())
+        changed = {s: f for s, f in figures.items() if (self._figures.get(s) or {}).get("st") != f["st"]}
+        self._figures.update(figures)
+        if changed:
+            self._emit("live_sites", {"full": False, "now": _now_ms(), "sites": changed,
+                                      "fleet": fleet_totals(self._figures, self.state.sites)}, "live")
+            self._push_map(changed)
+
+    def _push_map(self, figures: dict[str, dict]) -> None:
+        changed = {}
+        for site_id, f in figures.items():
+            item = (f["st"], f["o"])
+            if self._map_sent.get(site_id) != item:
+                self._map_sent[site_id] = item
+                changed[site_id] = {"status": f["st"], "output_mw": f["o"] or 0.0}
+        if changed:
+            payload = {"ts": dt.datetime.now(dt.timezone.utc).isoformat(), "changed": changed}
+            for event in MAP_EVENTS:
+                self._emit(event, payload, "map")
+
+    def _emit(self, event: str, payload: Any, room: str) -> None:
+        self.socketio.emit(event, payload, to=room, namespace=NAMESPACE)
+        self.pushes += 1
+
+    def _drop_slow_clients(self) -> None:
+        server = getattr(self.socketio, "server", None)
+        eio = getattr(server, "eio", None)
+        if eio is None:
+            return
+        for eio_sid, sock in list(eio.sockets.items()):
+            queue = getattr(sock, "queue", None)
+            if queue is not None and queue.qsize() > SLOW_CLIENT_QUEUE:
+                log.warning("disconnecting slow live client %s (%d packets queued)", eio_sid, queue.qsize())
+                try:
+                    sock.close(wait=False, abort=True)
+                except Exception:  # noqa: BLE001
+                    log.exception("could not drop slow client %s", eio_sid)
+
+    # --- full state --------------------------------------------------------------------------
+
+    def live_payload(self, full: bool = True) -> dict[str, Any]:
+        """Return the full ``live_sites`` payload (every site)."""
+        now = _now_ms()
+        figures = self.state.site_figures(None, now)
+        self._figures.update(figures)
+        return {"full": full, "now": now, "sites": figures, "fleet": fleet_totals(figures, self.state.sites)}
+
+    def map_payload(self) -> dict[str, Any]:
+        """Return a ``map.status`` payload naming every site."""
+        figures = self.state.site_figures(None, _now_ms())
+        return {"ts": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "changed": {s: {"status": f["st"], "output_mw": f["o"] or 0.0} for s, f in figures.items()}}
+
+    def site_payload(self, site_id: str) -> dict[str, Any]:
+        """Return the ``site_live`` payload: site figures and every asset's latest live metrics."""
+        now = _now_ms()
+        figures = self.state.site_figures([site_id], now).get(site_id)
+        with self.state._lock:  # noqa: SLF001 - a consistent copy of one site's assets
+            assets = {a: {m: list(v) for m, v in s.values.items()} for a, s in self.state.assets.items() if s.site_id == site_id}
+        return {"site_id": site_id, "now": now, "figures": figures, "assets": assets}
+
+    def full_state(self, room: str) -> list[tuple[str, Any]]:
+        """Return the (event, payload) pairs a client joining ``room`` receives."""
+        if time.monotonic() - self._last_apply > RELOAD_IDLE_S and time.monotonic() - self._loaded_at > 2.0:
+            self.load()
+        if room == "live":
+            return [("live_sites", self.live_payload(full=True))]
+        if room == "map":
+            payload = self.map_payload()
+            return [(event, payload) for event in MAP_EVENTS]
+        if room == "overview":
+            return [("overview_kpis", {"now": _now_ms(), "fleet": self.live_payload()["fleet"]})]
+        if room.startswith("site:"):
+            return [("site_live", self.site_payload(room[5:]))]
+        provider = self.extra_full_state.get(room)
+        return provider() if provider else []
+
+    # --- connections -------------------------------------------------------------------------
+
+    def on_connect(self, auth: Any) -> bool:
+        """Join the rooms the client asks for (``auth.rooms``) and send it their full state."""
+        rooms = auth.get("rooms") if isinstance(auth, dict) else None
+        if not isinstance(rooms, list) or not rooms:
+            rooms = ["live"]
+        allowed = room_access_allowed([r for r in rooms[:20] if valid_room(r)], auth)
+        if not allowed:
+            return False
+        sid = request.sid  # type: ignore[attr-defined]
+        for room in allowed:
+            join_room(room)
+        messages = [m for room in allowed for m in self.full_state(room)]
+
+        def send() -> None:
+            for event, payload in messages:
+                self.socketio.emit(event, payload, to=sid, namespace=NAMESPACE)
+
+        # emit after the connect handshake has completed (emits inside the handler may be dropped)
+        self.socketio.start_background_task(lambda: (time.sleep(0.05), send()))
+        return True
+
+
+def current_hub() -> LiveHub | None:
+    """Return the hub of the installed process services (None before the app hook ran)."""
+    from core.runtime import services
+
+    try:
+        return services().extras.get("live_hub")
+    except RuntimeError:
+        return None
+
+
+def _on_connect(auth: Any = None) -> bool:
+    hub = current_hub()
+    return False if hub is None else hub.on_connect(auth)
+
+
+def attach_hub(socketio: SocketIO, services: Services) -> LiveHub:
+    """Build a hub for ``services`` (its database and ingest listener) and install it in them."""
+    settings = services.settings
+    hub = LiveHub(socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True)
+    ingest = services.extras.get("ingest")
+    if ingest is not None:
+        ingest.add_listener(hub.on_stored)
+    services.extras["socketio"] = socketio
+    services.extras["live_hub"] = hub
+    return hub
+
+
+def make_socketio(app_server: Any, redis_url: str) -> SocketIO:
+    """Return the SocketIO server bound to the Flask app (threading mode, Redis queue if configured)."""
+    return SocketIO(
+        app_server, async_mode="threading", message_queue=redis_url or None, cors_allowed_origins=[],
+        ping_interval=10, ping_timeout=20, max_http_buffer_size=100_000, logger=False, engineio_logger=False,
+    )
+
+
+def make_emitter(redis_url: str) -> SocketIO:
+    """Return a write-only SocketIO emitter through Redis (for worker processes without a web server)."""
+    if not redis_url:
+        raise ValueError("a worker process can push to browsers only through Redis: set FLEETLIGHT_REDIS_URL")
+    return SocketIO(message_queue=redis_url)
+
+
+def install_hub(app: Any, services: Services) -> LiveHub:
+    """APP_HOOK: attach Socket.IO to the Dash server, wire the hub to ingest, register starters."""
+    settings = services.settings
+    socketio = make_socketio(app.server, settings.redis_url)
+    socketio.on_event("connect", _on_connect, namespace=NAMESPACE)
+    app.server.extensions["fleetlight_socketio"] = socketio
+    hub = attach_hub(socketio, services)
+
+    from live.price_feed import wire_prices
+
+    wire_prices(services, hub)
+
+    def start(svc: Services) -> None:
+        svc.extras["live_hub"].start()
+        start_bus = getattr(svc.bus, "start", None)
+        if callable(start_bus):
+            start_bus()
+
+    services.extras.setdefault("background_starters", []).append(start)
+
+    def serve(dash_app: Any, cfg: Any) -> None:
+        socketio.run(dash_app.server, host=cfg.host, port=cfg.port, debug=cfg.debug, use_reloader=False,
+                     allow_unsafe_werkzeug=True)
+
+    services.extras["serve"] = serve
+    services.extras.setdefault("health_probes", {})["live_hub"] = lambda: {
+        "status": "ok" if hub.running else "stopped", "pushes": hub.pushes, "sites": len(hub.state.sites),
+        "redis": bool(settings.redis_url),
+    }
+    return hub
+
+
+factory.APP_HOOKS.append(install_hub)

@@ -1,0 +1,70 @@
+"""Live performance: fleet and per-site output vs expected, capacity factor, energy today,
+rolling charts, freshness per tile and a stale/disconnected banner; updated by push."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from dash_socketio import DashSocketIO
+
+from callbacks.live import IDS, history_figure
+from components.kpi import kpi_tile
+from core.runtime import db
+from data.live_queries import site_meta
+
+dash.register_page(
+    __name__, path="/live", name="Live performance", title="Live performance · Fleetlight", nav_group="Operations",
+    order=1, min_role="viewer",
+)
+
+
+def layout(**_kwargs: object) -> html.Div:
+    """Return the live page; figures arrive through the /live Socket.IO namespace (room ``live``)."""
+    with db().read_session() as session:
+        meta = site_meta(session)
+    options = [{"label": f"{m['n']} ({m['k']})", "value": s} for s, m in sorted(meta.items(), key=lambda i: i[1]["n"])
+               if m["k"] != "substation"]
+    first = options[0]["value"] if options else None
+    head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
+        ("Site", ""), ("Type", ""), ("Output MW", "text-end"), ("Expected MW", "text-end"), ("Perf.", "text-end"),
+        ("CF now", "text-end"), ("Energy today MWh", "text-end"), ("Status", ""), ("Freshness", ""))]))
+    return html.Div([
+        DashSocketIO(id=IDS["socket"], url="/live", eventNames=["live_sites"], options={"auth": {"rooms": ["live"]}}),
+        dcc.Store(id=IDS["meta"], data=meta),
+        dcc.Store(id=IDS["sink"]),
+        html.Div(id=IDS["banner"], className="d-none", **{"data-state": "init"}),
+        html.Div([
+            html.H2("Live performance", className="h4 mb-0"),
+            html.Div([html.Span("●", className="me-1 text-success"), html.Span("connecting", id=IDS["conn"])],
+                     className="small text-body-secondary"),
+        ], className="d-flex justify-content-between align-items-baseline mb-3"),
+        dbc.Row([
+            dbc.Col(html.Div([kpi_tile("lv-kpi-output", "Fleet output now", "—", "", "bi-lightning-charge"),
+                              html.Div("", id="lv-kpi-output-ago", className="small text-body-secondary mt-1")]), md=3),
+            dbc.Col(kpi_tile("lv-kpi-expected", "Expected from weather", "—", "", "bi-cloud-sun"), md=3),
+            dbc.Col(kpi_tile("lv-kpi-cf", "Capacity factor now", "—", "", "bi-speedometer2"), md=3),
+            dbc.Col(kpi_tile("lv-kpi-energy", "Energy today (UTC)", "—", "live sum of power over time", "bi-battery-charging"), md=3),
+        ], className="g-3 mb-3"),
+        dbc.Row([
+            dbc.Col(dbc.Card(dcc.Graph(id=IDS["fleet_chart"], figure=history_figure(None, "Fleet: output vs expected", "light"),
+                                       config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
+            dbc.Col(dbc.Card([
+                dcc.Dropdown(id=IDS["site"], options=options, value=first, clearable=False, className="small mb-2"),
+                dcc.Graph(id=IDS["site_chart"], figure=history_figure(first, f"{meta.get(first or '', {}).get('n', '')}: output vs expected", "light"),
+                          config={"displayModeBar": False}),
+            ], body=True, className="shadow-sm"), md=6),
+        ], className="g-3 mb-3"),
+        dbc.Card([
+            dbc.CardHeader(dbc.Row([
+                dbc.Col(html.Span("Sites", className="fw-semibold"), width="auto"),
+                dbc.Col(dbc.Input(id=IDS["filter"], placeholder="Filter by name, type or market…", type="search", size="sm"), md=5),
+            ], className="g-2 align-items-center")),
+            dbc.CardBody(html.Div(dbc.Table([head, html.Tbody(id=IDS["rows"])], size="sm", hover=True, className="mb-0"),
+                                  style={"maxHeight": "60vh", "overflowY": "auto"})),
+            dbc.CardFooter(html.Small(
+                "Expected output: PVWatts (pvlib) from the irradiance and temperature the site reports; wind turbines "
+                "from a rotor power curve at their reported wind speed. Perf. = output / expected. Freshness is the age "
+                "of the newest power reading; a banner appears when the feed disconnects or data stops.",
+                className="text-body-secondary")),
+        ], className="shadow-sm"),
+    ])

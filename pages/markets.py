@@ -1,0 +1,58 @@
+"""Markets: real-time and day-ahead prices per market and node, DA vs RT spread, spikes
+highlighted, and the fleet's revenue rate now (MW x price); updated by push."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from dash_socketio import DashSocketIO
+
+from callbacks.markets import IDS, board_now, chart_for, node_key
+from components.kpi import kpi_tile
+from live.price_feed import MARKETS
+
+dash.register_page(
+    __name__, path="/markets", name="Markets", title="Markets · Fleetlight", nav_group="Operations", order=2,
+    min_role="analyst",  # the "markets" Socket.IO room is for analysts and up (security.access)
+)
+
+
+def layout(**_kwargs: object) -> html.Div:
+    """Return the markets page; prices and site output arrive through Socket.IO (rooms markets, live)."""
+    board = board_now()
+    options = [{"label": f"{n['market']} · {n['node']}", "value": node_key(n["market"], n["node"])}
+               for n in sorted(board, key=lambda n: (n["market"], n["node"]))]
+    first = next((o["value"] for o in options if o["value"].startswith("ERCOT|HB_")), options[0]["value"] if options else None)
+    head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
+        ("Market", ""), ("Node", ""), ("DA now", "text-end"), ("RT now", "text-end"), ("RT − DA", "text-end"),
+        ("Fleet MW", "text-end"), ("Revenue rate", "text-end"), ("Unit", ""))]))
+    sources = "; ".join(f"{m}: {spec.source_note}" for m, spec in MARKETS.items())
+    return html.Div([
+        DashSocketIO(id=IDS["socket"], url="/live", eventNames=["markets_prices", "live_sites"],
+                     options={"auth": {"rooms": ["markets", "live"]}}),
+        dcc.Store(id=IDS["tick"]), dcc.Store(id=IDS["sink"]),
+        html.Div(id=IDS["banner"], className="d-none", **{"data-state": "init"}),
+        html.Div([
+            html.H2("Markets", className="h4 mb-0"),
+            html.Span("connecting", id=IDS["conn"], className="small text-body-secondary"),
+        ], className="d-flex justify-content-between align-items-baseline mb-3"),
+        dbc.Row([
+            dbc.Col(kpi_tile("mk-kpi-revenue", "Revenue rate now", "—", "fleet MW at each node x its real-time price",
+                             "bi-currency-exchange"), md=6),
+            dbc.Col(kpi_tile("mk-kpi-spikes", "Price spikes now", "—", "RT above DA by more than 3 σ (min 25/MWh)",
+                             "bi-exclamation-triangle"), md=3),
+            dbc.Col(kpi_tile("mk-kpi-nodes", "Nodes priced", "—", "ERCOT, CAISO, European zones", "bi-diagram-3"), md=3),
+        ], className="g-3 mb-3"),
+        dbc.Card([
+            dcc.Dropdown(id=IDS["node"], options=options, value=first, clearable=False, className="small mb-2"),
+            dcc.Graph(id=IDS["chart"], figure=chart_for(first, "light", board), config={"displayModeBar": False}),
+        ], body=True, className="shadow-sm mb-3"),
+        dbc.Card([
+            dbc.CardBody(html.Div(dbc.Table([head, html.Tbody(id=IDS["rows"])], size="sm", hover=True, className="mb-0"),
+                                  style={"maxHeight": "55vh", "overflowY": "auto"})),
+            dbc.CardFooter(html.Small(
+                "Day-ahead prices are real recorded prices replayed onto today's clock (" + sources + "). "
+                "Real-time prices are SIMULATED from them (DA plus a deviation sized by the node's real hourly "
+                "volatility) until the market connectors deliver live prices.", className="text-body-secondary")),
+        ], className="shadow-sm"),
+    ])
