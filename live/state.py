@@ -158,7 +158,10 @@ class LiveState:
                     item = vals.get(metric)
                     if item is not None and now_ms - item[0] <= _STALE_MS:
                         a[key].append(item[1])
-                if state.kind in _NON_GENERATING:
+                # a substation's status and flow come from its transformers (it generates nothing)
+                if state.kind in _NON_GENERATING and not (
+                    state.kind == "transformer" and self.sites[state.site_id].kind == "substation"
+                ):
                     continue
                 power = vals.get("power_kw")
                 if power is not None:
@@ -214,6 +217,13 @@ def fleet_totals(figures: dict[str, dict], infos: dict[str, SiteInfo]) -> dict:
     last = None
     capacity = sum(i.capacity_mw for i in infos.values() if i.kind != "substation")
     for site_id, f in figures.items():
+        info = infos.get(site_id)
+        if info is not None and info.kind == "substation":
+            # substations carry the flow of the sites behind them: counted as reporting, not as output
+            reporting += f["o"] is not None
+            if f["t"] is not None:
+                last = f["t"] if last is None else max(last, f["t"])
+            continue
         if f["o"] is not None:
             out += f["o"]
             reporting += 1

@@ -50,3 +50,23 @@ def test_apply_and_figures(db):
     assert stale["t-sol"]["st"] == "stale" and stale["t-sol"]["o"] is None
     fleet = fleet_totals(figures, state.sites)
     assert fleet["o"] == 2.8 and fleet["rep"] == 2 and fleet["cap"] == 7.0
+
+
+def test_substation_reports_its_flow_without_adding_to_fleet_output(db):
+    from data.models import Asset, AssetKind, Site, SiteKind
+
+    make_small_fleet(db)
+    with db.session() as s:
+        s.add(Site(id="t-sub", portfolio_id="test", name="Test Substation", kind=SiteKind.substation,
+                   latitude=30.3, longitude=-97.8, capacity_mw=10.0, market="ERCOT"))
+        s.flush()
+        s.add(Asset(id="t-sub-TX1", site_id="t-sub", name="TX1", kind=AssetKind.transformer, capacity_kw=10000.0))
+    state = LiveState()
+    with db.session() as session:
+        state.load(session, NOW)
+    state.apply([(SOLAR_ASSETS[0], "power_kw", NOW, 900.0), ("t-sub-TX1", "power_kw", NOW, 900.0)])
+    figures = state.site_figures(None, to_ms(NOW))
+    assert figures["t-sub"]["o"] == 0.9 and figures["t-sub"]["st"] == "producing"
+    totals = fleet_totals(figures, state.sites)
+    assert totals["o"] == 0.9  # the substation's flow is not counted twice
+    assert totals["rep"] == 2
