@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/run.sh and scripts/test.sh: a Python 3.11+ virtual environment in
-# .venv with the pinned requirements, re-installed only when requirements*.txt change.
+# .venv with the pinned requirements, re-installed only when requirements.txt changes.
 set -euo pipefail
 
 as_root() {
@@ -39,13 +39,12 @@ ensure_venv() {
       "$py" -m venv .venv
     fi
   fi
-  want="$( { cat requirements.txt; cat requirements-extra.txt 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)"
+  want="$(sha256sum requirements.txt | cut -d' ' -f1)"
   stamp=".venv/.requirements.sha256"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "installing Python requirements into .venv (first run takes a few minutes)"
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -r requirements.txt
-    if [ -f requirements-extra.txt ]; then .venv/bin/python -m pip install -q -r requirements-extra.txt; fi
     echo "$want" > "$stamp"
   fi
 }
