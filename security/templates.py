@@ -33,7 +33,26 @@ _LOGIN = """<h1 class="h5 mb-3">Sign in</h1>
 <button class="btn btn-primary w-100" id="login-submit" type="submit">Sign in</button>
 </form>
 <p class="small text-body-secondary mt-3 mb-0">After {{ max_failures }} failed attempts an account is locked for
-{{ lockout }} minutes.</p>"""
+{{ lockout }} minutes.</p>
+{% if first_run %}<p class="small mt-2 mb-0"><a href="/setup" id="login-first-run">No account yet? Create the first
+administrator</a> (from this machine).</p>{% endif %}"""
+
+_SETUP = """<h1 class="h5 mb-2">Create the first administrator</h1>
+<p class="small text-body-secondary">No account exists yet. This form is open only from this machine and only
+until the first account is created; later accounts are made on the admin page.</p>
+{% if message %}<div class="alert alert-danger py-2 small" id="setup-message" role="alert">{{ message }}</div>{% endif %}
+<form method="post" action="/setup" autocomplete="off">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<div class="mb-3"><label class="form-label" for="setup-username">Username</label>
+<input class="form-control" id="setup-username" name="username" required maxlength="100" value="{{ username }}" autofocus></div>
+<div class="mb-3"><label class="form-label" for="setup-password">Password</label>
+<input class="form-control" id="setup-password" name="password" type="password" autocomplete="new-password" required
+ maxlength="1024"></div>
+<div class="mb-3"><label class="form-label" for="setup-confirm">Repeat the password</label>
+<input class="form-control" id="setup-confirm" name="confirm" type="password" autocomplete="new-password" required
+ maxlength="1024"></div>
+<button class="btn btn-primary w-100" id="setup-submit" type="submit">Create administrator and sign in</button>
+</form>"""
 
 _MESSAGE = """<h1 class="h5 mb-3">{{ heading }}</h1><p>{{ text }}</p>
 {% if link %}<a class="btn btn-outline-primary btn-sm" href="{{ link }}">{{ link_text }}</a>{% endif %}"""
@@ -45,11 +64,16 @@ def page(title: str, body: str) -> str:
 
 
 def login_page(csrf: str, next_url: str, message: str = "", level: str = "danger", username: str = "",
-               max_failures: int = 5, lockout: int = 15) -> str:
-    """Return the sign-in page."""
+               max_failures: int = 5, lockout: int = 15, first_run: bool = False) -> str:
+    """Return the sign-in page (with a link to the first-run setup while no account exists)."""
     body = render_template_string(_LOGIN, csrf=csrf, next=next_url, message=message, level=level, username=username,
-                                  max_failures=max_failures, lockout=lockout)
+                                  max_failures=max_failures, lockout=lockout, first_run=first_run)
     return page("Sign in", body)
+
+
+def setup_page(csrf: str, message: str = "", username: str = "") -> str:
+    """Return the first-run page that creates the first administrator."""
+    return page("First run", render_template_string(_SETUP, csrf=csrf, message=message, username=username))
 
 
 def message_page(title: str, heading: str, text: str, link: str = "", link_text: str = "") -> str:

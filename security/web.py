@@ -51,7 +51,7 @@ CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/", "/api/", "/socket.io")
-PUBLIC_PATHS = frozenset({"/login", "/logout", "/wall/activate", "/_favicon.ico", "/favicon.ico",
+PUBLIC_PATHS = frozenset({"/login", "/logout", "/setup", "/wall/activate", "/_favicon.ico", "/favicon.ico",
                           "/integrations/salesforce/callback"})
 DASH_INDEX_RULES = frozenset({"/", "/<path:path>"})
 SEEN_REFRESH_S = 30
@@ -373,8 +373,69 @@ class _SessionInterface(SecureCookieSessionInterface):
 def _login_form(message: str = "", level: str = "danger", status: int = 200, username: str = "") -> Response:
     settings = _settings()
     html = templates.login_page(csrf_token(), _safe_next(request.values.get("next")), message, level, username,
-                                settings.login_max_failures, settings.login_lockout_minutes)
+                                settings.login_max_failures, settings.login_lockout_minutes,
+                                first_run=_first_run_allowed())
     return Response(html, status=status, mimetype="text/html")
+
+
+# --- first run: the first administrator -----------------------------------------------------------
+
+_LOOPBACK = ("127.", "::1", "::ffff:127.")
+
+
+def _no_users_yet() -> bool:
+    from sqlalchemy import func, select
+
+    from data.models import User
+
+    with runtime.db().read_session() as s:
+        return s.execute(select(func.count()).select_from(User)).scalar_one() == 0
+
+
+def _first_run_allowed() -> bool:
+    """Return True while no account exists and the request comes from this machine."""
+    address = request.remote_addr or ""
+    return address.startswith(_LOOPBACK) and _no_users_yet()
+
+
+@bp.get("/setup")
+def setup_get() -> Response:
+    """Show the form that creates the first administrator (loopback only, only while no user exists)."""
+    if not _first_run_allowed():
+        return redirect("/login")
+    return Response(templates.setup_page(csrf_token()), mimetype="text/html")
+
+
+@bp.post("/setup")
+def setup_post() -> Response:
+    """Create the first administrator and sign them in."""
+    from data.models import Role
+    from security.passwords import WeakPassword
+    from security.users import UserError, create_user
+
+    if not _first_run_allowed():
+        return redirect("/login")
+    username = (request.form.get("username") or "").strip()[:100]
+    if not _csrf_ok():
+        return Response(templates.setup_page(csrf_token(), "The form expired; please try again.", username),
+                        status=400, mimetype="text/html")
+    password = request.form.get("password") or ""
+    if password != (request.form.get("confirm") or ""):
+        return Response(templates.setup_page(csrf_token(), "The two passwords differ.", username),
+                        status=400, mimetype="text/html")
+    try:
+        info = create_user(runtime.db(), username, password, Role.admin, actor="first-run setup")
+    except (UserError, WeakPassword, ValueError) as exc:
+        return Response(templates.setup_page(csrf_token(), str(exc), username), status=400, mimetype="text/html")
+    session.clear()
+    login_user(SessionUser(info))
+    session.permanent = True
+    now = time.time()
+    session["fl_auth_at"] = now
+    session["fl_seen_at"] = now
+    session["fl_csrf"] = secrets.token_urlsafe(32)
+    g.pop("fleetlight_caller", None)
+    return redirect("/")
 
 
 @bp.get("/login")
