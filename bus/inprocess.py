@@ -31,7 +31,20 @@ class InProcessBus:
             self._handlers[topic].append((group, handler))
 
     def publish(self, topic: str, message: dict[str, Any]) -> None:
-        """Run every handler of ``topic`` on ``message``; raise DeliveryFailed if any failed."""
+        """Run every handler of ``topic`` on ``message``; raise DeliveryFailed if any failed.
+
+        A message on a topic of the schema registry is validated against its registered version
+        first; an invalid one is dead-lettered with the reason and raises SchemaError.
+        """
+        from bus.registry import REGISTRY, SchemaError
+
+        if topic in REGISTRY.topics():
+            try:
+                REGISTRY.validate(topic, message)
+            except SchemaError as exc:
+                if self._db is not None:
+                    dead_letter(self._db, "bus.publish", topic, str(exc), message)
+                raise
         failures = []
         for group, handler in list(self._handlers.get(topic, ())):
             try:

@@ -72,3 +72,18 @@ def test_csv_header_checked():
     assert rows == [{"asset_id": "a1", "metric": "power_kw", "ts": "2026-06-01T11:55:00Z", "value": "1.5"}]
     with pytest.raises(BatchFormatError, match="missing value"):
         parse_csv_batch("asset_id,metric,ts\n", 10)
+
+
+def test_inprocess_bus_refuses_a_message_off_schema(small_fleet):
+    from sqlalchemy import select
+
+    from bus.registry import SchemaError
+    from data.models import DeadLetter
+
+    bus = small_fleet.bus
+    with pytest.raises(SchemaError, match="telemetry.v1"):
+        bus.publish("telemetry.v1", {"v": 1, "source": "x", "asset_id": ["a"], "metric": ["power_kw"],
+                                     "ts_ms": ["not a number"], "value": [1.0]})
+    with small_fleet.db.session() as s:
+        letter = s.execute(select(DeadLetter)).scalar_one()
+    assert letter.source == "bus.publish" and "ts_ms" in letter.reason
