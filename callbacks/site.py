@@ -10,12 +10,13 @@ from dash import Dash, Input, Output, State, html
 from components.figures import site_output_figure
 from core.runtime import db
 from data.fleet import asset_latest, get_site, site_status
-from data.models import utcnow
+from data.models import Alert, WeatherAlert, utcnow
 from data.telemetry_queries import site_power_series
 from security.scope import current_site_visible
 
 IDS = {"site_id": "site-id", "refresh": "site-refresh", "title": "site-title", "fact": "site-fact",
-       "chart": "site-chart", "assets": "site-assets", "not_found": "site-not-found"}
+       "chart": "site-chart", "assets": "site-assets", "not_found": "site-not-found", "weather": "site-weather",
+       "alerts": "site-alerts"}
 
 
 def _assets_table(assets: list[Any], latest: dict[str, dict[str, tuple[dt.datetime, float]]]) -> dbc.Table:
@@ -31,6 +32,48 @@ def _assets_table(assets: list[Any], latest: dict[str, dict[str, tuple[dt.dateti
     return dbc.Table([header, html.Tbody(body)], size="sm", hover=True, responsive=True, className="mb-0")
 
 
+WEATHER_METRICS = (("wind_speed_ms", "Wind speed", "m/s", 1), ("wind_direction_deg", "Wind direction", "°", 0),
+                   ("irradiance_wm2", "Irradiance", "W/m²", 0), ("temperature_c", "Temperature", "°C", 1))
+
+
+def _weather_now(assets: list[Any], latest: dict[str, dict[str, tuple[dt.datetime, float]]]) -> html.Div:
+    """Return the site's latest weather readings (from its met sensors) as a compact list."""
+    rows = []
+    for metric, label, unit, digits in WEATHER_METRICS:
+        values = [latest[a.id][metric] for a in assets if metric in latest.get(a.id, {})]
+        if not values:
+            continue
+        ts = max(v[0] for v in values)
+        mean = sum(v[1] for v in values) / len(values)
+        rows.append(html.Tr([html.Td(label), html.Td(f"{mean:,.{digits}f} {unit}", className="text-end fw-semibold"),
+                             html.Td(ts.strftime("%H:%M:%S UTC"), className="text-body-secondary small text-end")]))
+    if not rows:
+        return html.Div("No weather sensor reports for this site.", className="text-body-secondary small")
+    return dbc.Table(html.Tbody(rows), size="sm", className="mb-0")
+
+
+def _recent_alerts(session: Any, site_id: str, limit: int = 10) -> html.Div:
+    """Return the site's latest alerts and severe-weather alerts, newest first."""
+    from sqlalchemy import select
+
+    items: list[tuple[dt.datetime, str, str, str]] = []
+    for a in session.execute(select(Alert).where(Alert.site_id == site_id).order_by(Alert.opened_at.desc()).limit(limit)).scalars():
+        items.append((a.opened_at, a.severity, a.title, a.state.value))
+    for w in session.execute(select(WeatherAlert).where(WeatherAlert.site_id == site_id)
+                             .order_by(WeatherAlert.onset.desc()).limit(limit)).scalars():
+        items.append((w.onset or utcnow(), w.severity.lower() or "warning", f"{w.event}: {w.headline}"[:200], w.source))
+    if not items:
+        return html.Div("No alerts for this site.", className="text-body-secondary small", id=IDS["alerts"])
+    items.sort(key=lambda i: i[0], reverse=True)
+    color = {"critical": "danger", "severe": "danger", "extreme": "danger", "warning": "warning", "moderate": "warning"}
+    return html.Div([
+        html.Div([dbc.Badge(sev, color=color.get(sev, "secondary"), className="me-2"), html.Span(title),
+                  html.Span(f" · {what} · {when.strftime('%Y-%m-%d %H:%M')} UTC", className="text-body-secondary small")],
+                 className="mb-1")
+        for when, sev, title, what in items[:limit]
+    ], id=IDS["alerts"])
+
+
 def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
     """Return the site page's content, or None when ``site_id`` is unknown."""
     now = utcnow()
@@ -43,6 +86,7 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
         assets = list(site.assets)
         latest = asset_latest(session, [a.id for a in assets])
         series = site_power_series(session, site_id, now - dt.timedelta(hours=24), now)
+        alerts = _recent_alerts(session, site_id)
     power = [v["power_kw"] for a in assets if a.kind.value != "meter" for v in [latest.get(a.id, {})] if "power_kw" in v]
     output_mw = sum(p[1] for p in power) / 1000.0 if power else None
     last = max((p[0] for p in power), default=None)
@@ -61,6 +105,8 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
         ],
         "figure": site_output_figure(series, site.capacity_mw, theme),
         "assets_table": _assets_table(assets, latest),
+        "weather": _weather_now(assets, latest),
+        "alerts": alerts,
         "data_source": site.data_source or "—",
     }
 
@@ -69,12 +115,12 @@ def register(app: Dash) -> None:
     """Attach the site page callbacks to ``app``."""
 
     @app.callback(
-        Output(IDS["chart"], "figure"), Output(IDS["assets"], "children"),
+        Output(IDS["chart"], "figure"), Output(IDS["assets"], "children"), Output(IDS["weather"], "children"),
         Input(IDS["refresh"], "n_intervals"), Input("shell-theme", "data"), State(IDS["site_id"], "data"),
         prevent_initial_call=True,
     )
     def refresh(_n: int | None, theme: str | None, site_id: str):  # noqa: ANN202
         view = site_view(site_id, theme)
         if view is None:
-            return {}, html.Div("This site no longer exists.", className="text-warning")
-        return view["figure"], view["assets_table"]
+            return {}, html.Div("This site no longer exists.", className="text-warning"), ""
+        return view["figure"], view["assets_table"], view["weather"]

@@ -46,8 +46,15 @@ def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
                 html.Div(label, className="small text-body-secondary"),
                 html.Div(value, className="fs-5 fw-semibold", id=f"{IDS['fact']}-{i}")])), md=3, className="mb-3")
                 for i, (label, value) in enumerate(view["facts"])], className="g-3"),
-            dbc.Card(dcc.Graph(id=IDS["chart"], figure=view["figure"], config={"displayModeBar": False}),
-                     body=True, className="shadow-sm mb-3"),
+            dbc.Row([
+                dbc.Col(dbc.Card(dcc.Graph(id=IDS["chart"], figure=view["figure"], config={"displayModeBar": False}),
+                                 body=True, className="shadow-sm h-100"), lg=8),
+                dbc.Col([
+                    dbc.Card([dbc.CardHeader("Weather now"), dbc.CardBody(view["weather"], id=IDS["weather"])],
+                             className="shadow-sm mb-3"),
+                    dbc.Card([dbc.CardHeader("Recent alerts"), dbc.CardBody(view["alerts"])], className="shadow-sm"),
+                ], lg=4),
+            ], className="g-3 mb-3"),
             dbc.Card([dbc.CardHeader("Assets"), dbc.CardBody(view["assets_table"], id=IDS["assets"])],
                      className="shadow-sm mb-3"),
             dbc.Card([dbc.CardHeader("Data source"), dbc.CardBody(html.Small(view["data_source"]))], className="shadow-sm"),

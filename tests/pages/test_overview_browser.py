@@ -12,9 +12,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture()
 def live_fleet(small_fleet):  # noqa: ANN001, ANN201
+    from data.models import Alert
+
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     points = [ValidPoint(a, "power_kw", now - dt.timedelta(minutes=m), 500.0 + m)
               for a in ("t-sol-INV-01", "t-sol-INV-02", "t-wind-WTG-01") for m in range(0, 60, 5)]
+    points.append(ValidPoint("t-wind-WTG-02", "wind_speed_ms", now, 9.5))
+    with small_fleet.db.session() as s:
+        s.add(Alert(site_id="t-wind", rule="underperformance", severity="warning", title="WTG-02 below power curve"))
     small_fleet.extras["ingest"].submit_points(points, "test")
     return small_fleet
 
@@ -42,5 +47,7 @@ def test_site_page_and_not_found(dash_duo, dash_app, live_fleet, browser_sign_in
     dash_duo.wait_for_text_to_equal("#site-title", "Test Wind", timeout=10)
     assert "measured data" in dash_duo.driver.page_source
     dash_duo.wait_for_contains_text("#site-assets", "t-wind-WTG-01")
+    assert "9.5 m/s" in dash_duo.find_element("#site-weather").text
+    assert "WTG-02 below power curve" in dash_duo.find_element("#site-alerts").text
     dash_duo.driver.get(dash_duo.server.url + "/sites/does-not-exist")
     dash_duo.wait_for_contains_text("#site-not-found", "Site not found", timeout=10)
