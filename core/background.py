@@ -42,6 +42,17 @@ def _history_then_forecasts(services: runtime.Services, simulator: Any | None, f
         log.exception("history back-fill or forecast training failed")
 
 
+def start_alert_raiser(services: runtime.Services, every_s: float = 30.0) -> Any:
+    """Schedule the job that turns operational events into alerts; return the raiser."""
+    from alerts.raiser import AlertRaiser
+
+    raiser = AlertRaiser(services.db)
+    services.extras["alert_raiser"] = raiser
+    make_scheduler(services).add_job(raiser.run_once, "interval", seconds=every_s, id="alert-raiser",
+                                     replace_existing=True)
+    return raiser
+
+
 def start_history_and_forecasts(services: runtime.Services, simulator: Any | None, fresh_fleet: bool) -> threading.Thread:
     """Start, in a daemon thread, the demo history back-fill (fresh fleets) and forecast training."""
     thread = threading.Thread(target=_history_then_forecasts, args=(services, simulator, fresh_fleet),

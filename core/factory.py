@@ -121,8 +121,9 @@ def start_background(services: runtime.Services) -> None:
         simulator = Simulator(ingest, services.db, settings.simulator_interval_s, settings.simulator_max_assets)
         services.extras["simulator"] = simulator
         simulator.start()
-    from core.background import start_history_and_forecasts
+    from core.background import start_alert_raiser, start_history_and_forecasts
 
+    start_alert_raiser(services)
     start_history_and_forecasts(services, simulator, fresh_fleet)
     for starter in services.extras.get("background_starters", []):
         starter(services)
