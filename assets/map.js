@@ -1,42 +1,36 @@
-/* Fleetlight fleet map: cluster and marker styling, live status, filtering (window.fleetMap).
+/* Fleetlight fleet map: the clustered asset layer, live status and filtering (window.fleetMap).
  *
- * dash-leaflet's GeoJSON layer clusters the points with supercluster; this file supplies its
- * clusterToLayer / pointToLayer functions and keeps everything that changes at run time on the JS
- * side: the per-site status dict (status, output MW, last update), cluster aggregates (summed MW,
- * assets per status) and the site mask of the filter panel. A status change restyles the visible
- * markers in place; the geometry is never re-sent.
+ * The heavy work runs in a Web Worker (/_map/js/map_worker.js: vendored supercluster, geobuf,
+ * pbf): it downloads the points (geobuf), the columns (site table, per-point attributes) and the
+ * live status in parallel, builds the supercluster index and each cluster's aggregates (summed MW,
+ * assets per status, worst status), and answers "which clusters and points are in this view"
+ * with everything needed to draw them styled. On the fleet map page the worker is started as soon
+ * as this file runs, so the download and indexing overlap with Dash starting up; the page's main
+ * thread only draws the few hundred visible markers on the dash-leaflet map (dl.Map "map-map").
  *
- * Cluster aggregates are computed once per index build by walking supercluster's level trees
- * bottom-up (each item records the cluster it was merged into), so every cluster's sums are O(1)
- * to read; a getLeaves() fallback covers a supercluster without that layout.
+ * Status changes (live diffs, the fallback poll) and the filter mask go to the worker, which
+ * recomputes the aggregates (or re-indexes the allowed points) and the visible markers are
+ * restyled in place; the geometry is never re-sent.
  */
 (function () {
   "use strict";
   var FM = (window.fleetMap = window.fleetMap || {});
-  var S = (FM.state = {
-    cols: null, siteIndex: null, pointSite: null, pointCap: null, pointKind: null, siteShare: null,
-    siteStatus: null, siteOut: null, siteLast: null, statusTs: null, statusLoaded: false,
-    index: null, points: null, allPoints: null, pointFid: null, agg: null, aggBuf: null,
-    map: null, group: null, maskKey: "", mask: null, colors: {}, loading: null, columnsUrl: null,
-    version: 0, marks: {}
-  });
-  // dash-leaflet loads its GeoJSON and geobuf code as lazy chunks, one after the other, only once
-  // the points are requested; registering both chunks up front on the map page saves two round trips.
-  function preloadChunks() {
-    if (FM.chunksRequested || window.location.pathname !== "/map") return;
-    FM.chunksRequested = true;
-    ["async-GeoJSON.js", "async-geobuf.js"].forEach(function (name) {
-      var el = document.createElement("script");
-      el.src = "/_dash-component-suites/dash_leaflet/" + name; el.async = true;
-      document.head.appendChild(el);
-    });
-  }
-  preloadChunks();
-  function mark(name) { if (S.marks[name] === undefined) S.marks[name] = Math.round(performance.now()); }
-  var NS = 7; // statuses, in the order of the columns document
-  var F = 2 + NS; // per cluster: capacity MW, output MW, points per status
+  var MAP_ID = "map-map", PAGE_PATH = "/map", WORKER_URL = "/_map/js/map_worker.js";
+  // Same as components/map_view.py CLUSTER_RADIUS / CLUSTER_MAX_ZOOM (the page config repeats them).
+  var DEFAULT_CLUSTER = {radius: 60, maxZoom: 14};
+  var LATEST = {pointsUrl: "/_map/latest/points.pbf", columnsUrl: "/_map/latest/columns.json", statusUrl: "/_map/status.json"};
+  var STATUSES = ["producing", "idle", "curtailed", "fault", "offline", "stale", "no data"]; // replaced by the worker's list
+  var NS = 7;
   var SHAPES = {inverter: "square", turbine: "triangle", battery: "diamond", transformer: "hexagon",
                 solar: "square", wind: "triangle", storage: "diamond", substation: "hexagon", hybrid: "circle"};
+  var S = (FM.state = {
+    worker: null, workerState: "idle", started: null, loadedVersion: null, wantVersion: null, cluster: DEFAULT_CLUSTER,
+    map: null, layer: null, markers: new Map(), gen: 0, seq: 0, answeredSeq: 0, renderSeq: 0, waiters: [], indexed: 0,
+    statusTs: null, colors: {}, statuses: STATUSES, marks: {}, workerMs: null, error: null
+  });
+  function mark(name) { if (S.marks[name] === undefined) S.marks[name] = Math.round(performance.now()); }
+
+  // --- formatting -----------------------------------------------------------------------------
 
   function esc(s) {
     return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
@@ -52,206 +46,146 @@
     return mw.toFixed(2) + " MW";
   }
   function fmtCount(n) { return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? (n / 1000).toFixed(1) + "k" : String(n); }
-  function ready() { return !!(S.cols && S.statusLoaded); }
+  function color(statusName) { return S.colors[statusName] || "#999"; }
 
-  // --- data loading ---------------------------------------------------------------------------
+  // --- worker ---------------------------------------------------------------------------------
 
-  FM.init = function (config) {
-    if (!config || !config.columns_url) return "";
-    preloadChunks();
-    S.colors = config.colors || S.colors;
-    if (S.columnsUrl === config.columns_url && (S.cols || S.loading)) return config.version;
-    S.columnsUrl = config.columns_url;
-    S.loading = fetch(config.columns_url, {credentials: "same-origin"})
-      .then(function (r) { if (!r.ok) throw new Error("columns " + r.status); return r.json(); })
-      .then(function (doc) { mark("columns"); setColumns(doc); S.loading = null; FM.refresh(); })
-      .catch(function (err) { S.loading = null; console.error("fleet map: cannot load columns", err); });
-    return config.version;
-  };
-
-  function setColumns(doc) {
-    S.cols = doc;
-    var sites = doc.sites, assets = doc.assets, ns = sites.id.length, np = assets.site.length;
-    S.siteIndex = new Map();
-    for (var i = 0; i < ns; i++) S.siteIndex.set(sites.id[i], i);
-    S.pointSite = Int32Array.from(assets.site);
-    S.pointKind = Uint8Array.from(assets.kind);
-    S.pointCap = new Float64Array(np);
-    var siteKw = new Float64Array(ns);
-    for (var p = 0; p < np; p++) { S.pointCap[p] = assets.cap[p] || 0; siteKw[S.pointSite[p]] += S.pointCap[p]; }
-    S.siteShare = new Float64Array(np); // fraction of the site's output on this point
-    for (p = 0; p < np; p++) { var kw = siteKw[S.pointSite[p]]; S.siteShare[p] = kw > 0 ? S.pointCap[p] / kw : 0; }
-    S.siteGen = Uint8Array.from(sites.gen.map(function (g) { return g ? 1 : 0; }));
-    var keep = S.siteStatus && S.siteStatus.length === ns;
-    if (!keep) {
-      S.siteStatus = new Int8Array(ns).fill(doc.statuses.indexOf("no data"));
-      S.siteOut = new Float64Array(ns);
-      S.siteLast = new Array(ns).fill(null);
-    }
-    if (S.pendingStatus) { FM.setStatus(S.pendingStatus); S.pendingStatus = null; }
-    S.agg = null;
+  function startWorker(urls, version) {
+    if (typeof Worker === "undefined") { S.error = "this browser has no Web Workers"; return; }
+    if (!S.worker) own(new Worker(WORKER_URL));
+    S.workerState = "loading"; S.started = urls; S.wantVersion = version || S.wantVersion;
+    mark("workerStart");
+    // absolute URLs: a worker started from a Blob (map_boot.js) cannot resolve relative ones
+    function abs(u) { return new URL(u, window.location.href).href; }
+    S.worker.postMessage({type: "start", pointsUrl: abs(urls.pointsUrl), columnsUrl: abs(urls.columnsUrl),
+                          statusUrl: abs(urls.statusUrl), options: {radius: S.cluster.radius, maxZoom: S.cluster.maxZoom}});
   }
-
-  // Full status dict {ts, sites: {id: [status, mw, last]}} (fallback refresh and first load).
-  FM.setStatus = function (payload) {
-    if (!payload || !payload.sites) return false;
-    if (!S.cols) { S.pendingStatus = payload; return false; }
-    var codes = S.cols.statuses, changed = false;
-    for (var id in payload.sites) {
-      var i = S.siteIndex.get(id); if (i === undefined) continue;
-      var e = payload.sites[id], c = codes.indexOf(e[0]); if (c < 0) c = codes.indexOf("no data");
-      var mw = e[1] == null ? 0 : +e[1];
-      if (S.siteStatus[i] !== c || S.siteOut[i] !== mw) changed = true;
-      S.siteStatus[i] = c; S.siteOut[i] = mw; S.siteLast[i] = e[2];
-    }
-    mark("status"); S.statusTs = payload.ts; var first = !S.statusLoaded; S.statusLoaded = true;
-    if (changed || first) { S.agg = null; FM.refresh(); }
-    return changed;
-  };
-
-  // Live-hub diff {ts, changed: {id: {status, output_mw}}} (event map.status, room map).
-  FM.applyDiff = function (msg) {
-    if (!msg || !msg.changed || !S.cols) return 0;
-    var codes = S.cols.statuses, n = 0;
-    for (var id in msg.changed) {
-      var i = S.siteIndex.get(id), e = msg.changed[id]; if (i === undefined || !e) continue;
-      var c = codes.indexOf(e.status); if (c < 0) continue;
-      S.siteStatus[i] = c; if (e.output_mw != null) S.siteOut[i] = +e.output_mw; S.siteLast[i] = msg.ts || S.siteLast[i];
-      n++;
-    }
-    if (n) { S.statusTs = msg.ts || S.statusTs; S.statusLoaded = true; S.agg = null; FM.refresh(); }
-    return n;
-  };
-
-  // --- aggregates -----------------------------------------------------------------------------
-
-  function leafInto(buf, o, fid) {
-    var s = S.pointSite[fid];
-    if (S.siteGen[s]) { buf[o] += S.pointCap[fid] / 1000; buf[o + 1] += S.siteOut[s] * S.siteShare[fid]; }
-    buf[o + 2 + S.siteStatus[s]] += 1;
+  function own(worker) {
+    S.worker = worker;
+    worker.onmessage = onWorkerMessage;
+    worker.onerror = function (e) { S.workerState = "error"; S.error = e.message; console.error("fleet map worker:", e.message); };
   }
+  function send(msg) { if (S.worker) S.worker.postMessage(msg); }
 
-  function bindIndex(index) {
-    if (S.index !== index) {
-      S.index = index; S.allPoints = index.points; S.points = null; S.maskKey = "";
-      if (S.mask) { var m = S.mask; S.mask = null; FM.setMask(m, true); }
-    }
-    if (S.points !== index.points) {
-      S.points = index.points; S.agg = null;
-      S.pointFid = new Int32Array(S.points.length);
-      for (var i = 0; i < S.points.length; i++) S.pointFid[i] = S.points[i].properties.id;
+  function onWorkerMessage(e) {
+    var m = e.data;
+    if (m.type === "ready") {
+      mark("workerReady");
+      S.workerState = "ready"; S.loadedVersion = m.version; S.indexed = m.indexed; S.workerMs = m.ms; S.workerBytes = m.bytes;
+      S.workerTimings = {origin: m.origin - performance.timeOrigin, fetches: m.timings};
+      S.statusTs = m.statusTs; S.gen++;
+      if (m.statuses) S.statuses = m.statuses;
+      if (S.wantVersion && S.wantVersion !== m.version && S.config) { startWorker(versioned(S.config), S.config.version); return; }
+      if (S.answeredSeq === S.seq) requestClusters(); // else the worker is answering the view asked for already
+      showStatusTime();
+    } else if (m.type === "clusters") {
+      S.answeredSeq = Math.max(S.answeredSeq, m.seq);
+      if (m.seq !== S.seq) return; // a newer view was asked for meanwhile
+      S.indexed = m.indexed; S.statusTs = m.statusTs;
+      render(m.items);
+    } else if (m.type === "changed") {
+      if (m.reason === "mask") { S.gen++; S.indexed = m.indexed; }
+      if (m.statusTs) S.statusTs = m.statusTs;
+      requestClusters();
+      if (m.reason === "diff") showStatusTime();
+    } else if (m.type === "error") {
+      S.workerState = "error"; S.error = m.message; signalDrawn(); // live status still flows
+      console.error("fleet map: " + m.message);
     }
   }
 
-  function computeAgg(index) {
-    mark("aggregate"); var t0 = performance.now(), o = index.options, stride = index.stride, trees = index.trees;
-    var top = trees && trees[o.maxZoom + 1];
-    S.agg = new Map(); S.aggLazy = !(top && top.data && stride >= 6);
-    if (S.aggLazy) return;
-    var buf = (S.aggBuf = new Float32Array(Math.max(1, S.points.length) * F)), used = 0, agg = S.agg;
-    for (var z = o.maxZoom + 1; z > o.minZoom; z--) {
-      var tree = trees[z]; if (!tree) continue;
-      var d = tree.data;
-      for (var p = 0; p < d.length; p += stride) {
-        var parent = d[p + 4]; if (parent === -1) continue;
-        var po = agg.get(parent);
-        if (po === undefined) { po = used; used += F; agg.set(parent, po); }
-        if (d[p + 5] === 1) leafInto(buf, po, S.pointFid[d[p + 3]]);
-        else { var co = agg.get(d[p + 3]); if (co !== undefined) for (var k = 0; k < F; k++) buf[po + k] += buf[co + k]; }
-      }
-    }
-    S.aggMs = performance.now() - t0;
+  // The status line under the map names the time of the status shown (the fallback poll's callback
+  // writes it too); the first status comes with the worker's data, not through a Dash callback.
+  function showStatusTime() {
+    var dc = window.dash_clientside;
+    if (!S.statusTs || !dc || !dc.set_props || !document.getElementById("map-status-line")) return;
+    dc.set_props("map-status-line", {children: "status " + String(S.statusTs).replace("T", " ").slice(0, 19) + " UTC"});
   }
 
-  function clusterAgg(index, id) {
-    if (!ready()) return null;
-    bindIndex(index);
-    if (!S.agg) computeAgg(index);
-    if (!S.aggLazy) { var off = S.agg.get(id); return off === undefined ? null : S.aggBuf.subarray(off, off + F); }
-    var hit = S.agg.get(id); if (hit) return hit;
-    var v = new Float32Array(F), leaves = index.getLeaves(id, Infinity);
-    for (var i = 0; i < leaves.length; i++) leafInto(v, 0, leaves[i].properties.id);
-    S.agg.set(id, v); return v;
+  function versioned(config) {
+    return {pointsUrl: config.points_url, columnsUrl: config.columns_url, statusUrl: config.status_url || LATEST.statusUrl};
   }
 
-  function worst(counts) {
-    var sev = S.cols.severity, st = S.cols.statuses;
-    for (var i = 0; i < sev.length; i++) if (counts[2 + st.indexOf(sev[i])] > 0) return sev[i];
-    return "no data";
+  // Ask the worker for the markers of the current view. Asked before the worker is ready, it answers
+  // as soon as it is, without waiting for this (busy) page to hear "ready" and ask again.
+  function requestClusters() {
+    var map = S.map;
+    if (!map || !map._loaded || !S.worker || S.workerState === "error") return;
+    var b = map.getBounds();
+    S.seq++;
+    send({type: "clusters", seq: S.seq, zoom: map.getZoom(), bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]});
   }
 
   // --- icons ----------------------------------------------------------------------------------
 
-  function clusterIcon(a, count) {
-    var size = Math.round(Math.min(58, 40 + 4 * Math.log10(Math.max(count, 1))));
-    if (!a) {
-      return L.divIcon({html: '<div class="fl-cluster-pending"><span>' + fmtCount(count) + "</span></div>",
-                        className: "fl-cluster fl-pending", iconSize: L.point(size, size)});
-    }
-    var r = size / 2 - 4, c = 2 * Math.PI * r, total = 0, st = S.cols.statuses, segs = "", acc = 0;
-    for (var i = 0; i < NS; i++) total += a[2 + i];
-    for (i = 0; i < NS; i++) {
-      var n = a[2 + i]; if (!n) continue;
-      var len = c * n / total;
-      segs += '<circle r="' + r + '" cx="' + size / 2 + '" cy="' + size / 2 + '" fill="none" stroke="' +
-        (S.colors[st[i]] || "#999") + '" stroke-width="6" stroke-dasharray="' + len.toFixed(2) + " " +
-        (c - len).toFixed(2) + '" stroke-dashoffset="' + (-acc).toFixed(2) + '"/>';
-      acc += len;
-    }
-    var w = worst(a), mw = a[1];
-    var html = '<svg width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + " " + size + '">' +
-      '<g transform="rotate(-90 ' + size / 2 + " " + size / 2 + ')">' + segs + "</g>" +
-      '<circle r="' + (r - 3.5) + '" cx="' + size / 2 + '" cy="' + size / 2 + '" class="fl-cluster-core" stroke="' +
-      (S.colors[w] || "#999") + '" stroke-width="1.5"/></svg>' +
-      '<div class="fl-cluster-label"><b>' + fmtMW(mw).replace(" ", "&nbsp;") + "</b><small>" + fmtCount(count) + "</small></div>";
-    return L.divIcon({html: html, className: "fl-cluster fl-worst-" + w.replace(" ", "-"), iconSize: L.point(size, size)});
+  var iconCache = new Map();
+  function cachedIcon(key, build) {
+    var hit = iconCache.get(key); if (hit) return hit;
+    if (iconCache.size > 4000) iconCache.clear();
+    hit = build(); iconCache.set(key, hit); return hit;
   }
 
-  var iconCache = new Map();
-  function pointIcon(fid) {
-    var s = S.pointSite[fid], kindName = S.cols.asset_kinds[S.pointKind[fid]];
-    if (kindName === "site") kindName = S.cols.site_kinds[S.cols.sites.kind[s]];
-    var status = S.cols.statuses[S.siteStatus[s]];
-    var capMW = S.pointCap[fid] / 1000;
-    var size = Math.round(Math.max(12, Math.min(30, 12 + 4 * Math.log10(1 + capMW * 2))));
-    var key = kindName + "|" + status + "|" + size;
-    var hit = iconCache.get(key); if (hit) return hit;
-    var h = size, m = h / 2, fill = S.colors[status] || "#999", shape = SHAPES[kindName] || "circle", body;
-    if (shape === "square") body = '<rect x="2" y="2" width="' + (h - 4) + '" height="' + (h - 4) + '" rx="2"/>';
-    else if (shape === "triangle") body = '<polygon points="' + m + ",1 " + (h - 1) + "," + (h - 2) + " 1," + (h - 2) + '"/>';
-    else if (shape === "diamond") body = '<polygon points="' + m + ",1 " + (h - 1) + "," + m + " " + m + "," + (h - 1) + " 1," + m + '"/>';
-    else if (shape === "hexagon") {
-      var pts = []; for (var i = 0; i < 6; i++) { var ang = Math.PI / 3 * i; pts.push((m + (m - 1.5) * Math.cos(ang)).toFixed(1) + "," + (m + (m - 1.5) * Math.sin(ang)).toFixed(1)); }
-      body = '<polygon points="' + pts.join(" ") + '"/>';
-    } else body = '<circle cx="' + m + '" cy="' + m + '" r="' + (m - 1.5) + '"/>';
-    var icon = L.divIcon({
-      html: '<svg width="' + h + '" height="' + h + '"><g fill="' + fill + '" stroke="#fff" stroke-width="1.5">' + body + "</g></svg>",
-      className: "fl-point fl-kind-" + kindName + " fl-status-" + status.replace(" ", "-"), iconSize: L.point(h, h)
+  function clusterIcon(it) {
+    var a = it.a, count = it.n, w = S.statuses[it.w] || "no data";
+    var key = "c" + count + "|" + a.slice(1).join(",") + "|" + w;
+    return cachedIcon(key, function () {
+      var size = Math.round(Math.min(58, 40 + 4 * Math.log10(Math.max(count, 1))));
+      var r = size / 2 - 4, c = 2 * Math.PI * r, total = 0, segs = "", acc = 0, h = size / 2;
+      for (var i = 0; i < NS; i++) total += a[2 + i];
+      for (i = 0; i < NS; i++) {
+        var n = a[2 + i]; if (!n) continue;
+        var len = c * n / total;
+        segs += '<circle r="' + r + '" cx="' + h + '" cy="' + h + '" fill="none" stroke="' + color(S.statuses[i]) +
+          '" stroke-width="6" stroke-dasharray="' + len.toFixed(2) + " " + (c - len).toFixed(2) +
+          '" stroke-dashoffset="' + (-acc).toFixed(2) + '"/>';
+        acc += len;
+      }
+      var html = '<svg width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + " " + size + '">' +
+        '<g transform="rotate(-90 ' + h + " " + h + ')">' + segs + "</g>" +
+        '<circle r="' + (r - 3.5) + '" cx="' + h + '" cy="' + h + '" class="fl-cluster-core" stroke="' + color(w) +
+        '" stroke-width="1.5"/></svg>' +
+        '<div class="fl-cluster-label"><b>' + fmtMW(a[1]).replace(" ", "&nbsp;") + "</b><small>" + fmtCount(count) + "</small></div>";
+      return L.divIcon({html: html, className: "fl-cluster fl-worst-" + w.replace(" ", "-"), iconSize: L.point(size, size)});
     });
-    iconCache.set(key, icon);
-    return icon;
+  }
+
+  function pointIcon(it) {
+    var status = S.statuses[it.st] || "no data", kindName = it.kind;
+    var size = Math.round(Math.max(12, Math.min(30, 12 + 4 * Math.log10(1 + it.cap * 2))));
+    return cachedIcon("p" + kindName + "|" + status + "|" + size, function () {
+      var h = size, m = h / 2, shape = SHAPES[kindName] || "circle", body;
+      if (shape === "square") body = '<rect x="2" y="2" width="' + (h - 4) + '" height="' + (h - 4) + '" rx="2"/>';
+      else if (shape === "triangle") body = '<polygon points="' + m + ",1 " + (h - 1) + "," + (h - 2) + " 1," + (h - 2) + '"/>';
+      else if (shape === "diamond") body = '<polygon points="' + m + ",1 " + (h - 1) + "," + m + " " + m + "," + (h - 1) + " 1," + m + '"/>';
+      else if (shape === "hexagon") {
+        var pts = [];
+        for (var i = 0; i < 6; i++) { var ang = Math.PI / 3 * i; pts.push((m + (m - 1.5) * Math.cos(ang)).toFixed(1) + "," + (m + (m - 1.5) * Math.sin(ang)).toFixed(1)); }
+        body = '<polygon points="' + pts.join(" ") + '"/>';
+      } else body = '<circle cx="' + m + '" cy="' + m + '" r="' + (m - 1.5) + '"/>';
+      return L.divIcon({
+        html: '<svg width="' + h + '" height="' + h + '"><g fill="' + color(status) + '" stroke="#fff" stroke-width="1.5">' + body + "</g></svg>",
+        className: "fl-point fl-kind-" + kindName + " fl-status-" + status.replace(" ", "-"), iconSize: L.point(h, h)
+      });
+    });
   }
 
   // --- tooltips and click-through -------------------------------------------------------------
 
-  function pointTooltip(fid) {
-    var c = S.cols, s = S.pointSite[fid], sites = c.sites, k = c.asset_kinds[S.pointKind[fid]];
-    var status = c.statuses[S.siteStatus[s]], isSite = k === "site";
-    var cap = S.pointCap[fid] / 1000, out = S.siteGen[s] ? S.siteOut[s] * S.siteShare[fid] : null;
-    var last = S.siteLast[s] ? S.siteLast[s].replace("T", " ").replace(/\.\d+/, "").replace(/(Z|\+00:00)$/, " UTC") : "never";
-    return '<div class="fl-tip"><div class="fl-tip-title">' + esc(isSite ? sites.name[s] : c.assets.name[fid]) + "</div>" +
-      (isSite ? "" : '<div class="fl-tip-sub">' + esc(sites.name[s]) + "</div>") +
-      "<div>" + esc(isSite ? c.site_kinds[sites.kind[s]] + " site" : k) + " · " + esc(sites.market[s]) + (sites.region[s] ? " · " + esc(sites.region[s]) : "") + "</div>" +
-      "<div>" + (out == null ? "—" : fmtMW(out)) + " of " + fmtMW(cap) + "</div>" +
-      '<div><span class="fl-dot" style="background:' + (S.colors[status] || "#999") + '"></span>' + esc(status) + "</div>" +
+  function pointTooltip(it) {
+    var status = S.statuses[it.st] || "no data";
+    var last = it.last ? it.last.replace("T", " ").replace(/\.\d+/, "").replace(/(Z|\+00:00)$/, " UTC") : "never";
+    return '<div class="fl-tip"><div class="fl-tip-title">' + esc(it.name) + "</div>" +
+      (it.isSite ? "" : '<div class="fl-tip-sub">' + esc(it.siteName) + "</div>") +
+      "<div>" + esc(it.isSite ? it.kind + " site" : it.kind) + " · " + esc(it.market) + (it.region ? " · " + esc(it.region) : "") + "</div>" +
+      "<div>" + (it.out == null ? "—" : fmtMW(it.out)) + " of " + fmtMW(it.cap) + "</div>" +
+      '<div><span class="fl-dot" style="background:' + color(status) + '"></span>' + esc(status) + "</div>" +
       '<div class="fl-tip-sub">last update ' + esc(last) + "</div></div>";
   }
 
-  function clusterTooltip(index, id, count) {
-    var a = clusterAgg(index, id); if (!a) return fmtCount(count) + " assets";
-    var st = S.cols.statuses, rows = "";
-    for (var i = 0; i < NS; i++) if (a[2 + i]) rows += '<div><span class="fl-dot" style="background:' + (S.colors[st[i]] || "#999") + '"></span>' + esc(st[i]) + ": " + a[2 + i].toLocaleString() + "</div>";
-    return '<div class="fl-tip"><div class="fl-tip-title">' + count.toLocaleString() + " assets</div><div>" +
+  function clusterTooltip(it) {
+    var a = it.a, rows = "";
+    for (var i = 0; i < NS; i++) if (a[2 + i]) rows += '<div><span class="fl-dot" style="background:' + color(S.statuses[i]) + '"></span>' + esc(S.statuses[i]) + ": " + a[2 + i].toLocaleString() + "</div>";
+    return '<div class="fl-tip"><div class="fl-tip-title">' + it.n.toLocaleString() + " assets</div><div>" +
       fmtMW(a[1]) + " of " + fmtMW(a[0]) + "</div>" + rows + '<div class="fl-tip-sub">click to zoom in</div></div>';
   }
 
@@ -261,80 +195,148 @@
     window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
   };
 
-  function remember(marker, context) {
-    if (context && context.map) S.map = context.map;
-    marker.once("add", function () { for (var k in this._eventParents) { S.group = this._eventParents[k]; break; } });
+  function onMarkerClick(entry) {
+    var it = entry.item;
+    if (!it.c) { FM.openSite(it.site); return; }
+    var map = S.map, z = it.z > S.cluster.maxZoom ? S.cluster.maxZoom + 1 : it.z; // past maxZoom every asset is its own marker
+    map.flyTo([it.lat, it.lng], Math.min(z, map.getMaxZoom()));
   }
 
-  // --- dash-leaflet hooks ---------------------------------------------------------------------
+  // --- drawing --------------------------------------------------------------------------------
 
-  FM.clusterToLayer = function (feature, latlng, index, context) {
-    mark("clusterToLayer");
-    S.seenIndex = index;
-    var p = feature.properties, a = clusterAgg(index, p.cluster_id);
-    var marker = L.marker(latlng, {icon: clusterIcon(a, p.point_count), riseOnHover: true});
-    marker.bindTooltip(function () { return clusterTooltip(index, p.cluster_id, p.point_count); }, {direction: "top", offset: [0, -14]});
-    remember(marker, context);
-    return marker;
-  };
+  function signature(it) {
+    return it.c ? it.n + "|" + it.a.join(",") + "|" + it.w : it.st + "|" + (it.out == null ? "" : it.out.toFixed(3)) + "|" + it.last;
+  }
 
-  FM.pointToLayer = function (feature, latlng, context) {
-    var fid = feature.properties.id;
-    if (!ready()) {
-      var pending = L.marker(latlng, {icon: L.divIcon({className: "fl-point fl-pending", iconSize: L.point(10, 10)})});
-      remember(pending, context); return pending;
-    }
-    var marker = L.marker(latlng, {icon: pointIcon(fid), riseOnHover: true, keyboard: false});
-    marker.bindTooltip(function () { return pointTooltip(fid); }, {direction: "top", offset: [0, -8]});
-    marker.on("click", function () { FM.openSite(S.cols.sites.id[S.pointSite[fid]]); });
-    remember(marker, context);
-    return marker;
-  };
-
-  // Restyle what is on the map now (after columns, status or filter changes).
-  FM.refresh = function () {
-    S.version++;
-    if (!S.group || !ready()) return;
-    if (S.seenIndex) bindIndex(S.seenIndex);
-    var index = S.index;
-    S.group.eachLayer(function (layer) {
-      var f = layer.feature; if (!f) return;
-      if (f.properties.cluster) {
-        if (index) layer.setIcon(clusterIcon(clusterAgg(index, f.properties.cluster_id), f.properties.point_count));
-      } else if (f.properties.id !== undefined && layer.setIcon) {
-        var fid = f.properties.id;
-        layer.setIcon(pointIcon(fid));
-        if (!layer.getTooltip()) {
-          layer.bindTooltip(function () { return pointTooltip(fid); }, {direction: "top", offset: [0, -8]});
-          layer.on("click", function () { FM.openSite(S.cols.sites.id[S.pointSite[fid]]); });
-        }
+  // Draw the worker's answer: keep unchanged markers, restyle changed ones, add new, drop the rest.
+  function render(items) {
+    if (!S.map || !S.layer) return;
+    var next = new Map(), add = [];
+    for (var i = 0; i < items.length; i++) {
+      var it = items[i], key = it.c ? "c" + S.gen + ":" + it.id : "p" + it.id, sig = signature(it);
+      var entry = S.markers.get(key);
+      if (entry) {
+        S.markers.delete(key);
+        if (entry.sig !== sig) { entry.marker.setIcon(it.c ? clusterIcon(it) : pointIcon(it)); entry.sig = sig; }
+        entry.item = it;
+      } else {
+        entry = {item: it, sig: sig};
+        entry.marker = makeMarker(entry);
+        add.push(entry.marker);
       }
+      next.set(key, entry);
+    }
+    S.markers.forEach(function (old) { S.layer.removeLayer(old.marker); });
+    for (i = 0; i < add.length; i++) S.layer.addLayer(add[i]);
+    S.markers = next;
+    S.renderSeq++;
+    if (items.length) mark("firstRender");
+    if (!S.drawn) signalDrawn();
+    var waiters = S.waiters; S.waiters = [];
+    for (i = 0; i < waiters.length; i++) waiters[i]();
+  }
+
+  // The first markers are drawn: now subscribe to live status (the Socket.IO component of the page
+  // config goes into its slot; pages/map.py explains why it is not in the layout from the start).
+  function signalDrawn() { S.drawn = true; subscribe(); }
+  function subscribe() {
+    var dc = window.dash_clientside, spec = S.config && S.config.socket;
+    if (!S.drawn || S.subscribed || !spec || !dc || !dc.set_props || !document.getElementById("map-socket-slot")) return;
+    S.subscribed = true;
+    dc.set_props("map-socket-slot", {children: spec});
+  }
+
+  function makeMarker(entry) {
+    var it = entry.item;
+    var marker = L.marker([it.lat, it.lng], {icon: it.c ? clusterIcon(it) : pointIcon(it), riseOnHover: true, keyboard: false});
+    marker.bindTooltip(function () { return entry.item.c ? clusterTooltip(entry.item) : pointTooltip(entry.item); },
+                       {direction: "top", offset: [0, entry.item.c ? -14 : -8]});
+    marker.on("click", function () { onMarkerClick(entry); });
+    return marker;
+  }
+
+  // --- the dash-leaflet map -------------------------------------------------------------------
+
+  function attach(map) {
+    S.map = map; S.markers = new Map(); S.drawn = false; S.subscribed = false;
+    S.layer = L.layerGroup();
+    mark("mapInit");
+    map.whenReady(function () {
+      if (S.map !== map) return;
+      S.layer.addTo(map);
+      map.on("moveend", requestClusters);
+      requestClusters();
     });
+    map.on("unload", function () { if (S.map === map) { S.map = null; S.layer = null; S.markers = new Map(); } });
+  }
+
+  function hookLeaflet() {
+    if (FM.hooked || !window.L || !L.Map) return !!FM.hooked;
+    FM.hooked = true;
+    L.Map.addInitHook(function () {
+      var el = this.getContainer && this.getContainer();
+      if (el && el.id === MAP_ID) attach(this);
+    });
+    return true;
+  }
+
+  // On the map page the worker was started from <head> (map_boot.js): adopt it and what it said so
+  // far. Without that script, start it now, still before Dash has asked for its layout.
+  hookLeaflet();
+  var boot = window.fleetMapBoot;
+  if (boot && boot.worker && !S.worker) {
+    own(boot.worker); S.workerState = "loading"; S.started = LATEST;
+    S.marks.workerStart = Math.round(boot.at);
+    if (window.fleetMapBootConfig) S.cluster = window.fleetMapBootConfig.options;
+    boot.inbox.splice(0).forEach(onWorkerMessage);
+  } else if (window.location.pathname === PAGE_PATH) startWorker(LATEST, null);
+
+  // --- page API -------------------------------------------------------------------------------
+
+  FM.init = function (config) {
+    if (!config || !config.points_url) return "";
+    hookLeaflet();
+    S.config = config;
+    S.colors = config.colors || S.colors;
+    if (config.cluster) S.cluster = config.cluster;
+    S.wantVersion = config.version;
+    subscribe();
+    if (!S.worker || S.workerState === "error" || S.workerState === "idle") startWorker(versioned(config), config.version);
+    else if (S.workerState === "ready" && S.loadedVersion !== config.version) startWorker(versioned(config), config.version);
+    else requestClusters();
+    return config.version;
   };
 
-  // Show only points of the allowed sites (array of site rows) or all (null); re-clusters in place.
-  FM.setMask = function (sites, force) {
-    var key = sites == null ? "" : sites.join(",");
-    if (!force && key === S.maskKey) return false;
-    S.mask = sites; S.maskKey = key;
-    if (!S.index || !S.allPoints || !S.cols) return false;
-    var pts = S.allPoints;
-    if (sites != null) {
-      var allow = new Uint8Array(S.cols.sites.id.length);
-      for (var i = 0; i < sites.length; i++) allow[sites[i]] = 1;
-      pts = pts.filter(function (f) { return allow[S.pointSite[f.properties.id]] === 1; });
-    }
-    S.index.load(pts);
-    S.points = null; bindIndex(S.index); S.agg = null;
-    if (S.group) S.group.clearLayers();
-    if (S.map) S.map.fire("moveend");
+  // Full status dict {ts, sites: {id: [status, mw, last]}} (the fallback poll).
+  FM.setStatus = function (payload) {
+    if (!payload || !payload.sites) return false;
+    send({type: "status", payload: payload});
     return true;
   };
 
+  // Live-hub diff {ts, changed: {id: {status, output_mw}}} (event map.status, room map); returns entries sent.
+  FM.applyDiff = function (msg) {
+    if (!msg || !msg.changed) return 0;
+    var n = 0;
+    for (var id in msg.changed) { var e = msg.changed[id]; if (e && S.statuses.indexOf(e.status) >= 0) n++; }
+    if (n) send({type: "diff", msg: msg});
+    return n;
+  };
+
+  // Show only points of the allowed sites (array of site rows) or all (null); re-clusters in the worker.
+  FM.setMask = function (sites) {
+    send({type: "mask", sites: sites == null ? null : sites});
+    return true;
+  };
+
+  // Resolve after the next drawing of the markers (bench: re-cluster time includes the worker's answer).
+  FM.nextRender = function () { return new Promise(function (resolve) { S.waiters.push(resolve); }); };
+
   FM.stats = function () {
-    return {clusters: document.querySelectorAll(".fl-cluster:not(.fl-pending)").length,
-            points: document.querySelectorAll(".fl-point:not(.fl-pending)").length,
-            indexed: S.points ? S.points.length : 0, marks: S.marks, aggMs: S.aggMs || 0, statusTs: S.statusTs, version: S.version};
+    return {clusters: document.querySelectorAll(".fl-cluster").length,
+            points: document.querySelectorAll(".fl-point").length,
+            indexed: S.indexed, marks: S.marks, worker: S.workerMs, workerBytes: S.workerBytes || 0, workerTimings: S.workerTimings, statusTs: S.statusTs, version: S.renderSeq,
+            state: S.workerState, error: S.error};
   };
 
   // --- Dash clientside callbacks --------------------------------------------------------------

@@ -11,12 +11,19 @@ a cold-cache Chromium:
 
 * first clusters: ms from navigation start until cluster markers are in the DOM and a frame has
   been painted (ours: styled clusters — ring, MW, worst status — not just placeholders);
+* map created: ms from navigation start until the Leaflet map exists (what the app shell costs
+  before any point can be drawn: scripts, layout, page render);
 * re-cluster on zoom: ms for one zoom step without animation (getClusters + markers + a frame),
-  median of 4 steps over the fleet;
-* JS heap: used JS heap after a forced GC (CDP Performance.getMetrics), MB;
-* bytes: encoded bytes over the network for the whole page load (resource timing), MB.
+  median of 4 steps over the fleet; ours clusters in a Web Worker, so its step lasts until the
+  worker's answer is drawn (fleetMap.nextRender) and a frame has followed;
+* JS heap: used JS heap after a forced GC, MB: the page (CDP Performance.getMetrics) plus its
+  dedicated workers (our page indexes in a Web Worker; CDP Runtime.getHeapUsage in each worker);
+* bytes: encoded bytes over the network for the whole page load (resource timing of the page and,
+  on our page, of the map worker), MB.
 
-Prints a table (medians over ``--runs``) and saves screenshots under bench/out/.
+Cold means: the HTTP cache is cleared before every load (CDP Network.clearBrowserCache — the
+page's cache switch does not reach requests made by workers) and the back/forward cache is off.
+Prints the load averages, a table (medians over ``--runs``) and saves screenshots under bench/out/.
 """
 from __future__ import annotations
 
@@ -42,7 +49,13 @@ PROBE = r"""
 (function () {
   var _L;
   Object.defineProperty(window, "L", {configurable: true, get: function () { return _L; }, set: function (v) {
-    _L = v; try { v.Map.addInitHook(function () { (window.__maps = window.__maps || []).push(this); }); } catch (e) {}
+    _L = v;
+    try {
+      v.Map.addInitHook(function () {
+        (window.__maps = window.__maps || []).push(this);
+        window.__t.mapInit = window.__t.mapInit || performance.now();  // the app shell's share
+      });
+    } catch (e) {}
   }});
   window.__t = {};
   var sel = {styled: ".fl-cluster:not(.fl-pending), .marker-cluster", any: ".fl-cluster, .marker-cluster"};
@@ -60,9 +73,13 @@ var map = (window.__maps || [])[0]; if (!map) return null;
 var times = [], z0 = map.getZoom(), c = map.getCenter();
 function step(z) {
   return new Promise(function (resolve) {
+    // our page draws the worker's answer asynchronously: wait for that drawing, then a frame
+    var fm = window.fleetMap, drawn = fm && fm.nextRender && fm.state.map ? fm.nextRender() : Promise.resolve();
     var t0 = performance.now();
     map.setView(c, z, {animate: false});
-    requestAnimationFrame(function () { times.push(performance.now() - t0); setTimeout(resolve, 150); });
+    drawn.then(function () {
+      requestAnimationFrame(function () { times.push(performance.now() - t0); setTimeout(resolve, 150); });
+    });
   });
 }
 var done = arguments[arguments.length - 1];
@@ -178,7 +195,8 @@ def browser():  # noqa: ANN201
     o = Options()
     o.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                 "--disable-features=BackForwardCache"):  # pages left behind must not keep running
         o.add_argument(flag)
     d = webdriver.Chrome(options=o)
     d.set_script_timeout(60)
@@ -199,9 +217,69 @@ def sign_in(d, base: str) -> None:  # noqa: ANN001
     time.sleep(1.0)
 
 
+def worker_heap_mb(d) -> float:  # noqa: ANN001
+    """Return the used JS heap of the page's dedicated workers after a GC, MB (0 when it has none).
+
+    Chromedriver's CDP command only reaches the page, so this opens the browser's own debugging
+    socket, attaches to the page, auto-attaches to its workers and asks each for its heap.
+    """
+    import urllib.request
+
+    import websocket  # websocket-client
+
+    addr = d.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    info = json.load(urllib.request.urlopen(f"http://{addr}/json/version", timeout=5))
+    ws = websocket.create_connection(info["webSocketDebuggerUrl"], timeout=10, suppress_origin=True)
+    counter = iter(range(1, 10_000))
+    events: list[dict] = []
+
+    def call(method: str, params: dict | None = None, session: str | None = None) -> dict:
+        mid = next(counter)
+        msg = {"id": mid, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        ws.send(json.dumps(msg))
+        while True:
+            reply = json.loads(ws.recv())
+            if reply.get("id") == mid:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            events.append(reply)
+
+    try:
+        url = d.current_url
+        page = next(t for t in call("Target.getTargets")["targetInfos"] if t["type"] == "page" and t["url"] == url)
+        psession = call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})["sessionId"]
+        call("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": True}, psession)
+        time.sleep(0.3)
+        ws.settimeout(0.5)
+        try:
+            while True:
+                events.append(json.loads(ws.recv()))
+        except websocket.WebSocketTimeoutException:
+            pass
+        ws.settimeout(10)
+        total = 0.0
+        for ev in events:
+            if ev.get("method") == "Target.attachedToTarget" and ev["params"]["targetInfo"]["type"] == "worker":
+                wsession = ev["params"]["sessionId"]
+                try:
+                    call("HeapProfiler.enable", {}, wsession)
+                    call("HeapProfiler.collectGarbage", {}, wsession)
+                except websocket.WebSocketTimeoutException:
+                    pass  # no GC then: the figure is an upper bound
+                total += call("Runtime.getHeapUsage", {}, wsession)["usedSize"]
+        call("Target.detachFromTarget", {"sessionId": psession})
+        return total / 1e6
+    finally:
+        ws.close()
+
+
 def measure(d, url: str, shot: Path | None = None) -> dict[str, float]:  # noqa: ANN001
     """Load ``url`` and return first-cluster ms, re-cluster ms, heap MB and transferred MB."""
     d.get("about:blank")
+    d.execute_cdp_cmd("Network.clearBrowserCache", {})  # cold also for workers' requests (the cache switch misses them)
     d.get(url)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -215,14 +293,18 @@ def measure(d, url: str, shot: Path | None = None) -> dict[str, float]:  # noqa:
     zoom = d.execute_async_script(ZOOM_JS) or []
     nbytes = d.execute_script(
         "var n = performance.getEntriesByType('navigation')[0].transferSize;"
-        "performance.getEntriesByType('resource').forEach(function (e) { n += e.transferSize; }); return n;")
+        "performance.getEntriesByType('resource').forEach(function (e) { n += e.transferSize; });"
+        "return n + (window.fleetMap ? window.fleetMap.stats().workerBytes : 0);")  # + what our map worker fetched
     d.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
     metrics = {m["name"]: m["value"] for m in d.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}
+    worker_mb = worker_heap_mb(d)
     if shot is not None:
         d.save_screenshot(str(shot))
     return {"first_ms": t["styled"], "first_any_ms": t.get("any", t["styled"]),
+            "map_ms": t.get("mapInit", float("nan")),
             "zoom_ms": statistics.median(zoom) if zoom else float("nan"),
-            "heap_mb": metrics.get("JSHeapUsedSize", 0.0) / 1e6, "mb": nbytes / 1e6}
+            "heap_mb": metrics.get("JSHeapUsedSize", 0.0) / 1e6 + worker_mb, "worker_heap_mb": worker_mb,
+            "mb": nbytes / 1e6}
 
 
 def zoomed_shot(d, base: str, site_query: str, path: Path) -> None:  # noqa: ANN001
@@ -261,7 +343,8 @@ def run(sizes: list[int], runs: int) -> list[dict[str, object]]:
         for n in sizes:
             t0 = time.perf_counter()
             db = prepare(n, work)
-            print(f"# {n:,} assets: seeded in {time.perf_counter() - t0:.1f} s", flush=True)
+            print(f"# {n:,} assets: seeded in {time.perf_counter() - t0:.1f} s; load average %.2f %.2f %.2f"
+                  % os.getloadavg(), flush=True)
             procs = []
             try:
                 ours, ours_url = start_server("ours", db, work)
@@ -293,14 +376,14 @@ def run(sizes: list[int], runs: int) -> list[dict[str, object]]:
 
 def print_table(rows: list[dict[str, object]]) -> None:
     """Print the figures table (medians) and the ratio to the bare page."""
-    print(f"{'assets':>8} | {'page':<18} | {'first clusters ms':>17} | {'re-cluster ms':>13} | {'JS heap MB':>10} | "
-          f"{'transferred MB':>14} | {'vs bare':>7}")
-    print("-" * 104)
+    print(f"{'assets':>8} | {'page':<18} | {'first clusters ms':>17} | {'vs bare':>7} | {'map created ms':>14} | "
+          f"{'re-cluster ms':>13} | {'JS heap MB':>10} | {'transferred MB':>14}")
+    print("-" * 123)
     bare = {r["assets"]: r for r in rows if r["page"] == "bare dash-leaflet"}
     for r in rows:
         ratio = r["first_ms"] / bare[r["assets"]]["first_ms"] if r["assets"] in bare else float("nan")
-        print(f"{r['assets']:>8,} | {r['page']:<18} | {r['first_ms']:>17.0f} | {r['zoom_ms']:>13.1f} | "
-              f"{r['heap_mb']:>10.1f} | {r['mb']:>14.2f} | {ratio:>6.2f}x")
+        print(f"{r['assets']:>8,} | {r['page']:<18} | {r['first_ms']:>17.0f} | {ratio:>6.2f}x | {r['map_ms']:>14.0f} | "
+              f"{r['zoom_ms']:>13.1f} | {r['heap_mb']:>10.1f} | {r['mb']:>14.2f}")
 
 
 def main() -> None:
@@ -310,7 +393,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = ap.parse_args()
+    print("load average (1, 5, 15 min) before: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
     rows = run([int(s) for s in args.sizes.split(",")], args.runs)
+    print("load average (1, 5, 15 min) after:  %.2f %.2f %.2f" % os.getloadavg())
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

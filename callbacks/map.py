@@ -115,7 +115,8 @@ def add_boot_script(index: str) -> str:
     """
     if not has_request_context() or request.path != PAGE_PATH:
         return index
-    tags = "".join(f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">' for url in LATEST_URLS.values())
+    tags = "".join(f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">'
+                   for url in LATEST_URLS.values())
     tags += f'<script src="{BOOT_URL}"></script>'  # not async: Chrome ran the async one ~150 ms late here
     return _HEAD.sub(lambda m: m.group(0) + tags, index, count=1)
 
@@ -280,10 +281,6 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         "function(mask) { return window.dash_clientside.fleetMap.mask(mask); }",
         Output(IDS["mask_out"], "children"), Input(IDS["mask"], "data"),
-    )
-    app.clientside_callback(  # subscribe to live status once the first markers are drawn (pages/map.py)
-        "function(drawn, config) { return drawn && config && config.socket ? config.socket : window.dash_clientside.no_update; }",
-        Output(IDS["socket_slot"], "children"), Input(IDS["drawn"], "data"), State(IDS["config"], "data"),
     )
     app.clientside_callback(
         "function(msg) { return window.dash_clientside.fleetMap.live(msg); }",

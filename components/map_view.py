@@ -15,9 +15,10 @@ from components.map_tiles import TileLayerSpec
 from components.theme import STATUS_COLORS
 
 MAP_IDS = {
-    "map": "map-map", "points": "map-points", "config": "map-config", "status": "map-status", "poll": "map-poll",
+    "map": "map-map", "config": "map-config", "status": "map-status", "poll": "map-poll",
     "mask": "map-mask", "mask_out": "map-mask-out", "init_out": "map-init-out", "status_line": "map-status-line",
-    "live_out": "map-live-out", "socket": "map-socket", "kinds": "map-f-kinds", "markets": "map-f-markets",
+    "live_out": "map-live-out", "socket": "map-socket", "socket_slot": "map-socket-slot", "kinds": "map-f-kinds",
+    "markets": "map-f-markets",
     "regions": "map-f-regions", "statuses": "map-f-statuses", "capacity": "map-f-capacity", "reset": "map-f-reset",
     "kpis": "map-kpis", "error": "map-error", "search": "map-search", "hits": "map-hits", "hit": "map-hit",
     "hits_store": "map-hits-store", "notonmap": "map-notonmap", "notonmap_count": "map-notonmap-count",
@@ -26,12 +27,16 @@ LEGEND_SHAPES = (("▲", "wind turbine"), ("■", "solar inverter block"), ("◆
                  ("●", "hybrid site"))
 DEFAULT_CENTER = (38.0, -40.0)
 DEFAULT_ZOOM = 3
-CLUSTER_RADIUS = 60
+CLUSTER_RADIUS = 60  # px (supercluster, in the map worker; assets/map.js repeats both as its defaults)
 CLUSTER_MAX_ZOOM = 14  # from zoom 15 on every asset is drawn on its own
 
 
-def leaflet_map(points_url: str, tiles: list[TileLayerSpec], outlines: dict[str, str] | None = None) -> dl.Map:
-    """Return the Leaflet map: outlines beneath the tiles, tile layers, and the clustered points (geobuf)."""
+def leaflet_map(tiles: list[TileLayerSpec], outlines: dict[str, str] | None = None) -> dl.Map:
+    """Return the Leaflet map: outlines beneath the tiles, tile layers, scale.
+
+    The clustered asset layer is added to this map by ``assets/map.js`` (markers drawn from the
+    answers of the map's Web Worker, which holds the supercluster index), not by a dl.GeoJSON.
+    """
     outlines = outlines or outline_urls()
     outline_style = {"color": "#6c7a89", "weight": 0.8, "fillColor": "#f4f1ea", "fillOpacity": 1.0}
     state_style = {"color": "#98a4b0", "weight": 0.6, "fill": False}
@@ -48,12 +53,6 @@ def leaflet_map(points_url: str, tiles: list[TileLayerSpec], outlines: dict[str,
                                 id=f"map-tiles-{t.key}"), name=t.name, checked=False)
         for t in overlays
     ]
-    points = dl.GeoJSON(
-        id=MAP_IDS["points"], url=points_url, format="geobuf", cluster=True, zoomToBoundsOnClick=True,
-        superClusterOptions={"radius": CLUSTER_RADIUS, "maxZoom": CLUSTER_MAX_ZOOM},
-        clusterToLayer={"variable": "fleetMap.clusterToLayer"}, pointToLayer={"variable": "fleetMap.pointToLayer"},
-        spiderfyOnMaxZoom=True,
-    )
     return dl.Map(
         [
             dl.Pane(
@@ -63,7 +62,6 @@ def leaflet_map(points_url: str, tiles: list[TileLayerSpec], outlines: dict[str,
             ),
             dl.LayersControl(base_layers + overlay_layers, position="topright"),
             dl.ScaleControl(position="bottomright", imperial=False),
-            points,
         ],
         id=MAP_IDS["map"], center=list(DEFAULT_CENTER), zoom=DEFAULT_ZOOM, minZoom=2, maxZoom=19,
         worldCopyJump=True, preferCanvas=True, className="fl-map",

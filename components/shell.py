@@ -1,6 +1,8 @@
 """The app shell: navigation built from ``dash.page_registry``, theme switch, page container."""
 from __future__ import annotations
 
+import logging
+
 from collections import OrderedDict
 from typing import Any
 
@@ -67,6 +69,65 @@ def _user_menu() -> Any:
     return user_menu()
 
 
+def _first_page() -> tuple[str, str, str, Any, Any] | None:
+    """Return (href, pathname, search, layout, title) of the page the browser is opening, or None.
+
+    Only for Dash's first ``/_dash-layout`` request of a page load, whose ``Referer`` names the page
+    (same origin; the app sends ``Referrer-Policy: same-origin``). The layout comes from the page
+    registry entry as Dash's router would call it (path variables, query parameters), so the
+    security guard wrapped around it applies unchanged. None (Dash's router then fills the page
+    after the shell has rendered, one round trip later) for anything unusual.
+    """
+    from urllib.parse import urlsplit
+
+    from flask import has_request_context, request
+
+    if not has_request_context() or not request.path.endswith("/_dash-layout") or not request.referrer:
+        return None
+    ref = urlsplit(request.referrer)
+    app = dash.get_app()
+    if ref.netloc != request.host or getattr(app, "routing_callback_inputs", None):
+        return None
+    from dash._pages import _parse_query_string, _path_to_page
+
+    search = f"?{ref.query}" if ref.query else ""
+    page, path_variables = _path_to_page(app.strip_relative_path(ref.path))
+    if not page:
+        return None  # Dash's router renders its 404
+    layout = page.get("layout", "")
+    if callable(layout):
+        layout = layout(**{**(path_variables or {}), **_parse_query_string(search)})
+    title = page["title"](**(path_variables or {})) if callable(page["title"]) else page["title"]
+    href = ref._replace(fragment="").geturl()
+    return href, ref.path, search, layout, title
+
+
+def page_container() -> Any:
+    """Return Dash's page container, with the page being opened already rendered in it when known.
+
+    Dash's router fills the container by a callback once the shell has rendered and its
+    ``dcc.Location`` has reported the path: a second round trip and a second render before any page
+    shows. Here the first layout already carries the page, and the Location's props already equal
+    the browser's location, so the Location reports nothing and the router does not run again;
+    later navigation goes through the router as usual.
+    """
+    try:
+        first = _first_page()
+    except Exception:  # noqa: BLE001 - a failing page must not take the shell down; the router retries it
+        logging.getLogger(__name__).exception("pre-rendering the first page failed; using Dash's router")
+        first = None
+    if first is None:
+        return dash.page_container
+    href, pathname, search, layout, title = first
+    location, content, store, dummy = dash.page_container.children
+    return html.Div([
+        dcc.Location(id=location.id, refresh=location.refresh, href=href, pathname=pathname, search=search, hash=""),
+        html.Div(layout, id=content.id, disable_n_clicks=True),
+        dcc.Store(id=store.id, data={"title": title}),
+        dummy,
+    ])
+
+
 def build_shell() -> html.Div:
     """Return the layout wrapping every page (called per page load, so the nav is current)."""
     return html.Div(
@@ -101,7 +162,7 @@ def build_shell() -> html.Div:
                 ),
                 color="dark", dark=True, className="shell-navbar mb-3", sticky="top",
             ),
-            dbc.Container(dash.page_container, fluid=True, className="pb-4"),
+            dbc.Container(page_container(), fluid=True, className="pb-4"),
         ],
         className="shell",
     )

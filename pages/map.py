@@ -25,16 +25,18 @@ def _live_socket() -> dict | None:
     """Return the Socket.IO listener for ``map.status`` (room ``map``), as a component spec, when the live hub
     is installed.
 
-    It is not in the layout: ``assets/map.js`` marks the first markers drawn (``map-drawn``) and a
-    clientside callback then adds this component, so subscribing (the hub sends every site's state
-    on joining) does not compete with the first drawing; the worker's status snapshot covers the gap.
+    It is not in the layout: once the first markers are drawn ``assets/map.js`` puts it into the
+    ``map-socket-slot`` div (``dash_clientside.set_props``), so subscribing (the hub sends every
+    site's state on joining) does not compete with the first drawing; the worker's status snapshot
+    covers the moment in between.
     """
     if importlib.util.find_spec("live.hub") is None:
         return None
     from dash_socketio import DashSocketIO
 
     # the hub sends map.status also as "map_status": Dash prop names cannot contain dots
-    socket = DashSocketIO(id=IDS["socket"], url="/live", eventNames=["map_status"], options={"auth": {"rooms": ["map"]}})
+    socket = DashSocketIO(id=IDS["socket"], url="/live", eventNames=["map_status"],
+                          options={"auth": {"rooms": ["map"]}})
     return socket.to_plotly_json()
 
 
@@ -53,7 +55,6 @@ def layout(**_kwargs: object) -> html.Div:
             dcc.Store(id=IDS["mask"]),
             dcc.Store(id=IDS["hits_store"]),
             dcc.Interval(id=IDS["poll"], interval=STATUS_POLL_MS),
-            dcc.Store(id=IDS["drawn"]),
             html.Div(id=IDS["socket_slot"]),
             html.Div([html.Span(id=IDS["init_out"]), html.Span(id=IDS["mask_out"]), html.Span(id=IDS["live_out"])],
                      hidden=True),

@@ -93,3 +93,32 @@ def test_not_on_map_panel_lists_bad_coordinates(dash_duo, dash_app, map_fleet, b
     dash_duo.find_element("#map-notonmap a[href='/sites/m-nocoord']").click()
     dash_duo.wait_for_text_to_equal("#site-title", "Lost Solar", timeout=10)
     assert not [e for e in dash_duo.get_logs() or [] if e["level"] == "SEVERE" and "_map" in e["message"]]
+
+
+def test_live_diff_restyles_clusters_in_place(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+    _open_map(dash_duo, browser_sign_in)
+    # the live subscription (room "map") starts once the first markers are drawn
+    until(lambda: dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".some(function (e) { return e.name.indexOf('/socket.io/?') >= 0; })"),
+        timeout=10)
+    before = _stats(dash_duo)["version"]
+    changed = {sid: {"status": "fault", "output_mw": 0.0} for sid in ("m-sol", "m-wind", "m-bess", "m-sub")}
+    text = dash_duo.driver.execute_script(
+        "return window.dash_clientside.fleetMap.live({ts: '2026-01-01T00:00:00Z', changed: arguments[0]})", changed)
+    assert "4 site(s) changed" in text
+    until(lambda: _stats(dash_duo)["version"] > before, timeout=10)
+    clusters = dash_duo.driver.find_elements("css selector", ".fl-cluster")
+    assert clusters and all("fl-worst-fault" in c.get_attribute("class") for c in clusters)
+    assert all("0 MW" in c.text for c in clusters)
+
+
+def test_map_reached_by_client_side_navigation(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+    browser_sign_in("viewer", "/")
+    dash_duo.wait_for_element(".shell-navbar", timeout=15)
+    assert dash_duo.driver.execute_script("return window.fleetMapBoot === undefined")  # no boot script off /map
+    dash_duo.driver.execute_script(
+        "window.history.pushState({}, '', '/map'); window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'))")
+    dash_duo.wait_for_element("#map-map", timeout=15)
+    until(lambda: _stats(dash_duo)["clusters"] + _stats(dash_duo)["points"] > 0, timeout=15)
+    assert _stats(dash_duo)["indexed"] == 10 and _stats(dash_duo)["state"] == "ready"
