@@ -298,7 +298,9 @@ class LiveHub:
 
     def full_state(self, room: str) -> list[tuple[str, Any]]:
         """Return the (event, payload) pairs a client joining ``room`` receives."""
-        if time.monotonic() - self._last_apply > RELOAD_IDLE_S and time.monotonic() - self._loaded_at > 2.0:
+        # catch up from the store (another process may be storing) at most every FULL_RESYNC_S:
+        # a reload costs ~1 s of CPU at 100k assets, too much to pay on every (re)connect
+        if time.monotonic() - self._last_apply > RELOAD_IDLE_S and time.monotonic() - self._loaded_at > FULL_RESYNC_S:
             self.load()
         if room == "live":
             return [("live_sites", self.live_payload(full=True))]
