@@ -96,6 +96,19 @@ class WalCheckpointer:
                 log.exception("WAL checkpoint failed")
 
 
+@contextmanager
+def _unit_of_work(session: Session) -> Iterator[Session]:
+    """Yield ``session``; commit on success, roll back on error, always close."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 class Database:
     """Holds the engine and session factory; one instance per app, closed at shutdown."""
 
@@ -119,15 +132,8 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """Yield a session that commits on success and rolls back on error."""
-        session = self.session_factory()
-        try:
+        with _unit_of_work(self.session_factory()) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
@@ -146,17 +152,10 @@ class Database:
             with self.session() as session:
                 yield session
             return
-        connection = self.engine.connect().execution_options(sqlite_read_only=True)
-        session = Session(bind=connection, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-            connection.close()
+        with self.engine.connect() as connection:
+            readonly = connection.execution_options(sqlite_read_only=True)
+            with _unit_of_work(Session(bind=readonly, expire_on_commit=False)) as session:
+                yield session
 
     def dispose(self) -> None:
         """Stop maintenance and close every pooled connection."""

@@ -378,6 +378,18 @@ def _login_form(message: str = "", level: str = "danger", status: int = 200, use
     return Response(html, status=status, mimetype="text/html")
 
 
+def _start_session(info: Any) -> None:
+    """Begin a fresh signed-in session for ``info`` (new CSRF token, timeout clocks reset)."""
+    session.clear()
+    login_user(SessionUser(info))
+    session.permanent = True
+    now = time.time()
+    session["fl_auth_at"] = now
+    session["fl_seen_at"] = now
+    session["fl_csrf"] = secrets.token_urlsafe(32)
+    g.pop("fleetlight_caller", None)
+
+
 # --- first run: the first administrator -----------------------------------------------------------
 
 _LOOPBACK = ("127.", "::1", "::ffff:127.")
@@ -427,14 +439,7 @@ def setup_post() -> Response:
         info = create_user(runtime.db(), username, password, Role.admin, actor="first-run setup")
     except (UserError, WeakPassword, ValueError) as exc:
         return Response(templates.setup_page(csrf_token(), str(exc), username), status=400, mimetype="text/html")
-    session.clear()
-    login_user(SessionUser(info))
-    session.permanent = True
-    now = time.time()
-    session["fl_auth_at"] = now
-    session["fl_seen_at"] = now
-    session["fl_csrf"] = secrets.token_urlsafe(32)
-    g.pop("fleetlight_caller", None)
+    _start_session(info)
     return redirect("/")
 
 
@@ -464,14 +469,7 @@ def login_post() -> Response:
     if outcome != SignIn.ok or info is None:
         return _login_form("Wrong username or password, or the account is locked or disabled.", "danger", 401, username)
     next_url = _safe_next(request.form.get("next"))
-    session.clear()
-    login_user(SessionUser(info))
-    session.permanent = True
-    now = time.time()
-    session["fl_auth_at"] = now
-    session["fl_seen_at"] = now
-    session["fl_csrf"] = secrets.token_urlsafe(32)
-    g.pop("fleetlight_caller", None)
+    _start_session(info)
     return redirect(next_url)
 
 
