@@ -107,8 +107,11 @@ def _audit_query() -> audit.AuditQuery:
     return audit.AuditQuery(args.kind, args.actor, _aware(args.start, "start"), _aware(args.end, "end"), args.limit)
 
 
+MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
+
+
 def _int_id(raw: str, what: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise ApiError(404, f"no {what} with id {raw!r}")
     return int(raw)
 

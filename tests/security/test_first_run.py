@@ -42,3 +42,13 @@ def test_setup_refused_from_another_machine(client, services):
     assert posted.status_code in (302, 400, 403)
     with services.db.session() as s:
         assert s.execute(select(func.count()).select_from(User)).scalar_one() == 0
+
+
+def test_admin_ids_beyond_32_bits_are_not_found(client, services):
+    from security.tokens import create_token
+
+    admin = create_token(services.db, "admin", ["*"], Role.admin)
+    for path in ("/api/v1/admin/tokens/7551253944", "/api/v1/admin/tokens/99999999999999"):
+        assert client.delete(path, headers={"Authorization": f"Bearer {admin}"}).status_code == 404
+    assert client.patch("/api/v1/admin/users/7551253944", json={"role": "viewer"},
+                        headers={"Authorization": f"Bearer {admin}"}).status_code == 404
