@@ -41,8 +41,23 @@ def validation_details(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+def _refuse_nul_characters():  # noqa: ANN202
+    """Return a 400 for NUL characters in the path, query or a JSON body (never valid here, and
+    PostgreSQL cannot store them); telemetry keeps its per-row handling so good rows are kept."""
+    from flask import request
+
+    if "\x00" in request.path or "%00" in request.query_string.decode("latin-1").lower():
+        return error_response(400, "NUL characters are not allowed in the path or query string")
+    if request.mimetype == "application/json" and not request.path.endswith("/telemetry"):
+        body = request.get_data(cache=True)
+        if b"\\u0000" in body or b"\x00" in body:
+            return error_response(400, "NUL characters are not allowed in the request body")
+    return None
+
+
 def register_error_handlers(bp: Blueprint) -> None:
-    """Attach the JSON error handlers to ``bp``."""
+    """Attach the NUL guard and the JSON error handlers to ``bp``."""
+    bp.before_request(_refuse_nul_characters)
 
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError):  # noqa: ANN202

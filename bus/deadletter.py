@@ -11,18 +11,26 @@ from data.models import DeadLetter
 log = logging.getLogger(__name__)
 
 
+def _clean(text: str) -> str:
+    # PostgreSQL text and JSON cannot hold NUL; a bad input must still be kept, so NUL becomes U+FFFD
+    return text.replace("\x00", "\ufffd")
+
+
 def _jsonable(payload: Any) -> Any:
     try:
-        json.dumps(payload)
-        return payload
+        text = json.dumps(payload)
     except (TypeError, ValueError):
-        return {"repr": repr(payload)[:10000]}
+        return {"repr": _clean(repr(payload)[:10000])}
+    if "\\u0000" in text:
+        return json.loads(text.replace("\\u0000", "\\ufffd"))
+    return payload
 
 
 def dead_letter(db: Database, source: str, topic: str, reason: str, payload: Any, attempts: int = 1) -> int:
     """Keep ``payload`` with its ``reason``; return the dead letter's id."""
     with db.session() as session:
-        row = DeadLetter(source=source, topic=topic, reason=reason[:4000], payload=_jsonable(payload), attempts=attempts)
+        row = DeadLetter(source=source, topic=topic, reason=_clean(reason[:4000]), payload=_jsonable(payload),
+                         attempts=attempts)
         session.add(row)
         session.flush()
         log.warning("dead-lettered message from %s on %r: %s", source, topic, reason[:300])
@@ -35,7 +43,7 @@ def dead_letter_many(db: Database, source: str, topic: str, items: list[tuple[st
         return 0
     with db.session() as session:
         session.add_all(
-            DeadLetter(source=source, topic=topic, reason=reason[:4000], payload=_jsonable(payload))
+            DeadLetter(source=source, topic=topic, reason=_clean(reason[:4000]), payload=_jsonable(payload))
             for reason, payload in items
         )
     return len(items)

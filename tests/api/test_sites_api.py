@@ -65,3 +65,9 @@ def test_openapi_document_lists_every_route(client, dash_app):
              if r.rule.startswith("/api/v1")} - {"/openapi.json"}
     documented = {shape(p) for p in doc["paths"]}
     assert rules <= documented, rules - documented
+
+
+def test_nul_characters_are_a_clear_400(client, small_fleet, ingest_token):
+    response = client.get("/api/v1/sites?q=a%00b", headers=auth(ingest_token))
+    assert response.status_code == 400 and "NUL" in response.json["error"]["message"]
+    assert client.get("/api/v1/sites/a%00b", headers=auth(ingest_token)).status_code == 400

@@ -137,3 +137,15 @@ def test_series_parameters_validated(client, small_fleet, ingest_token):
     assert naive.status_code == 400 and "start" in naive.json["error"]["message"]
     neither = client.get("/api/v1/telemetry", headers=auth)
     assert neither.status_code == 400 and "asset_id or site_id" in str(neither.json)
+
+
+def test_nul_characters_are_rejected_and_kept(client, small_fleet, ingest_token):
+    rows = [{"asset_id": "ghost\x00id", "metric": "power_kw", "ts": iso(1), "value": 1.0}]
+    response = post_json(client, ingest_token, rows)
+    assert response.status_code == 422
+    csv_body = "asset_id,metric,ts,value\n\x00,power_kw,x,1\n"
+    response = client.post("/api/v1/telemetry", data=csv_body, content_type="text/csv",
+                           headers={"Authorization": f"Bearer {ingest_token}"})
+    assert response.status_code == 422
+    with small_fleet.db.session() as s:
+        assert len(s.execute(select(DeadLetter)).scalars().all()) == 2
