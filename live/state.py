@@ -36,7 +36,7 @@ def to_ms(ts: dt.datetime) -> int:
     """Return ``ts`` (tz-aware, or naive UTC) as epoch milliseconds."""
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=dt.timezone.utc)
-    return int((ts - _EPOCH).total_seconds() * 1000)
+    return round(ts.timestamp() * 1000)  # C-level and exact to the millisecond for any current date
 
 
 @dataclass
