@@ -1,20 +1,16 @@
 """``flask --app app <command>``: database, demo fleet and token administration.
 
-Feature packages add their own commands (backtest, report, create-user, rotate-keys) through
-modules listed in :data:`OPTIONAL_COMMAND_MODULES`, each exposing ``register_cli(server)`` or
-click commands named ``<name>_command`` (registered as ``<name>``).
+Feature packages own their commands: ``backtest`` and ``retrain`` (forecasting.cli),
+``create-user`` and ``rotate-keys`` (security.cli).
 """
 from __future__ import annotations
 
-import importlib
 import json
 
 import click
 from flask import Flask
 
 from core.runtime import services
-
-OPTIONAL_COMMAND_MODULES = ("forecasting.cli", "security.cli", "reports.cli", "connectors.cli", "live.cli")
 
 
 def register_cli(server: Flask) -> None:
@@ -56,16 +52,9 @@ def register_cli(server: Flask) -> None:
         upgrade_to_head(services().db)
         click.echo(create_token(services().db, name, list(scopes), Role(role)))
 
-    for module_name in OPTIONAL_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        if hasattr(module, "register_cli"):
-            module.register_cli(server)
-            continue
-        for attr, value in vars(module).items():
-            if attr.endswith("_command") and isinstance(value, click.Command):
-                server.cli.add_command(value, attr[: -len("_command")].replace("_", "-"))
+    from forecasting.cli import backtest_command, retrain_command
+    from security.cli import register_cli as register_security_cli
+
+    server.cli.add_command(backtest_command, "backtest")
+    server.cli.add_command(retrain_command, "retrain")
+    register_security_cli(server)

@@ -6,11 +6,8 @@ cheap and side-effect free; :func:`start_background` is called by the serving en
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Callable
 
-import dash
-import dash_bootstrap_components as dbc
 from dash import Dash
 
 from core import runtime
@@ -41,15 +38,10 @@ def build_services(settings: Settings) -> runtime.Services:
 
 
 def _load_feature_hooks() -> None:
-    """Import optional feature packages that register APP_HOOKS (present once built)."""
-    import importlib
-
-    for name in ("security.web", "live.hub", "gateway.app_hook", "alerts.app_hook", "reports.app_hook"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not (exc.name and name.startswith(exc.name)):
-                raise
+    """Import the feature packages that append to APP_HOOKS (sign-in and guards, live hub, gateway)."""
+    import gateway.app_hook  # noqa: F401
+    import live.hub  # noqa: F401
+    import security.web  # noqa: F401
 
 
 def create_app(settings: Settings | None = None, services: runtime.Services | None = None) -> Dash:
@@ -128,10 +120,3 @@ def start_background(services: runtime.Services) -> None:
     for starter in services.extras.get("background_starters", []):
         starter(services)
 
-
-def instance_path(settings: Settings) -> Path:
-    """Return the instance folder (database, secret key, caches)."""
-    return settings.instance_dir
-
-
-__all__ = ["APP_HOOKS", "build_services", "create_app", "dash", "dbc", "start_background"]

@@ -136,12 +136,6 @@ class Database:
             yield session
 
     @contextmanager
-    def write_session(self) -> Iterator[Session]:
-        """Yield a session for a read-then-write transaction (the default :meth:`session` is one)."""
-        with self.session() as session:
-            yield session
-
-    @contextmanager
     def read_session(self) -> Iterator[Session]:
         """Yield a session for read-only work: on SQLite it runs beside the writer without locking.
 

@@ -4,18 +4,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from data.db import Database
-from data.models import Asset, Site
+from data.models import Site
 
 
 def fleet_is_empty(db: Database) -> bool:
     """Return True when no site exists yet."""
     with db.session() as session:
         return session.execute(select(func.count()).select_from(Site)).scalar_one() == 0
-
-
-def fleet_size(db: Database) -> tuple[int, int]:
-    """Return (sites, assets) counts."""
-    with db.session() as session:
-        sites = session.execute(select(func.count()).select_from(Site)).scalar_one()
-        assets = session.execute(select(func.count()).select_from(Asset)).scalar_one()
-    return sites, assets

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from abc import ABC, abstractmethod
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ QUANTILES = (0.1, 0.5, 0.9)
 MODEL_NAMES = ("persistence", "climatology", "prophet", "xgboost")
 
 
-class Forecaster:
+class Forecaster(ABC):
     """Base class; subclasses set ``name`` and implement ``fit``/``predict``."""
 
     name = "base"
@@ -48,13 +49,13 @@ class Forecaster:
         q[ctx.pv_night(targets)] = 0.0
         return q
 
-    def fit(self, ctx: ForecastContext, train_end: int) -> "Forecaster":  # pragma: no cover - interface
+    @abstractmethod
+    def fit(self, ctx: ForecastContext, train_end: int) -> "Forecaster":
         """Learn from positions before ``train_end``; return self."""
-        raise NotImplementedError
 
-    def predict(self, ctx: ForecastContext, origins: np.ndarray, horizons: np.ndarray) -> np.ndarray:  # pragma: no cover
+    @abstractmethod
+    def predict(self, ctx: ForecastContext, origins: np.ndarray, horizons: np.ndarray) -> np.ndarray:
         """Return p10/p50/p90 (normalised) for each (origin, horizon) pair."""
-        raise NotImplementedError
 
 
 class Persistence(Forecaster):

@@ -18,7 +18,7 @@ def prune_raw_telemetry(db: Database, older_than: dt.datetime, chunk: int = 20_0
     """Delete raw points with ts < ``older_than``, ``chunk`` rows per transaction; return how many."""
     total = 0
     for _ in range(max_chunks):
-        with db.write_session() as session:
+        with db.session() as session:
             cutoff_row = session.execute(
                 select(TelemetryPoint.ts).where(TelemetryPoint.ts < older_than)
                 .order_by(TelemetryPoint.ts).offset(chunk - 1).limit(1)

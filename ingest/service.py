@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bus.deadletter import dead_letter_many
 from data.db import Database
 from data.models import Asset
-from ingest.store import StoreResult, store_points
+from ingest.store import StoreResult, store_points, store_points_in_session
 from ingest.validation import Rejection, ValidPoint, validate_rows
 
 log = logging.getLogger(__name__)
@@ -186,9 +186,7 @@ class IngestService:
         """Bus consumer: decode, store durably, then notify live listeners."""
         handed = _published.get()
         points = handed[1] if handed is not None and handed[0] == id(message) else decode_points(message)
-        from ingest.store import store_points_in_session
-
-        with self.db.write_session() as session:
+        with self.db.session() as session:
             result, inserted = store_points_in_session(session, points)
         _last_store.set(result)
         for listener in self._listeners:

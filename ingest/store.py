@@ -152,6 +152,6 @@ def store_points(db: Database, points: Sequence[ValidPoint]) -> StoreResult:
     """Durably store ``points`` (raw, rollups, latest) in one transaction; return what was new."""
     if not points:
         return StoreResult(0, 0)
-    with db.write_session() as session:
+    with db.session() as session:
         result, _ = store_points_in_session(session, points)
     return result
