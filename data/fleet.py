@@ -148,6 +148,8 @@ def fleet_kpis(sites: pl.DataFrame, energy_mwh: float) -> FleetKpis:
 
 def get_site(session: Session, site_id: str) -> Site | None:
     """Return the Site with ``site_id`` (assets loaded lazily), or None."""
+    if not site_id:
+        return None
     return session.get(Site, site_id)
 
 

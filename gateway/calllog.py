@@ -108,6 +108,9 @@ class CallLog:
         self.recent: deque[CallRecord] = deque(maxlen=memory_rows)
         self.stats: dict[str, ProviderStats] = {}
         self._lock = threading.Lock()
+        # Held for a whole flush, so an explicit flush() also waits for one the flusher thread
+        # has in flight: when it returns, every row recorded before it is in the database.
+        self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -185,6 +188,10 @@ class CallLog:
         Without a database the queue is emptied into the in-memory ring only (rows dropped from
         the database log are counted in ``dropped``).
         """
+        with self._flush_lock:
+            return self._flush_locked()
+
+    def _flush_locked(self) -> int:
         with self._lock:
             rows = list(self._pending)
             self._pending.clear()
