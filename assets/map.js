@@ -17,7 +17,8 @@
   var FM = (window.fleetMap = window.fleetMap || {});
   var MAP_ID = "map-map", PAGE_PATH = "/map", WORKER_URL = "/_map/js/map_worker.js";
   // Same as components/map_view.py CLUSTER_RADIUS / CLUSTER_MAX_ZOOM (the page config repeats them).
-  var DEFAULT_CLUSTER = {radius: 60, maxZoom: 14};
+  // The opening view (components/map_view.py DEFAULT_ZOOM): the worker answers it with "ready".
+  var DEFAULT_CLUSTER = {radius: 60, maxZoom: 14, initial: {zoom: 3, bbox: [-180, -85, 180, 85]}};
   var LATEST = {pointsUrl: "/_map/latest/points.pbf", columnsUrl: "/_map/latest/columns.json", statusUrl: "/_map/status.json"};
   var STATUSES = ["producing", "idle", "curtailed", "fault", "offline", "stale", "no data"]; // replaced by the worker's list
   var NS = 7;
@@ -58,7 +59,8 @@
     // absolute URLs: a worker started from a Blob (map_boot.js) cannot resolve relative ones
     function abs(u) { return new URL(u, window.location.href).href; }
     S.worker.postMessage({type: "start", pointsUrl: abs(urls.pointsUrl), columnsUrl: abs(urls.columnsUrl),
-                          statusUrl: abs(urls.statusUrl), options: {radius: S.cluster.radius, maxZoom: S.cluster.maxZoom}});
+                          statusUrl: abs(urls.statusUrl),
+                          options: {radius: S.cluster.radius, maxZoom: S.cluster.maxZoom, initial: S.cluster.initial}});
   }
   function own(worker) {
     S.worker = worker;
@@ -75,6 +77,8 @@
       S.workerTimings = {origin: m.origin - performance.timeOrigin, fetches: m.timings};
       S.statusTs = m.statusTs; S.gen++;
       if (m.statuses) S.statuses = m.statuses;
+      S.initial = m.initial || null;
+      if (drawInitial()) { showStatusTime(); return; }
       if (S.wantVersion && S.wantVersion !== m.version && S.config) { startWorker(versioned(S.config), S.config.version); return; }
       if (S.answeredSeq === S.seq) requestClusters(); // else the worker is answering the view asked for already
       showStatusTime();
@@ -104,6 +108,18 @@
 
   function versioned(config) {
     return {pointsUrl: config.points_url, columnsUrl: config.columns_url, statusUrl: config.status_url || LATEST.statusUrl};
+  }
+
+  // The worker sends the markers of the page's opening view (whole world at the default zoom) with
+  // "ready": draw them as soon as both they and the map are there, then ask for the exact view.
+  function drawInitial() {
+    var map = S.map, first = S.initial;
+    if (!first || !map || !map._loaded || !S.layer || S.renderSeq || map.getZoom() !== first.zoom) return false;
+    S.initial = null;
+    S.answeredSeq = S.seq;
+    render(first.items);
+    requestClusters();
+    return true;
   }
 
   // Ask the worker for the markers of the current view. Asked before the worker is ready, it answers
@@ -191,8 +207,8 @@
 
   FM.openSite = function (siteId) {
     var href = "/sites/" + encodeURIComponent(siteId);
-    window.history.pushState({}, "", href);
-    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+    if (FM.deferredLoaded) navigate(href);
+    else loadDeferred().then(function () { navigate(href); });
   };
 
   function onMarkerClick(entry) {
@@ -236,12 +252,14 @@
     for (i = 0; i < waiters.length; i++) waiters[i]();
   }
 
-  // The first markers are drawn: now subscribe to live status (the Socket.IO component of the page
-  // config goes into its slot; pages/map.py explains why it is not in the layout from the start).
-  function signalDrawn() { S.drawn = true; subscribe(); }
+  // The first markers are drawn: load the scripts the page left out of its start, then subscribe to
+  // live status (the Socket.IO component of the page config goes into its slot; pages/map.py
+  // explains why it is not in the layout from the start).
+  function signalDrawn() { S.drawn = true; loadDeferred().then(subscribe); }
   function subscribe() {
     var dc = window.dash_clientside, spec = S.config && S.config.socket;
-    if (!S.drawn || S.subscribed || !spec || !dc || !dc.set_props || !document.getElementById("map-socket-slot")) return;
+    if (!S.drawn || S.subscribed || !spec || !dc || !dc.set_props || !FM.deferredLoaded ||
+        !document.getElementById("map-socket-slot")) return;
     S.subscribed = true;
     dc.set_props("map-socket-slot", {children: spec});
   }
@@ -255,6 +273,48 @@
     return marker;
   }
 
+  // --- scripts loaded after the first drawing ---------------------------------------------------
+
+  // On /map, callbacks/map.py takes the component libraries the map does not draw with (AG Grid,
+  // Socket.IO) and the live-page helpers out of the page's start and lists them in a <meta>.
+  // They are loaded, in order, once the first markers are drawn (or after DEFERRED_MAX_WAIT_MS);
+  // a link followed before they have arrived waits for them, so the next page finds its components.
+  var DEFERRED_META = 'meta[name="fleetlight-deferred-scripts"]', DEFERRED_MAX_WAIT_MS = 3000, deferred = null;
+  function deferredUrls() {
+    var meta = document.querySelector(DEFERRED_META);
+    if (!meta) return [];
+    try { return JSON.parse(meta.getAttribute("content")) || []; } catch (e) { return []; }
+  }
+  function loadDeferred() {
+    if (deferred) return deferred;
+    deferred = Promise.all(deferredUrls().map(function (src) {
+      return new Promise(function (resolve) {
+        var el = document.createElement("script");
+        el.src = src; el.async = false; // run in the order listed, like the page's own scripts
+        el.onload = el.onerror = function () { resolve(); };
+        document.head.appendChild(el);
+      });
+    })).then(function () { FM.deferredLoaded = true; });
+    return deferred;
+  }
+  function navigate(href) {
+    window.history.pushState({}, "", href);
+    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+  }
+  FM.deferredLoaded = !document.querySelector(DEFERRED_META);
+  if (!FM.deferredLoaded) {
+    setTimeout(loadDeferred, DEFERRED_MAX_WAIT_MS);
+    document.addEventListener("click", function (e) {
+      if (FM.deferredLoaded || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+      var a = e.target && e.target.closest ? e.target.closest("a[href]") : null;
+      if (!a || a.target === "_blank") return;
+      var url = new URL(a.href, window.location.href);
+      if (url.origin !== window.location.origin || url.pathname === window.location.pathname) return;
+      e.preventDefault(); e.stopPropagation(); // before Dash's link handler sees it
+      loadDeferred().then(function () { navigate(url.pathname + url.search + url.hash); });
+    }, true);
+  }
+
   // --- the dash-leaflet map -------------------------------------------------------------------
 
   function attach(map) {
@@ -265,7 +325,7 @@
       if (S.map !== map) return;
       S.layer.addTo(map);
       map.on("moveend", requestClusters);
-      requestClusters();
+      if (!drawInitial()) requestClusters();
     });
     map.on("unload", function () { if (S.map === map) { S.map = null; S.layer = null; S.markers = new Map(); } });
   }

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import re
 import threading
+from html import escape as html_escape
 from typing import Any
 
 import dash
@@ -33,7 +35,7 @@ from flask import Response, abort, has_request_context, request
 
 from components.map_outlines import COUNTRIES_FILE, OFFLINE_DIR, STATES_FILE
 from components.map_tiles import TileError, TileProxy
-from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, MAP_IDS, kpi_card, search_hits
+from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, DEFAULT_ZOOM, MAP_IDS, kpi_card, search_hits
 from components.theme import STATUS_COLORS
 from core.runtime import db, services
 from core.settings import REPO_ROOT
@@ -82,7 +84,14 @@ def map_config(data: MapData) -> dict[str, Any]:
     """Return what ``assets/map.js`` needs: data URLs of this fleet version, cluster options, status colours."""
     return {"version": data.version, "columns_url": f"/_map/{data.version}/columns.json",
             "points_url": f"/_map/{data.version}/points.pbf", "status_url": "/_map/status.json",
-            "cluster": {"radius": CLUSTER_RADIUS, "maxZoom": CLUSTER_MAX_ZOOM}, "colors": dict(STATUS_COLORS)}
+            "cluster": cluster_options(), "colors": dict(STATUS_COLORS)}
+
+
+def cluster_options() -> dict[str, Any]:
+    """Return the map worker's options: supercluster radius and maxZoom, and the opening view it answers
+    with its "ready" message (the default zoom over the whole world)."""
+    return {"radius": CLUSTER_RADIUS, "maxZoom": CLUSTER_MAX_ZOOM,
+            "initial": {"zoom": DEFAULT_ZOOM, "bbox": [-180, -85, 180, 85]}}
 
 
 def boot_script() -> tuple[bytes, bytes, str]:
@@ -92,7 +101,7 @@ def boot_script() -> tuple[bytes, bytes, str]:
     stamp = worker_etag + str((WORKER_DIR / "map_boot.js").stat().st_mtime_ns)
     cached = _boot_cache.get(stamp)
     if cached is None:
-        settings = {"urls": LATEST_URLS, "options": {"radius": CLUSTER_RADIUS, "maxZoom": CLUSTER_MAX_ZOOM}}
+        settings = {"urls": LATEST_URLS, "options": cluster_options()}
         body = (b"window.fleetMapBootConfig = " + orjson.dumps(settings) + b";\n"
                 + b"window.fleetMapWorkerSource = " + orjson.dumps(worker.decode()) + b";\n"
                 + (WORKER_DIR / "map_boot.js").read_bytes())
@@ -103,6 +112,13 @@ def boot_script() -> tuple[bytes, bytes, str]:
 
 
 _HEAD = re.compile(r"<head[^>]*>", re.IGNORECASE)
+# Scripts the map page does not draw with: the AG Grid and Socket.IO component libraries (the map
+# subscribes to live status only after its first drawing) and the live-page helpers. On /map they
+# leave the page's start-up path and assets/map.js loads them once the first markers are drawn,
+# before any navigation to a page that needs them.
+_DEFERRED_ON_MAP = re.compile(
+    r'<script src="([^"]*(?:/dash_ag_grid/|/dash_socketio/|/assets/live_push\.js|/assets/wall\.js)[^"]*)"></script>')
+DEFERRED_META = "fleetlight-deferred-scripts"
 
 
 def add_boot_script(index: str) -> str:
@@ -111,13 +127,24 @@ def add_boot_script(index: str) -> str:
     A Dash ``index`` hook. The preloads take the first of the browser's six connections (before
     Dash's ~18 scripts and style sheets) and the boot script starts the worker about 200 ms earlier
     than ``assets/map.js`` could (that file runs only after every component library's script).
-    Other pages are untouched.
+    The scripts the map does not draw with (``_DEFERRED_ON_MAP``) leave the page's start and are
+    listed in a ``<meta name="fleetlight-deferred-scripts">`` for ``assets/map.js`` to load after
+    the first drawing. Other pages are untouched.
     """
     if not has_request_context() or request.path != PAGE_PATH:
         return index
     tags = "".join(f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">'
                    for url in LATEST_URLS.values())
     tags += f'<script src="{BOOT_URL}"></script>'  # not async: Chrome ran the async one ~150 ms late here
+    deferred: list[str] = []
+
+    def defer(match: re.Match[str]) -> str:
+        deferred.append(match.group(1))
+        return ""
+
+    index = _DEFERRED_ON_MAP.sub(defer, index)
+    if deferred:
+        tags += f'<meta name="{DEFERRED_META}" content="{html_escape(json.dumps(deferred))}">'
     return _HEAD.sub(lambda m: m.group(0) + tags, index, count=1)
 
 

@@ -122,3 +122,13 @@ def test_map_reached_by_client_side_navigation(dash_duo, dash_app, map_fleet, br
     dash_duo.wait_for_element("#map-map", timeout=15)
     until(lambda: _stats(dash_duo)["clusters"] + _stats(dash_duo)["points"] > 0, timeout=15)
     assert _stats(dash_duo)["indexed"] == 10 and _stats(dash_duo)["state"] == "ready"
+
+
+def test_link_followed_at_once_waits_for_the_deferred_libraries(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+    """/map starts without AG Grid and Socket.IO; a page that needs them still renders when left at once."""
+    browser_sign_in("viewer", "/map")
+    dash_duo.wait_for_element(".shell-navbar", timeout=15)
+    dash_duo.find_element(".shell-navbar .navbar-brand").click()  # a client-side link to the overview
+    dash_duo.wait_for_element(".ag-row", timeout=20)  # its site table is an AG Grid
+    assert dash_duo.driver.execute_script("return !!window.dash_ag_grid && !!window.dash_socketio")
+    assert not [e for e in dash_duo.get_logs() or [] if e["level"] == "SEVERE" and e["source"] != "network"]  # tiles: offline

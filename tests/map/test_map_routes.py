@@ -6,8 +6,8 @@ import json
 
 import orjson
 
-from callbacks.map import BOOT_URL, LATEST_URLS, WORKER_URL
-from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS
+from callbacks.map import BOOT_URL, DEFERRED_META, LATEST_URLS, WORKER_URL, cluster_options
+from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, DEFAULT_ZOOM
 from data.map_queries import CACHE
 
 
@@ -20,6 +20,19 @@ def test_map_page_starts_downloads_and_worker_before_dash(map_client):  # noqa: 
     assert head.index(f'<script src="{BOOT_URL}"></script>') < first_css
     other = map_client.get("/").get_data(as_text=True)
     assert BOOT_URL not in other and "preload" not in other  # other pages are untouched
+
+
+def test_map_page_defers_the_libraries_it_does_not_draw_with(map_client):  # noqa: ANN001
+    html = map_client.get("/map").get_data(as_text=True)
+    other = map_client.get("/").get_data(as_text=True)
+    for library in ("dash_ag_grid", "dash_socketio", "live_push.js"):
+        assert library in other
+        assert not any(library in tag.split(">", 1)[0] for tag in html.split("<script")[1:]), library  # none on /map
+    meta = html.split(f'<meta name="{DEFERRED_META}" content="', 1)[1].split('">', 1)[0]
+    listed = json.loads(meta.replace("&quot;", '"'))
+    assert [u for u in listed if "dash_ag_grid" in u] and [u for u in listed if "dash_socketio" in u]
+    assert all(f'<script src="{u}"></script>' in other for u in listed)  # the same URLs other pages load
+    assert "dash_leaflet" in html and "dash_bootstrap_components" in html  # what the map draws with stays
 
 
 def test_latest_data_is_the_current_version_and_revalidates(map_client, map_fleet):  # noqa: ANN001
@@ -53,7 +66,9 @@ def test_worker_and_boot_scripts(map_client):  # noqa: ANN001
     assert map_client.get(WORKER_URL, headers={"If-None-Match": worker.headers["ETag"]}).status_code == 304
     boot = map_client.get(BOOT_URL).get_data(as_text=True)
     config = json.loads(boot.split("window.fleetMapBootConfig = ", 1)[1].split(";\n", 1)[0])
-    assert config["options"] == {"radius": CLUSTER_RADIUS, "maxZoom": CLUSTER_MAX_ZOOM}
+    assert config["options"] == cluster_options()
+    assert config["options"]["radius"] == CLUSTER_RADIUS and config["options"]["maxZoom"] == CLUSTER_MAX_ZOOM
+    assert config["options"]["initial"]["zoom"] == DEFAULT_ZOOM  # the worker answers the opening view with "ready"
     assert config["urls"] == LATEST_URLS
     source = json.loads(boot.split("window.fleetMapWorkerSource = ", 1)[1].split(";\n", 1)[0])
     assert source == text  # the worker started from a Blob is the same script
