@@ -78,8 +78,10 @@
       S.statusTs = m.statusTs; S.gen++;
       if (m.statuses) S.statuses = m.statuses;
       S.initial = m.initial || null;
+      if (S.wantVersion && S.wantVersion !== m.version && S.config) {
+        S.initial = null; startWorker(versioned(S.config), S.config.version); return;
+      }
       if (drawInitial()) { showStatusTime(); return; }
-      if (S.wantVersion && S.wantVersion !== m.version && S.config) { startWorker(versioned(S.config), S.config.version); return; }
       if (S.answeredSeq === S.seq) requestClusters(); // else the worker is answering the view asked for already
       showStatusTime();
     } else if (m.type === "clusters") {
@@ -278,7 +280,8 @@
   // On /map, callbacks/map.py takes the component libraries the map does not draw with (AG Grid,
   // Socket.IO) and the live-page helpers out of the page's start and lists them in a <meta>.
   // They are loaded, in order, once the first markers are drawn (or after DEFERRED_MAX_WAIT_MS);
-  // a link followed before they have arrived waits for them, so the next page finds its components.
+  // a link followed before they have arrived waits for them (then the click is replayed, so the
+  // link does what it always does), so the next page finds its components.
   var DEFERRED_META = 'meta[name="fleetlight-deferred-scripts"]', DEFERRED_MAX_WAIT_MS = 3000, deferred = null;
   function deferredUrls() {
     var meta = document.querySelector(DEFERRED_META);
@@ -307,11 +310,11 @@
     document.addEventListener("click", function (e) {
       if (FM.deferredLoaded || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
       var a = e.target && e.target.closest ? e.target.closest("a[href]") : null;
-      if (!a || a.target === "_blank") return;
+      if (!a || typeof a.href !== "string" || a.target === "_blank") return;
       var url = new URL(a.href, window.location.href);
       if (url.origin !== window.location.origin || url.pathname === window.location.pathname) return;
       e.preventDefault(); e.stopPropagation(); // before Dash's link handler sees it
-      loadDeferred().then(function () { navigate(url.pathname + url.search + url.hash); });
+      loadDeferred().then(function () { a.click(); });
     }, true);
   }
 
