@@ -18,8 +18,9 @@ Pushes are batched: stored rows only mark sites dirty; a flush thread emits ever
 ``settings.live_push_interval_ms`` (leading edge: an idle hub pushes at once). With
 ``settings.redis_url`` set, emits go through Redis (``message_queue``) so a client connected to
 any server process receives pushes made by any process (the store worker included).
-A client whose send queue grows past ``SLOW_CLIENT_QUEUE`` packets is disconnected: it reconnects
-and receives the full state, and it never holds back the others.
+A client whose send queue stays above ``SLOW_CLIENT_QUEUE`` packets for ``SLOW_CLIENT_GRACE_S``
+seconds without draining is disconnected: it reconnects and receives the full state, and it never
+holds back the others. A client that is behind but catching up (its queue shrinks) is kept.
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ OVERVIEW_REFRESH_S = 15.0
 SWEEP_INTERVAL_S = 5.0
 RELOAD_IDLE_S = 10.0
 SLOW_CLIENT_QUEUE = 2000
+SLOW_CLIENT_GRACE_S = 3.0
 REPEAT_S = 1.0
 
 
@@ -112,6 +114,8 @@ class LiveHub:
         self._last_apply = 0.0
         self._loaded_at = 0.0
         self._load_lock = threading.Lock()
+        # eio sid -> (monotonic time it was first seen over the limit without draining, last queue size)
+        self._backlogged: dict[str, tuple[float, int]] = {}
         self.extra_full_state: dict[str, Callable[[], list[tuple[str, Any]]]] = {}
         self.pushes = 0
 
@@ -259,19 +263,37 @@ class LiveHub:
         self.socketio.emit(event, payload, to=room, namespace=NAMESPACE)
         self.pushes += 1
 
-    def _drop_slow_clients(self) -> None:
+    def _drop_slow_clients(self) -> list[str]:
+        """Disconnect clients whose send queue stayed over the limit without draining; return their sids."""
         server = getattr(self.socketio, "server", None)
         eio = getattr(server, "eio", None)
         if eio is None:
-            return
-        for eio_sid, sock in list(eio.sockets.items()):
+            return []
+        mono = time.monotonic()
+        dropped = []
+        sockets = dict(eio.sockets)
+        for eio_sid in [s for s in self._backlogged if s not in sockets]:
+            del self._backlogged[eio_sid]
+        for eio_sid, sock in sockets.items():
             queue = getattr(sock, "queue", None)
-            if queue is not None and queue.qsize() > SLOW_CLIENT_QUEUE:
-                log.warning("disconnecting slow live client %s (%d packets queued)", eio_sid, queue.qsize())
-                try:
-                    sock.close(wait=False, abort=True)
-                except Exception:  # noqa: BLE001
-                    log.exception("could not drop slow client %s", eio_sid)
+            size = queue.qsize() if queue is not None else 0
+            if size <= SLOW_CLIENT_QUEUE:
+                self._backlogged.pop(eio_sid, None)
+                continue
+            since, last = self._backlogged.get(eio_sid, (mono, size))
+            if size < last:
+                since = mono  # draining: behind, but catching up
+            self._backlogged[eio_sid] = (since, size)
+            if mono - since < SLOW_CLIENT_GRACE_S:
+                continue
+            log.warning("disconnecting slow live client %s (%d packets queued for %.0f s)", eio_sid, size, mono - since)
+            self._backlogged.pop(eio_sid, None)
+            dropped.append(eio_sid)
+            try:
+                sock.close(wait=False, abort=True)
+            except Exception:  # noqa: BLE001
+                log.exception("could not drop slow client %s", eio_sid)
+        return dropped
 
     # --- full state --------------------------------------------------------------------------
 

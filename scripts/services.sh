@@ -2,7 +2,7 @@
 # Install (when missing) and start (when not running) the local services the tests talk to:
 # PostgreSQL, Redis, RabbitMQ and Mosquitto on their default loopback ports.
 set -euo pipefail
-source "$(dirname "$0")/setup_env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -17,9 +17,18 @@ def _submit(services, asset: str, kw: float, ts: dt.datetime) -> None:  # noqa: 
     services.extras["ingest"].submit_points([ValidPoint(asset, "power_kw", ts, kw)], "test")
 
 
+def _text(dash_duo, selector: str) -> str:  # noqa: ANN001
+    """Return the visible text of the first element matching ``selector`` ("" when there is none).
+
+    Read in one script call: pushes re-render the rows, so a WebElement found first and read later
+    can already be detached (StaleElementReferenceException).
+    """
+    return dash_duo.driver.execute_script(
+        "const el = document.querySelector(arguments[0]); return el ? el.innerText.trim() : '';", selector)
+
+
 def _cell(dash_duo, site: str, cls: str = "o") -> str:  # noqa: ANN001
-    elements = dash_duo.driver.find_elements("css selector", f'#lv-site-rows tr[data-site="{site}"] td.{cls}')
-    return elements[0].text if elements else ""
+    return _text(dash_duo, f'#lv-site-rows tr[data-site="{site}"] td.{cls}')
 
 
 def test_live_page_receives_pushes_and_catches_up_after_reconnect(dash_duo, dash_app, live_hub, small_fleet,
@@ -29,17 +38,18 @@ def test_live_page_receives_pushes_and_catches_up_after_reconnect(dash_duo, dash
     browser_sign_in("viewer", "/live")
     dash_duo.wait_for_contains_text("#lv-site-rows", "Test Solar", timeout=15)
     # data stopped 20 minutes ago: the banner says so
-    until(lambda: "Stale data" in dash_duo.find_element("#fl-live-banner").text, timeout=5)
-    assert "stale" in dash_duo.find_element('#lv-site-rows tr[data-site="t-sol"]').text
+    until(lambda: "Stale data" in _text(dash_duo, "#fl-live-banner"), timeout=10)
+    assert "stale" in _text(dash_duo, '#lv-site-rows tr[data-site="t-sol"]')
 
     # a push arrives in the DOM without reload
     now = utcnow().replace(microsecond=0)
     _submit(small_fleet, SOLAR_ASSETS[0], 1234.0, now)
-    until(lambda: _cell(dash_duo, "t-sol") == "1.23", timeout=5)
-    until(lambda: dash_duo.find_element("#fl-live-banner").get_attribute("data-state") == "live", timeout=5)
-    assert "producing" in dash_duo.find_element('#lv-site-rows tr[data-site="t-sol"]').text
-    until(lambda: "updated" in dash_duo.find_element('#lv-site-rows tr[data-site="t-sol"] td.fl-ago').text, timeout=3)
-    dash_duo.wait_for_text_to_equal("#lv-kpi-output-value", "1.2 MW", timeout=5)
+    until(lambda: _cell(dash_duo, "t-sol") == "1.23", timeout=10)
+    until(lambda: dash_duo.driver.execute_script(
+        "const el = document.querySelector('#fl-live-banner'); return el && el.dataset.state;") == "live", timeout=10)
+    assert "producing" in _text(dash_duo, '#lv-site-rows tr[data-site="t-sol"]')
+    until(lambda: "updated" in _cell(dash_duo, "t-sol", "fl-ago"), timeout=3)
+    dash_duo.wait_for_text_to_equal("#lv-kpi-output-value", "1.2 MW", timeout=10)
 
     # reconnect catch-up: pushes stop, the connection drops, data changes meanwhile;
     # the page must show the new value from the full state sent on reconnect
@@ -48,7 +58,7 @@ def test_live_page_receives_pushes_and_catches_up_after_reconnect(dash_duo, dash
     eio = live_hub.socketio.server.eio
     for sock in list(eio.sockets.values()):
         sock.close(wait=False, abort=True)
-    until(lambda: _cell(dash_duo, "t-wind") == "1.75", timeout=15)
+    until(lambda: _cell(dash_duo, "t-wind") == "1.75", timeout=20)
     live_hub.start()
     logs = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE"]
     assert logs == [], logs
@@ -66,8 +76,9 @@ def test_markets_page_shows_prices_spread_and_revenue(dash_duo, dash_app, live_h
     _submit(small_fleet, SOLAR_ASSETS[0], 1000.0, utcnow().replace(microsecond=0))
     browser_sign_in("analyst", "/markets")
     dash_duo.wait_for_contains_text("#mk-node-rows", "HB_SOUTH", timeout=15)
-    row = dash_duo.find_element('#mk-node-rows tr[data-node="ERCOT|HB_SOUTH"]').text
+    row = _text(dash_duo, '#mk-node-rows tr[data-node="ERCOT|HB_SOUTH"]')
     assert "USD/MWh" in row and "USD/h" in row  # the test solar site sells at HB_SOUTH: revenue rate shown
-    assert dash_duo.find_element("#mk-kpi-revenue-value").text != "—"
-    assert "EPEX" in dash_duo.find_element("#mk-node-rows").text and "CAISO" in dash_duo.find_element("#mk-node-rows").text
+    assert _text(dash_duo, "#mk-kpi-revenue-value") not in ("", "—")
+    rows = _text(dash_duo, "#mk-node-rows")
+    assert "EPEX" in rows and "CAISO" in rows
     dash_duo.wait_for_contains_text("#mk-chart", "day-ahead vs real-time", timeout=10)
