@@ -87,7 +87,7 @@
     } else if (m.type === "clusters") {
       S.answeredSeq = Math.max(S.answeredSeq, m.seq);
       if (m.seq !== S.seq) return; // a newer view was asked for meanwhile
-      S.indexed = m.indexed; S.statusTs = m.statusTs;
+      S.indexed = m.indexed; S.statusTs = m.statusTs; S.openingShown = false;
       render(m.items);
     } else if (m.type === "changed") {
       if (m.reason === "mask") { S.gen++; S.indexed = m.indexed; }
@@ -114,13 +114,32 @@
 
   // The worker sends the markers of the page's opening view (whole world at the default zoom) with
   // "ready": draw them as soon as both they and the map are there, then ask for the exact view.
+  // They replace the server's opening markers (drawOpening) if those were drawn first.
   function drawInitial() {
     var map = S.map, first = S.initial;
-    if (!first || !map || !map._loaded || !S.layer || S.renderSeq || map.getZoom() !== first.zoom) return false;
-    S.initial = null;
+    if (!first || !map || !map._loaded || !S.layer || (S.renderSeq && !S.openingShown) || map.getZoom() !== first.zoom) return false;
+    S.initial = null; S.openingShown = false;
     S.answeredSeq = S.seq;
     render(first.items);
     requestClusters();
+    return true;
+  }
+
+  // The server clusters the opening view too (/_map/opening.json, fetched by map_boot.js): the same
+  // supercluster levels as the worker's, so its markers can be drawn as soon as the map exists,
+  // while the worker is still indexing; the worker's first answer replaces them.
+  function drawOpening() {
+    var map = S.map, v = S.opening;
+    if (!v || !map || !map._loaded || !S.layer || S.renderSeq || S.workerState === "ready" ||
+        map.getZoom() !== v.zoom || (S.wantVersion && S.wantVersion !== v.version)) return false;
+    S.opening = null; S.openingShown = true;
+    if (v.statusTs) S.statusTs = v.statusTs;
+    render(v.items);
+    mark("openingDrawn");
+    showStatusTime();
+    // the worker (held by map_boot.js while this view was on its way) may index now: after this frame
+    var boot = window.fleetMapBoot;
+    if (boot && boot.go) requestAnimationFrame(function () { setTimeout(boot.go, 0); });
     return true;
   }
 
@@ -328,7 +347,7 @@
       if (S.map !== map) return;
       S.layer.addTo(map);
       map.on("moveend", requestClusters);
-      if (!drawInitial()) requestClusters();
+      if (!drawInitial() && !drawOpening()) requestClusters();
     });
     map.on("unload", function () { if (S.map === map) { S.map = null; S.layer = null; S.markers = new Map(); } });
   }
@@ -350,8 +369,12 @@
   if (boot && boot.worker && !S.worker) {
     own(boot.worker); S.workerState = "loading"; S.started = LATEST;
     S.marks.workerStart = Math.round(boot.at);
-    if (window.fleetMapBootConfig) S.cluster = window.fleetMapBootConfig.options;
+    if (window.fleetMapBootConfig) {
+      S.cluster = window.fleetMapBootConfig.options;
+      S.colors = window.fleetMapBootConfig.colors || S.colors;
+    }
     boot.inbox.splice(0).forEach(onWorkerMessage);
+    if (boot.opening) boot.opening.then(function (v) { S.opening = v; drawOpening(); });
   } else if (window.location.pathname === PAGE_PATH) startWorker(LATEST, null);
 
   // --- page API -------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ Routes (all GET):
 * ``/_map/latest/points.pbf``, ``/_map/latest/columns.json`` — the same for the current fleet version,
   revalidated by ETag (the page's worker asks for these before it knows the version);
 * ``/_map/status.json`` — live status of the caller's sites (:func:`data.map_queries.status_payload`);
+* ``/_map/opening.json`` — the markers of the page's opening view, clustered on the server
+  (:mod:`data.map_clusters`), so the map is drawn before the worker has indexed; 204 while the
+  server's index of the current fleet version is still being built;
 * ``/_map/js/map_worker.js`` — the map's Web Worker (vendored pbf, geobuf, supercluster + ours);
 * ``/_map/js/map_boot.js`` — starts that worker from the <head> of /map (added by :func:`add_boot_script`);
 * ``/_map/offline/<file>`` — the bundled outlines, gzip-compressed;
@@ -50,6 +53,7 @@ WORKER_URL = "/_map/js/map_worker.js"
 BOOT_URL = "/_map/js/map_boot.js"
 LATEST_URLS = {"pointsUrl": f"/_map/{LATEST}/points.pbf", "columnsUrl": f"/_map/{LATEST}/columns.json",
                "statusUrl": "/_map/status.json"}
+OPENING_URL = "/_map/opening.json"
 WORKER_DIR = REPO_ROOT / "components" / "map_js"
 # concatenated in this order into /_map/js/map_worker.js (the vendored builds define globals)
 WORKER_PARTS = ("vendor/pbf-3.3.0.min.js", "vendor/geobuf-3.0.2.min.js", "vendor/supercluster-8.0.1.min.js",
@@ -101,7 +105,8 @@ def boot_script() -> tuple[bytes, bytes, str]:
     stamp = worker_etag + str((WORKER_DIR / "map_boot.js").stat().st_mtime_ns)
     cached = _boot_cache.get(stamp)
     if cached is None:
-        settings = {"urls": LATEST_URLS, "options": cluster_options()}
+        settings = {"urls": LATEST_URLS, "openingUrl": OPENING_URL, "options": cluster_options(),
+                    "colors": dict(STATUS_COLORS)}
         body = (b"window.fleetMapBootConfig = " + orjson.dumps(settings) + b";\n"
                 + b"window.fleetMapWorkerSource = " + orjson.dumps(worker.decode()) + b";\n"
                 + (WORKER_DIR / "map_boot.js").read_bytes())
@@ -134,7 +139,7 @@ def add_boot_script(index: str) -> str:
     if not has_request_context() or request.path != PAGE_PATH:
         return index
     tags = "".join(f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">'
-                   for url in LATEST_URLS.values())
+                   for url in (*LATEST_URLS.values(), OPENING_URL))
     tags += f'<script src="{BOOT_URL}"></script>'  # not async: Chrome ran the async one ~150 ms late here
     deferred: list[str] = []
 
@@ -163,11 +168,57 @@ def worker_script() -> tuple[bytes, bytes, str]:
     return cached
 
 
+_warming: set[int] = set()
+_warming_lock = threading.Lock()
+
+
 def warm(data: MapData) -> None:
-    """Build the geobuf and columns blobs of ``data`` in a background thread (first visit after a fleet change)."""
-    if "geobuf.gz" in data._blobs:
+    """Build the geobuf and columns blobs and the server's cluster index of ``data`` in a background
+    thread (first visit after a fleet change); return at once."""
+    if "geobuf.gz" in data._blobs and data.cluster_index(CLUSTER_RADIUS, CLUSTER_MAX_ZOOM, build=False) is not None:
         return
-    threading.Thread(target=lambda: (data.gzipped("geobuf"), data.gzipped("columns")), name="map-warm", daemon=True).start()
+    with _warming_lock:
+        if id(data) in _warming:
+            return
+        _warming.add(id(data))
+
+    def build() -> None:
+        try:
+            data.gzipped("geobuf")
+            data.gzipped("columns")
+            data.cluster_index(CLUSTER_RADIUS, CLUSTER_MAX_ZOOM)
+        except Exception:  # noqa: BLE001 - the browser's worker does the work then
+            log.exception("could not prepare the fleet map data %s", data.version)
+        finally:
+            with _warming_lock:
+                _warming.discard(id(data))
+
+    threading.Thread(target=build, name="map-warm", daemon=True).start()
+
+
+_opening_cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
+
+
+def opening_view(data: MapData, status: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the opening view's markers ``{version, zoom, statusTs, items}`` (see assets/map.js), or
+    None while the server's cluster index of ``data`` is not built (it is then built in the background).
+
+    Computed once per fleet version (and scope) and status reading.
+    """
+    index = data.cluster_index(CLUSTER_RADIUS, CLUSTER_MAX_ZOOM, build=False)
+    if index is None:
+        warm(data)
+        return None
+    cached = _opening_cache.get(data.version)
+    if cached is not None and cached[0] == status.get("ts"):
+        return cached[1]
+    initial = cluster_options()["initial"]
+    view = {"version": data.version, "zoom": initial["zoom"], "statusTs": status.get("ts"),
+            "items": data.view(index, status, initial["bbox"], initial["zoom"])}
+    if len(_opening_cache) > 64:  # scopes of many users, old versions
+        _opening_cache.clear()
+    _opening_cache[data.version] = (status.get("ts"), view)
+    return view
 
 
 def kpi_view(data: MapData, status: dict[str, Any], filters: MapFilters, bounds: Any) -> tuple[Any, list[int] | None]:
@@ -246,6 +297,16 @@ def _register_routes(app: Dash) -> None:
         resp.headers["Cache-Control"] = "private, no-store"
         return resp
 
+    def opening() -> Response:
+        view = opening_view(scoped_data(), scoped_status())
+        if view is None:
+            return Response(status=204)
+        body = orjson.dumps(view)
+        resp = _blob_response(body, gzip.compress(body, 1), "application/json", False)
+        resp.headers["Cache-Control"] = "private, no-store"
+        resp.headers["X-Fleet-Map-Version"] = view["version"]
+        return resp
+
     def worker() -> Response:
         body, gz, etag = worker_script()
         return _blob_response(body, gz, "text/javascript", False, etag=etag)
@@ -284,6 +345,7 @@ def _register_routes(app: Dash) -> None:
     server.add_url_rule("/_map/<version>/points.pbf", "fleet_map_points", points)
     server.add_url_rule("/_map/<version>/columns.json", "fleet_map_columns", columns)
     server.add_url_rule("/_map/status.json", "fleet_map_status", status)
+    server.add_url_rule(OPENING_URL, "fleet_map_opening", opening)
     server.add_url_rule(WORKER_URL, "fleet_map_worker", worker)
     server.add_url_rule(BOOT_URL, "fleet_map_boot", boot)
     if add_boot_script not in _index_hooks:  # Dash index hooks are process-wide

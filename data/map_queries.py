@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import logging
 import math
 import threading
 import time
@@ -39,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from data.db import Database
 from data.fleet import site_frame
+from data.map_clusters import ClusterIndex, geobuf_coordinates, view_items
 from data.models import Asset, Site
 
 # Bump when the payload layout changes so browsers drop their cached copies.
@@ -56,6 +58,11 @@ METRES_PER_DEG_LAT = 111_320.0
 GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
 VERSION_TTL_S = 10.0
 STATUS_TTL_S = 4.0
+STATUS_REFRESH_S = 3.0  # < STATUS_TTL_S: a map in use always finds a fresh status
+STATUS_KEEP_WARM_S = 120.0
+
+
+log = logging.getLogger(__name__)
 
 
 class MapInputError(ValueError):
@@ -111,6 +118,7 @@ class MapData:
     assets: pl.DataFrame  # one row per map point; row number = feature id
     built_in_s: float = 0.0
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _indexes: dict[tuple[int, int], ClusterIndex] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # sites: site_id, name, kind, market, region, country, capacity_mw, latitude, longitude,
@@ -134,6 +142,26 @@ class MapData:
         """Return the gzip-compressed ``geobuf`` or ``columns`` blob."""
         source = self.geobuf if name == "geobuf" else self.columns_json
         return self._blob(name + ".gz", lambda: gzip.compress(source(), compresslevel=5))
+
+    def cluster_index(self, radius: int, max_zoom: int, build: bool = True) -> ClusterIndex | None:
+        """Return the supercluster levels of the points (as the map worker builds them from the geobuf).
+
+        With ``build`` False, return None instead of building when they are not built yet.
+        """
+        key = (radius, max_zoom)
+        found = self._indexes.get(key)
+        if found is None and build:
+            with self._lock:
+                found = self._indexes.get(key)
+                if found is None:
+                    found = ClusterIndex(geobuf_coordinates(self.assets["longitude"].to_numpy()),
+                                         geobuf_coordinates(self.assets["latitude"].to_numpy()), radius, max_zoom)
+                    self._indexes[key] = found
+        return found
+
+    def view(self, index: ClusterIndex, status: dict[str, Any], bbox: list[float], zoom: int) -> list[dict[str, Any]]:
+        """Return the markers of a view of ``index`` (built from this data) with ``status``, as the map worker draws them."""
+        return view_items(index, self.sites, self.assets, status, bbox, zoom, STATUSES, STATUS_SEVERITY)
 
     def restricted(self, site_ids: set[str]) -> "MapData":
         """Return the map data of only the sites in ``site_ids`` (a portfolio-scoped user's view)."""
@@ -322,6 +350,9 @@ class MapCache:
         self._data: dict[str, MapData] = {}
         self._status: dict[str, tuple[float, dict[str, Any]]] = {}
         self._status_lock = threading.Lock()
+        self._status_read: dict[str, float] = {}
+        self._refreshers: dict[str, threading.Thread] = {}
+        self._stop_refresh = threading.Event()
 
     def version(self, db: Database, max_age_s: float = VERSION_TTL_S) -> str:
         """Return the fleet version of ``db`` (re-read at most every ``max_age_s`` seconds)."""
@@ -363,9 +394,16 @@ class MapCache:
         return found
 
     def status(self, db: Database, site_ids: set[str] | None = None, max_age_s: float = STATUS_TTL_S) -> dict[str, Any]:
-        """Return :func:`status_payload` of ``db`` (only ``site_ids`` unless None), shared for ``max_age_s`` seconds."""
+        """Return :func:`status_payload` of ``db`` (only ``site_ids`` unless None), at most ``max_age_s`` seconds old.
+
+        While the map is in use (a read within ``STATUS_KEEP_WARM_S``) a background thread re-reads
+        the status every ``STATUS_REFRESH_S``, so a page load finds it ready instead of running the
+        fleet-wide query (about 0.1 s at 100,000 assets, much more on a busy server) while it loads.
+        """
+        now = time.monotonic()
+        self._status_read[db.url] = now
         cached = self._status.get(db.url)
-        if cached and time.monotonic() - cached[0] < max_age_s:
+        if cached and now - cached[0] < max_age_s:
             payload = cached[1]
         else:
             with self._status_lock:  # browsers asking at once share one read
@@ -373,20 +411,51 @@ class MapCache:
                 if cached and time.monotonic() - cached[0] < max_age_s:
                     payload = cached[1]
                 else:
-                    now = time.monotonic()
-                    with db.read_session() as session:
-                        payload = status_payload(site_frame(session))
-                    self._status[db.url] = (now, payload)
+                    payload = self._read_status(db)
+            self._keep_warm(db)
         if site_ids is None:
             return payload
         return {"ts": payload["ts"], "sites": {k: v for k, v in payload["sites"].items() if k in site_ids}}
 
-    def clear(self) -> None:
-        """Forget everything (tests, re-seeding)."""
+    def _read_status(self, db: Database) -> dict[str, Any]:
+        started = time.monotonic()
+        with db.read_session() as session:
+            payload = status_payload(site_frame(session))
+        self._status[db.url] = (started, payload)
+        return payload
+
+    def _keep_warm(self, db: Database) -> None:
         with self._lock:
+            running = self._refreshers.get(db.url)
+            if running is not None and running.is_alive():
+                return
+            stop = self._stop_refresh
+
+            def refresh() -> None:
+                while not stop.wait(STATUS_REFRESH_S):
+                    if time.monotonic() - self._status_read.get(db.url, 0.0) > STATUS_KEEP_WARM_S:
+                        return
+                    try:
+                        with self._status_lock:
+                            self._read_status(db)
+                    except Exception:  # noqa: BLE001 - the next read computes it in the request instead
+                        log.warning("fleet map status refresh failed; it stops until the next read", exc_info=True)
+                        return
+
+            thread = threading.Thread(target=refresh, name="map-status-refresh", daemon=True)
+            self._refreshers[db.url] = thread
+            thread.start()
+
+    def clear(self) -> None:
+        """Forget everything and stop the status refresh (tests, re-seeding)."""
+        with self._lock:
+            self._stop_refresh.set()
+            self._stop_refresh = threading.Event()
+            self._refreshers.clear()
             self._version.clear()
             self._data.clear()
             self._status.clear()
+            self._status_read.clear()
 
 
 CACHE = MapCache()

@@ -132,3 +132,47 @@ def test_link_followed_at_once_waits_for_the_deferred_libraries(dash_duo, dash_a
     dash_duo.wait_for_element(".ag-row", timeout=20)  # its site table is an AG Grid
     assert dash_duo.driver.execute_script("return !!window.dash_ag_grid && !!window.dash_socketio")
     assert not [e for e in dash_duo.get_logs() or [] if e["level"] == "SEVERE" and e["source"] != "network"]  # tiles: offline
+
+
+_WORKER_VIEW_JS = """
+var done = arguments[arguments.length - 1], w = window.fleetMap.state.worker;
+w.addEventListener("message", function answer(e) {
+  if (e.data.type !== "clusters" || e.data.seq !== -7) return;
+  w.removeEventListener("message", answer);
+  done(e.data.items);
+});
+w.postMessage({type: "clusters", seq: -7, zoom: 3, bbox: [-180, -85, 180, 85]});
+"""
+_FETCH_JS = """
+var done = arguments[arguments.length - 1];
+fetch(arguments[0], {credentials: "same-origin"}).then(function (r) {
+  return r.status === 200 ? r.json().then(function (doc) { done({status: 200, doc: doc}); }) : done({status: r.status});
+});
+"""
+
+
+def _comparable(items):  # noqa: ANN001, ANN202
+    out = {}
+    for it in items:
+        key = ("c" if it["c"] else "p", it["id"])
+        rest = {k: v for k, v in it.items() if k not in ("lat", "lng", "a", "out")}
+        out[key] = (rest, round(it["lat"], 6), round(it["lng"], 6), [round(x, 3) for x in it.get("a", [])],
+                    None if it.get("out") is None else round(it["out"], 4))
+    return out
+
+
+def test_second_visit_draws_the_servers_opening_view_and_it_equals_the_workers(dash_duo, dash_app, map_fleet,  # noqa: ANN001
+                                                                                 browser_sign_in):
+    _open_map(dash_duo, browser_sign_in)  # the first visit after a fleet change: the server indexes meanwhile
+    until(lambda: dash_duo.driver.execute_async_script(_FETCH_JS, "/_map/opening.json")["status"] == 200, timeout=15)
+    dash_duo.driver.get(dash_duo.server.url + "/map")
+    until(lambda: _stats(dash_duo)["marks"].get("openingDrawn") is not None, timeout=15)
+    until(lambda: _stats(dash_duo)["state"] == "ready", timeout=15)
+    marks = _stats(dash_duo)["marks"]
+    assert marks["openingDrawn"] < marks["workerReady"]  # drawn before the worker had indexed
+    opening = dash_duo.driver.execute_async_script(_FETCH_JS, "/_map/opening.json")["doc"]
+    worker = dash_duo.driver.execute_async_script(_WORKER_VIEW_JS)
+    assert _comparable(opening["items"]) == _comparable(worker)
+    assert dash_duo.driver.find_elements("css selector", ".fl-cluster") or dash_duo.driver.find_elements("css selector", ".fl-point")
+    logs = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE" and e.get("source") != "network"]  # no tiles offline
+    assert logs == [], logs

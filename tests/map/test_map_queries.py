@@ -192,3 +192,27 @@ def test_portfolio_scope_restricts_everything(map_fleet):  # noqa: ANN001
     assert [r["site_id"] for r in scoped.not_on_map()] == ["m-nocoord"]
     assert scoped.version != data.version
     assert CACHE.status(map_fleet.db, {"m-wind"})["sites"].keys() == {"m-wind"}
+    # the server's opening view of a scoped caller holds only that caller's points
+    index = scoped.cluster_index(60, 14)
+    items = scoped.view(index, CACHE.status(map_fleet.db, {"m-wind"}), [-180, -85, 180, 85], 3)
+    assert sum(it["n"] if it["c"] else 1 for it in items) == scoped.assets.height == 4
+
+
+def test_status_is_kept_warm_while_the_map_is_in_use(map_fleet, monkeypatch):  # noqa: ANN001
+    import time
+
+    from data import map_queries
+
+    monkeypatch.setattr(map_queries, "STATUS_REFRESH_S", 0.05)
+    first = CACHE.status(map_fleet.db)
+    read_at = CACHE._status[map_fleet.db.url][0]  # noqa: SLF001
+    deadline = time.monotonic() + 5
+    while CACHE._status[map_fleet.db.url][0] == read_at and time.monotonic() < deadline:  # noqa: SLF001
+        time.sleep(0.02)
+    assert CACHE._status[map_fleet.db.url][0] > read_at, "the status was not re-read in the background"  # noqa: SLF001
+    assert CACHE.status(map_fleet.db)["sites"].keys() == first["sites"].keys()
+    # nobody reads it any more: the refresh stops
+    monkeypatch.setattr(map_queries, "STATUS_KEEP_WARM_S", 0.0)
+    thread = CACHE._refreshers[map_fleet.db.url]  # noqa: SLF001
+    thread.join(timeout=5)
+    assert not thread.is_alive()

@@ -6,7 +6,7 @@ import json
 
 import orjson
 
-from callbacks.map import BOOT_URL, DEFERRED_META, LATEST_URLS, WORKER_URL, cluster_options
+from callbacks.map import BOOT_URL, DEFERRED_META, LATEST_URLS, OPENING_URL, WORKER_URL, cluster_options
 from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, DEFAULT_ZOOM
 from data.map_queries import CACHE
 
@@ -15,7 +15,7 @@ def test_map_page_starts_downloads_and_worker_before_dash(map_client):  # noqa: 
     html = map_client.get("/map").get_data(as_text=True)
     head = html[html.index("<head"):html.index("</head>")]
     first_css = head.index('rel="stylesheet"')
-    for url in LATEST_URLS.values():
+    for url in (*LATEST_URLS.values(), OPENING_URL):
         assert head.index(f'<link rel="preload" href="{url}" as="fetch" crossorigin="anonymous">') < first_css
     assert head.index(f'<script src="{BOOT_URL}"></script>') < first_css
     other = map_client.get("/").get_data(as_text=True)
@@ -58,6 +58,28 @@ def test_status_json_is_live_and_not_stored(map_client):  # noqa: ANN001
     assert doc["sites"]["m-sol"][0] == "producing" and abs(doc["sites"]["m-sol"][1] - 3.0) < 1e-6
 
 
+def test_opening_view_is_served_once_the_server_has_indexed(map_client, map_fleet):  # noqa: ANN001
+    import time
+
+    from callbacks.map import CLUSTER_MAX_ZOOM as MAX_ZOOM, CLUSTER_RADIUS as RADIUS
+
+    data = CACHE.data(map_fleet.db)
+    first = map_client.get(OPENING_URL)  # not indexed yet: the page's worker does it all; indexing starts
+    if first.status_code == 204:
+        deadline = time.monotonic() + 10
+        while data.cluster_index(RADIUS, MAX_ZOOM, build=False) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    response = map_client.get(OPENING_URL)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
+    view = orjson.loads(response.data)
+    assert view["version"] == data.version == response.headers["X-Fleet-Map-Version"]
+    assert view["zoom"] == DEFAULT_ZOOM and view["statusTs"]
+    items = view["items"]
+    assert sum(it["n"] if it["c"] else 1 for it in items) == 10  # every point on the map, once
+    status = orjson.loads(map_client.get(LATEST_URLS["statusUrl"]).data)
+    assert view["statusTs"] == status["ts"]  # the same status reading as the worker's
+
+
 def test_worker_and_boot_scripts(map_client):  # noqa: ANN001
     worker = map_client.get(WORKER_URL)
     text = worker.get_data(as_text=True)
@@ -69,13 +91,14 @@ def test_worker_and_boot_scripts(map_client):  # noqa: ANN001
     assert config["options"] == cluster_options()
     assert config["options"]["radius"] == CLUSTER_RADIUS and config["options"]["maxZoom"] == CLUSTER_MAX_ZOOM
     assert config["options"]["initial"]["zoom"] == DEFAULT_ZOOM  # the worker answers the opening view with "ready"
-    assert config["urls"] == LATEST_URLS
+    assert config["urls"] == LATEST_URLS and config["openingUrl"] == OPENING_URL
+    assert config["colors"]["fault"] and config["colors"]["producing"]  # the first markers need no Dash callback
     source = json.loads(boot.split("window.fleetMapWorkerSource = ", 1)[1].split(";\n", 1)[0])
     assert source == text  # the worker started from a Blob is the same script
 
 
 def test_map_data_needs_sign_in(client, map_fleet):  # noqa: ANN001
-    for url in (*LATEST_URLS.values(), WORKER_URL, BOOT_URL):
+    for url in (*LATEST_URLS.values(), OPENING_URL, WORKER_URL, BOOT_URL):
         response = client.get(url)
         assert response.status_code in (302, 401), url
         assert response.status_code == 401 or "/login" in response.headers["Location"]
