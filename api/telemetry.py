@@ -6,7 +6,7 @@ from typing import Literal
 
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import select
 
 from api import spec
@@ -21,6 +21,10 @@ from security.access import check, require
 from security.scope import filter_asset_ids
 
 
+QUERY_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+QUERY_LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
+
+
 class TelemetryQuery(BaseModel):
     """Selection of a telemetry series."""
 
@@ -33,6 +37,16 @@ class TelemetryQuery(BaseModel):
     end: AwareDatetime | None = Field(None, description="ISO 8601 with zone; default now")
     resolution: Literal["raw", "15min", "1h", "1d"] = "15min"
     limit: int = Field(50_000, ge=1, le=500_000)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        if value is None:
+            return None
+        # compared as aware datetimes (no conversion that could overflow at year 1 or 9999)
+        if not QUERY_EARLIEST <= value <= QUERY_LATEST:
+            raise ValueError(f"{info.field_name} must be between {QUERY_EARLIEST:%Y-%m-%d} and {QUERY_LATEST:%Y-%m-%d} UTC")
+        return value.astimezone(dt.timezone.utc)
 
     @model_validator(mode="after")
     def _check(self) -> "TelemetryQuery":

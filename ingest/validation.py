@@ -88,18 +88,25 @@ def parse_json_batch(body: Any, max_points: int) -> list[Any]:
 
 
 def parse_csv_batch(text: str, max_points: int) -> list[dict[str, str]]:
-    """Return the rows of a CSV batch with header asset_id,metric,ts,value."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise BatchFormatError(f"CSV header must contain {', '.join(CSV_COLUMNS)}; missing {', '.join(missing)}")
-    reader.fieldnames = header
-    rows: list[dict[str, str]] = []
-    for row in reader:
-        if len(rows) >= max_points:
-            raise BatchFormatError(f"batch has more than {max_points} rows; the limit is {max_points} per request")
-        rows.append({k: row[k] for k in CSV_COLUMNS})
+    """Return the rows of a CSV batch with header asset_id,metric,ts,value.
+
+    Raises :class:`BatchFormatError` naming the line for text that is not CSV (e.g. a stray
+    carriage return or NUL byte inside a field).
+    """
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module handles \r\n, \n and \r itself
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in CSV_COLUMNS if c not in header]
+        if missing:
+            raise BatchFormatError(f"CSV header must contain {', '.join(CSV_COLUMNS)}; missing {', '.join(missing)}")
+        reader.fieldnames = header
+        rows: list[dict[str, str]] = []
+        for row in reader:
+            if len(rows) >= max_points:
+                raise BatchFormatError(f"batch has more than {max_points} rows; the limit is {max_points} per request")
+            rows.append({k: row[k] for k in CSV_COLUMNS})
+    except csv.Error as exc:
+        raise BatchFormatError(f"CSV line {reader.line_num + 1}: {exc}") from exc
     return rows
 
 

@@ -137,6 +137,13 @@ def test_series_parameters_validated(client, small_fleet, ingest_token):
     assert naive.status_code == 400 and "start" in naive.json["error"]["message"]
     neither = client.get("/api/v1/telemetry", headers=auth)
     assert neither.status_code == 400 and "asset_id or site_id" in str(neither.json)
+    # times at the ends of the calendar (found by the API fuzz test: they used to overflow into a 500)
+    for start, end, field in (("", "0001-01-01T00:00:00Z", "end"), ("0001-01-01T00:00:00+05:00", "", "start"),
+                              ("9999-12-31T00:00:00-05:00", "9999-12-31T23:00:00-05:00", "start")):
+        query = {"asset_id": "x", **({"start": start} if start else {}), **({"end": end} if end else {})}
+        far = client.get("/api/v1/telemetry", query_string=query, headers=auth)
+        assert far.status_code == 400 and far.json["error"]["details"][0]["field"] == field, far.json
+        assert "between 1970-01-01 and 2200-01-01" in str(far.json)
 
 
 def test_nul_characters_are_rejected_and_kept(client, small_fleet, ingest_token):

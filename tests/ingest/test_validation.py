@@ -74,6 +74,17 @@ def test_csv_header_checked():
         parse_csv_batch("asset_id,metric,ts\n", 10)
 
 
+def test_csv_that_the_csv_module_refuses_is_a_format_error_naming_the_line():
+    # a stray carriage return (found by the API fuzz test: it used to be a 500)
+    with pytest.raises(BatchFormatError, match="missing asset_id"):
+        parse_csv_batch("\r\u00c9\x15$", 10)
+    # old Mac line ends are line ends
+    rows = parse_csv_batch("asset_id,metric,ts,value\ra1,power_kw,2026-06-01T11:55:00Z,1.5\r", 10)
+    assert rows == [{"asset_id": "a1", "metric": "power_kw", "ts": "2026-06-01T11:55:00Z", "value": "1.5"}]
+    with pytest.raises(BatchFormatError, match="CSV line 2: field larger than field limit"):
+        parse_csv_batch("asset_id,metric,ts,value\n" + "a" * 200_000 + ",power_kw,t,1\n", 10)
+
+
 def test_inprocess_bus_refuses_a_message_off_schema(small_fleet):
     from sqlalchemy import select
 

@@ -7,6 +7,7 @@ Run with ``-s`` to see the counts.
 from __future__ import annotations
 
 import collections
+import os
 
 import pytest
 import schemathesis
@@ -17,7 +18,10 @@ from schemathesis import GenerationMode
 from data.models import Role
 
 pytestmark = pytest.mark.slow
-EXAMPLES = 40
+# CI runs the same generated requests every time (derandomize); set FLEETLIGHT_FUZZ_EXPLORE=1 to
+# draw new ones (and FLEETLIGHT_FUZZ_EXAMPLES to draw more) when hunting for bugs.
+EXPLORE = os.environ.get("FLEETLIGHT_FUZZ_EXPLORE", "") not in ("", "0")
+EXAMPLES = int(os.environ.get("FLEETLIGHT_FUZZ_EXAMPLES", "40"))
 
 
 def test_no_server_errors_on_generated_requests(dash_app, small_fleet):
@@ -45,7 +49,7 @@ def test_no_server_errors_on_generated_requests(dash_app, small_fleet):
                     continue
 
                 @given(case=operation.as_strategy(generation_mode=mode, headers=headers or None))
-                @settings(max_examples=EXAMPLES if headers else 10, deadline=None, database=None,
+                @settings(max_examples=EXAMPLES if headers else 10, deadline=None, database=None, derandomize=not EXPLORE,
                           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
                 def run(case):  # noqa: ANN001, ANN202
                     response = case.call()
