@@ -49,8 +49,11 @@ def database_factory(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 @pytest.fixture()
 def db(database_factory):  # noqa: ANN001, ANN201
     """Yield a fresh migrated Database for one test."""
+    from data.map_queries import CACHE
+
     database = database_factory.new()
     yield database
+    CACHE.clear()  # the map's caches and its status refresh thread belong to this database
     database_factory.drop(database)
 
 
