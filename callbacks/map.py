@@ -196,29 +196,16 @@ def warm(data: MapData) -> None:
     threading.Thread(target=build, name="map-warm", daemon=True).start()
 
 
-_opening_cache: dict[str, tuple[str | None, dict[str, Any]]] = {}
-
-
 def opening_view(data: MapData, status: dict[str, Any]) -> dict[str, Any] | None:
     """Return the opening view's markers ``{version, zoom, statusTs, items}`` (see assets/map.js), or
-    None while the server's cluster index of ``data`` is not built (it is then built in the background).
-
-    Computed once per fleet version (and scope) and status reading.
-    """
+    None while the server's cluster index of ``data`` is not built (it is then built in the background)."""
     index = data.cluster_index(CLUSTER_RADIUS, CLUSTER_MAX_ZOOM, build=False)
     if index is None:
         warm(data)
         return None
-    cached = _opening_cache.get(data.version)
-    if cached is not None and cached[0] == status.get("ts"):
-        return cached[1]
     initial = cluster_options()["initial"]
-    view = {"version": data.version, "zoom": initial["zoom"], "statusTs": status.get("ts"),
+    return {"version": data.version, "zoom": initial["zoom"], "statusTs": status.get("ts"),
             "items": data.view(index, status, initial["bbox"], initial["zoom"])}
-    if len(_opening_cache) > 64:  # scopes of many users, old versions
-        _opening_cache.clear()
-    _opening_cache[data.version] = (status.get("ts"), view)
-    return view
 
 
 def kpi_view(data: MapData, status: dict[str, Any], filters: MapFilters, bounds: Any) -> tuple[Any, list[int] | None]:

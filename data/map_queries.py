@@ -119,6 +119,7 @@ class MapData:
     built_in_s: float = 0.0
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False)
     _indexes: dict[tuple[int, int], ClusterIndex] = field(default_factory=dict, repr=False)
+    _last_view: tuple[tuple, list[dict[str, Any]]] | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # sites: site_id, name, kind, market, region, country, capacity_mw, latitude, longitude,
@@ -160,8 +161,18 @@ class MapData:
         return found
 
     def view(self, index: ClusterIndex, status: dict[str, Any], bbox: list[float], zoom: int) -> list[dict[str, Any]]:
-        """Return the markers of a view of ``index`` (built from this data) with ``status``, as the map worker draws them."""
-        return view_items(index, self.sites, self.assets, status, bbox, zoom, STATUSES, STATUS_SEVERITY)
+        """Return the markers of a view of ``index`` (built from this data) with ``status``, as the map worker draws them.
+
+        The last answer is kept: every browser opening the map asks for the same view with the same
+        status reading (one per ``STATUS_REFRESH_S``).
+        """
+        key = (id(index), status.get("ts"), tuple(bbox), zoom)
+        last = self._last_view
+        if last is not None and last[0] == key:
+            return last[1]
+        items = view_items(index, self.sites, self.assets, status, bbox, zoom, STATUSES, STATUS_SEVERITY)
+        self._last_view = (key, items)
+        return items
 
     def restricted(self, site_ids: set[str]) -> "MapData":
         """Return the map data of only the sites in ``site_ids`` (a portfolio-scoped user's view)."""
