@@ -101,12 +101,16 @@ def test_site_room_gets_asset_values(dash_app, live_hub, small_fleet, viewer_tok
 
 
 def test_stopped_data_turns_sites_stale(dash_app, live_hub, small_fleet, viewer_token):
-    _submit(small_fleet, 800.0, ts=utcnow().replace(microsecond=0) - dt.timedelta(minutes=14, seconds=59))
+    # the point turns stale (older than 15 min) 6 s from now: time enough to see it producing first
+    # on a busy machine, where connecting alone has taken more than a second
+    _submit(small_fleet, 800.0, ts=utcnow().replace(microsecond=0) - dt.timedelta(minutes=14, seconds=54))
     client = _client(dash_app, viewer_token, ["map"])
     _collect(client, "map.status", lambda p: p["changed"].get("t-sol", {}).get("status") == "producing")
-    live_hub._last_sweep = 0.0  # noqa: SLF001 - run the sweep now instead of in 5 s
-    time.sleep(1.2)
-    live_hub._last_sweep = 0.0  # noqa: SLF001
-    live_hub._wake.set()  # noqa: SLF001
-    _collect(client, "map.status", lambda p: p["changed"].get("t-sol", {}).get("status") == "stale", timeout=5)
+
+    def stale_pushed() -> dict | None:
+        live_hub._last_sweep = 0.0  # noqa: SLF001 - sweep at the next wake instead of every 5 s
+        live_hub._wake.set()  # noqa: SLF001
+        return next((p for p in _events(client, "map.status") if p["changed"].get("t-sol", {}).get("status") == "stale"), None)
+
+    wait_for(stale_pushed, 15, interval=0.2, what="a map.status push naming t-sol stale")
     client.disconnect(NAMESPACE)
