@@ -15,8 +15,8 @@ try:
 except SettingsError as exc:
     sys.exit(f"Fleetlight cannot start: {exc}")
 
-from core.factory import create_app, start_background  # noqa: E402
-from core.runtime import services  # noqa: E402
+from core.factory import create_app, start_background
+from core.runtime import services
 
 app = create_app(settings)
 server = app.server

@@ -97,7 +97,7 @@ def _aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
     if value.tzinfo is None:
         raise ApiError(400, f"{name} must carry a time zone, e.g. 2026-01-01T00:00:00Z")
     try:
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
     except OverflowError:
         raise ApiError(400, f"{name} is out of range") from None
 
@@ -150,7 +150,7 @@ def revoke_admin_token(token_id: int, actor: str) -> bool:
     return done
 
 
-def register(bp: Blueprint) -> None:  # noqa: C901 - one route table
+def register(bp: Blueprint) -> None:
     """Add the admin routes to ``bp``."""
     from security.passwords import WeakPassword
     from security.users import UserError, create_user, list_users, update_user
@@ -158,12 +158,12 @@ def register(bp: Blueprint) -> None:  # noqa: C901 - one route table
 
     @bp.get("/admin/users")
     @require("admin")
-    def admin_users():  # noqa: ANN202
+    def admin_users():
         return jsonify({"users": [_user_json(u) for u in list_users(db())]})
 
     @bp.post("/admin/users")
     @require("admin")
-    def admin_create_user():  # noqa: ANN202
+    def admin_create_user():
         body = _json_body(NewUser)
         try:
             user = create_user(db(), body.username, body.password, Role(body.role), body.email, body.portfolio_scope,
@@ -174,7 +174,7 @@ def register(bp: Blueprint) -> None:  # noqa: C901 - one route table
 
     @bp.patch("/admin/users/<user_id>")
     @require("admin")
-    def admin_update_user(user_id: str):  # noqa: ANN202
+    def admin_update_user(user_id: str):
         uid = _int_id(user_id, "user")
         body = _json_body(UserChange)
         try:
@@ -189,12 +189,12 @@ def register(bp: Blueprint) -> None:  # noqa: C901 - one route table
 
     @bp.get("/admin/tokens")
     @require("admin")
-    def admin_tokens():  # noqa: ANN202
+    def admin_tokens():
         return jsonify({"tokens": [_token_json(t) for t in list_tokens(db())]})
 
     @bp.post("/admin/tokens")
     @require("admin")
-    def admin_create_token():  # noqa: ANN202
+    def admin_create_token():
         body = _json_body(NewToken)
         scopes = list(dict.fromkeys(body.scopes))
         token, token_id = create_admin_token(body.name, Role(body.role), scopes, body.expires_days, audit.actor_name())
@@ -205,20 +205,20 @@ def register(bp: Blueprint) -> None:  # noqa: C901 - one route table
 
     @bp.delete("/admin/tokens/<token_id>")
     @require("admin")
-    def admin_revoke_token(token_id: str):  # noqa: ANN202
+    def admin_revoke_token(token_id: str):
         if not revoke_admin_token(_int_id(token_id, "token"), audit.actor_name()):
             raise ApiError(404, f"no active token with id {token_id}")
         return Response(status=204)
 
     @bp.get("/admin/audit")
     @require("admin")
-    def admin_audit():  # noqa: ANN202
+    def admin_audit():
         rows = audit.list_events(db(), _audit_query())
         return jsonify({"count": len(rows), "events": [{**r, "ts": r["ts"].isoformat()} for r in rows]})
 
     @bp.get("/admin/audit.csv")
     @require("admin")
-    def admin_audit_csv():  # noqa: ANN202
+    def admin_audit_csv():
         rows = audit.list_events(db(), _audit_query())
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         return Response(audit.to_csv(rows), mimetype="text/csv",
@@ -226,14 +226,14 @@ def register(bp: Blueprint) -> None:  # noqa: C901 - one route table
 
     @bp.get("/admin/secrets")
     @require("admin")
-    def admin_secrets():  # noqa: ANN202
+    def admin_secrets():
         infos = get_vault().list()
         return jsonify({"secrets": [{"name": i.name, "versions": i.versions, "fingerprints": list(i.fingerprints),
                                      "updated_at": i.updated_at.isoformat() if i.updated_at else None} for i in infos]})
 
     @bp.put("/admin/secrets/<path:name>")
     @require("admin")
-    def admin_put_secret(name: str):  # noqa: ANN202
+    def admin_put_secret(name: str):
         body = _json_body(SecretValue)
         try:
             if body.mode == "replace":
@@ -246,7 +246,7 @@ def register(bp: Blueprint) -> None:  # noqa: C901 - one route table
 
     @bp.delete("/admin/secrets/<path:name>/versions/<fingerprint>")
     @require("admin")
-    def admin_retire_secret(name: str, fingerprint: str):  # noqa: ANN202
+    def admin_retire_secret(name: str, fingerprint: str):
         try:
             found = get_vault().retire_version(name, fingerprint, actor=audit.actor_name())
         except VaultError as exc:

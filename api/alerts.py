@@ -41,7 +41,7 @@ def _note() -> str:
     return AlertAction.model_validate(body or {}).note
 
 
-def _act(action, alert_id: int):  # noqa: ANN001, ANN202
+def _act(action, alert_id: int):
     caller = check("alerts:ack")
     from security.scope import current_site_visible
 
@@ -61,7 +61,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/alerts")
     @require("fleet:read")
-    def list_alerts():  # noqa: ANN202
+    def list_alerts():
         from security.scope import current_visible_site_ids
 
         query = AlertQuery.model_validate(request.args.to_dict())
@@ -79,11 +79,11 @@ def register(bp: Blueprint) -> None:
         return jsonify({"count": len(rows), "alerts": rows})
 
     @bp.post(f"/alerts/<int(max={MAX_ID}):alert_id>/ack")
-    def ack_alert(alert_id: int):  # noqa: ANN202
+    def ack_alert(alert_id: int):
         return _act(acknowledge, alert_id)
 
     @bp.post(f"/alerts/<int(max={MAX_ID}):alert_id>/resolve")
-    def resolve_alert(alert_id: int):  # noqa: ANN202
+    def resolve_alert(alert_id: int):
         return _act(resolve, alert_id)
 
     path_param = [{"name": "alert_id", "in": "path", "required": True,

@@ -23,7 +23,7 @@ class ApiError(Exception):
         self.details = details
 
 
-def error_response(status: int, message: str, details: Any = None):  # noqa: ANN201
+def error_response(status: int, message: str, details: Any = None):
     """Return a Flask JSON error response."""
     body: dict[str, Any] = {"status": status, "message": message}
     if details is not None:
@@ -41,7 +41,7 @@ def validation_details(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def _refuse_nul_characters():  # noqa: ANN202
+def _refuse_nul_characters():
     """Return a 400 for NUL characters in the path, query or a JSON body (never valid here, and
     PostgreSQL cannot store them); telemetry keeps its per-row handling so good rows are kept."""
     from flask import request
@@ -60,27 +60,27 @@ def register_error_handlers(bp: Blueprint) -> None:
     bp.before_request(_refuse_nul_characters)
 
     @bp.errorhandler(ApiError)
-    def _api_error(exc: ApiError):  # noqa: ANN202
+    def _api_error(exc: ApiError):
         return error_response(exc.status, exc.message, exc.details)
 
     @bp.errorhandler(AccessDenied)
-    def _denied(exc: AccessDenied):  # noqa: ANN202
+    def _denied(exc: AccessDenied):
         response = error_response(exc.status, exc.message)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="fleetlight"'
         return response
 
     @bp.errorhandler(ValidationError)
-    def _invalid(exc: ValidationError):  # noqa: ANN202
+    def _invalid(exc: ValidationError):
         details = validation_details(exc)
         names = ", ".join(d["field"] for d in details)
         return error_response(400, f"invalid parameter(s): {names}", details)
 
     @bp.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # noqa: ANN202
+    def _http(exc: HTTPException):
         return error_response(exc.code or 500, exc.description or exc.name)
 
     @bp.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # noqa: ANN202
+    def _unexpected(exc: Exception):
         log.exception("unhandled API error")
         return error_response(500, "internal error; see the server log")

@@ -16,7 +16,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/integrations")
     @require("fleet:read")
-    def integrations():  # noqa: ANN202
+    def integrations():
         gateway = get_gateway()
         gateway.call_log.flush()  # include this process's newest calls
         with db().read_session() as session:

@@ -28,14 +28,14 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/dead-letters")
     @require("admin")
-    def dead_letters():  # noqa: ANN202
+    def dead_letters():
         query = DeadLetterQuery.model_validate(request.args.to_dict())
         total, items = list_dead_letters(services().db, query.topic, query.replayed, query.limit, query.offset)
         return jsonify({"total": total, "limit": query.limit, "offset": query.offset, "items": items})
 
     @bp.get("/dead-letters/<int(max=9223372036854775807):dead_letter_id>")
     @require("admin")
-    def dead_letter(dead_letter_id: int):  # noqa: ANN202
+    def dead_letter(dead_letter_id: int):
         from bus.replay import dead_letter_dict
         from data.models import DeadLetter
 
@@ -46,7 +46,7 @@ def register(bp: Blueprint) -> None:
             return jsonify(dead_letter_dict(row, with_payload=True))
 
     @bp.post("/dead-letters/<int(max=9223372036854775807):dead_letter_id>/replay")
-    def replay(dead_letter_id: int):  # noqa: ANN202
+    def replay(dead_letter_id: int):
         caller = check("admin")
         force = request.args.get("force", "false").lower() in ("1", "true", "yes")
         try:
@@ -56,12 +56,12 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/bus/schemas")
     @require("fleet:read")
-    def schemas():  # noqa: ANN202
+    def schemas():
         return jsonify({"compatibility": "BACKWARD", "topics": REGISTRY.describe()})
 
     @bp.get("/bus/schemas/<topic>/<int(max=2147483647):version>")
     @require("fleet:read")
-    def schema(topic: str, version: int):  # noqa: ANN202
+    def schema(topic: str, version: int):
         try:
             return jsonify(REGISTRY.get(topic, version).json_schema())
         except KeyError as exc:
@@ -69,7 +69,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/live/state")
     @require("telemetry:read")
-    def live_state():  # noqa: ANN202
+    def live_state():
         hub = services().extras.get("live_hub")
         if hub is None:
             raise ApiError(503, "the live hub is not running in this process")

@@ -44,5 +44,5 @@ def register(bp: Blueprint) -> None:
     """Add the OpenAPI route to ``bp``."""
 
     @bp.get("/openapi.json")
-    def openapi_document():  # noqa: ANN202
+    def openapi_document():
         return jsonify(build_document())

@@ -76,7 +76,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/sites")
     @require("fleet:read")
-    def sites():  # noqa: ANN202
+    def sites():
         query = _query_args(SiteQuery)
         with db().read_session() as session:
             frame = filter_site_frame(site_frame(session))
@@ -86,7 +86,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/sites/<site_id>")
     @require("fleet:read")
-    def site(site_id: str):  # noqa: ANN202
+    def site(site_id: str):
         with db().read_session() as session:
             found = get_site(session, site_id) if current_site_visible(site_id) else None
             if found is None:
@@ -102,7 +102,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/assets")
     @require("fleet:read")
-    def assets():  # noqa: ANN202
+    def assets():
         query = _query_args(AssetQuery)
         with db().read_session() as session:
             visible = current_visible_site_ids()
@@ -115,7 +115,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/assets/<asset_id>")
     @require("fleet:read")
-    def asset(asset_id: str):  # noqa: ANN202
+    def asset(asset_id: str):
         from data.models import Asset
 
         with db().read_session() as session:

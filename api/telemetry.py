@@ -20,9 +20,8 @@ from ingest.validation import BatchFormatError, PointIn, parse_csv_batch, parse_
 from security.access import check, require
 from security.scope import filter_asset_ids
 
-
-QUERY_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-QUERY_LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
+QUERY_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+QUERY_LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 
 class TelemetryQuery(BaseModel):
@@ -46,10 +45,10 @@ class TelemetryQuery(BaseModel):
         # compared as aware datetimes (no conversion that could overflow at year 1 or 9999)
         if not QUERY_EARLIEST <= value <= QUERY_LATEST:
             raise ValueError(f"{info.field_name} must be between {QUERY_EARLIEST:%Y-%m-%d} and {QUERY_LATEST:%Y-%m-%d} UTC")
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
 
     @model_validator(mode="after")
-    def _check(self) -> "TelemetryQuery":
+    def _check(self) -> TelemetryQuery:
         if not self.asset_id and not self.site_id:
             raise ValueError("give asset_id or site_id")
         if self.metric not in METRICS:
@@ -105,7 +104,7 @@ def register(bp: Blueprint) -> None:
     """Add the telemetry routes to ``bp``."""
 
     @bp.post("/telemetry")
-    def ingest_telemetry():  # noqa: ANN202
+    def ingest_telemetry():
         caller = check("telemetry:write")
         rows = _read_rows()
         if not rows:
@@ -124,7 +123,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/telemetry")
     @require("telemetry:read")
-    def telemetry_series():  # noqa: ANN202
+    def telemetry_series():
         query = TelemetryQuery.model_validate(request.args.to_dict())
         with db().read_session() as session:
             if query.site_id:

@@ -100,7 +100,7 @@ def register(bp: Blueprint) -> None:
     """Add the webhook route to ``bp``."""
 
     @bp.post("/webhooks/<provider>")
-    def webhook(provider: str):  # noqa: ANN202
+    def webhook(provider: str):
         if provider not in PROVIDERS:
             raise ApiError(404, f"no webhook for provider {provider!r}; known: {', '.join(PROVIDERS)}")
         if (request.content_length or 0) > MAX_BODY:

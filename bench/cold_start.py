@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from signin import create_bench_user, http_session  # noqa: E402
+from signin import create_bench_user, http_session
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,9 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasting.backtest import run_backtest  # noqa: E402
-from forecasting.calibration import DEFAULT_STEP  # noqa: E402
-from forecasting.datasets import load_entsoe_de, load_la_haute_borne, load_pvdaq50  # noqa: E402
+from forecasting.backtest import run_backtest
+from forecasting.calibration import DEFAULT_STEP
+from forecasting.datasets import load_entsoe_de, load_la_haute_borne, load_pvdaq50
 
 MODELS = ["persistence", "climatology", "prophet", "xgboost"]
 

@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasting.context import ForecastContext  # noqa: E402
-from forecasting.datasets import load_la_haute_borne, load_pvdaq50  # noqa: E402
-from forecasting.models import make_model  # noqa: E402
+from forecasting.context import ForecastContext
+from forecasting.datasets import load_la_haute_borne, load_pvdaq50
+from forecasting.models import make_model
 
 HOURS = 365 * 24
 HORIZON = 48

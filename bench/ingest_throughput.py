@@ -117,7 +117,7 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(days=2)
+        start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=2)
         all_batches = batches(ids, args.batches + 1, args.batch_size, start)
         bodies = [orjson.dumps({"points": b}) for b in all_batches]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

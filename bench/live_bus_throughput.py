@@ -21,16 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-from bus import InProcessBus  # noqa: E402
-from bus.rabbitmq import RabbitMQBus, queue_name  # noqa: E402
-from data.db import Database  # noqa: E402
-from data.migrate import upgrade_to_head  # noqa: E402
-from data.models import Asset, AssetKind, Portfolio, Site, SiteKind, TelemetryPoint  # noqa: E402
-from ingest.service import TELEMETRY_TOPIC, IngestService  # noqa: E402
-from ingest.validation import ValidPoint  # noqa: E402
+from bus import InProcessBus
+from bus.rabbitmq import RabbitMQBus, queue_name
+from data.db import Database
+from data.migrate import upgrade_to_head
+from data.models import Asset, AssetKind, Portfolio, Site, SiteKind, TelemetryPoint
+from ingest.service import TELEMETRY_TOPIC, IngestService
+from ingest.validation import ValidPoint
 
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/%2F"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -51,7 +51,7 @@ def make_fleet(db: Database) -> list[str]:
 
 def batches(ids: list[str], n_points: int, batch: int) -> list[list[ValidPoint]]:
     """Return ``n_points`` distinct points (1 s apart per asset, starting 2 days ago) in batches."""
-    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(days=2)
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=2)
     points = [ValidPoint(ids[i % len(ids)], "power_kw", start + dt.timedelta(seconds=i // len(ids)), float(i % 800))
               for i in range(n_points)]
     return [points[i : i + batch] for i in range(0, n_points, batch)]

@@ -66,7 +66,7 @@ class BenchApp:
                "FLEETLIGHT_SEED_ON_START": "false", "FLEETLIGHT_LOG_LEVEL": "WARNING",
                "FLEETLIGHT_SECRET_KEY": "bench-secret-key-not-for-production", "FLEETLIGHT_PROVIDER_POLLING_ENABLED": "false",
                "FLEETLIGHT_API_RATE_LIMIT": "1000000/minute", **(extra_env or {})}
-        self.log = open(Path(self.tmp.name) / "app.log", "w")  # noqa: SIM115
+        self.log = open(Path(self.tmp.name) / "app.log", "w")
         self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
         deadline = time.monotonic() + 60
@@ -98,7 +98,7 @@ class BenchApp:
         self.tmp.cleanup()
 
 
-def browser(url: str, path: str = "/live"):  # noqa: ANN201
+def browser(url: str, path: str = "/live"):
     """Return a headless Chromium signed in as the bench viewer, on ``path`` with the site table filled."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -121,16 +121,16 @@ def browser(url: str, path: str = "/live"):  # noqa: ANN201
     return driver
 
 
-WATCH_JS = """
+WATCH_JS = f"""
 window.__probe = [];
 const target = document.getElementById('lv-site-rows');
 let last = null;
-new MutationObserver(() => {
-  const cell = target.querySelector('tr[data-site="%s"] td.o');
+new MutationObserver(() => {{
+  const cell = target.querySelector('tr[data-site="{PROBE_SITE}"] td.o');
   const text = cell ? cell.textContent : null;
-  if (text !== last) { last = text; window.__probe.push([Date.now(), text]); }
-}).observe(target, {childList: true, subtree: true, characterData: true});
-""" % PROBE_SITE
+  if (text !== last) {{ last = text; window.__probe.push([Date.now(), text]); }}
+}}).observe(target, {{childList: true, subtree: true, characterData: true}});
+"""
 
 
 def load_points(assets: list[str], start_index: int, n: int, base: dt.datetime) -> list[dict]:

@@ -35,7 +35,7 @@ def main() -> None:
     try:
         driver = browser(app.url)
         driver.execute_script(WATCH_JS)
-        base = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(hours=1)
+        base = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
 
         def background() -> None:
             per_tick = max(1, args.load // 10)
@@ -52,7 +52,7 @@ def main() -> None:
         time.sleep(2.0)
         probes: list[tuple[float, str]] = []
         post_ms: list[float] = []
-        start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        start = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for i in range(args.probes):
             kw = 20_000.0 + 10.0 * i
             ts = start + dt.timedelta(milliseconds=10 * i)

@@ -19,7 +19,6 @@ import threading
 import time
 
 import socketio
-
 from live_common import PROBE_ASSET, PROBE_SITE, WATCH_JS, BenchApp, browser, load_points, percentile
 
 
@@ -28,7 +27,7 @@ def wall_display(app: BenchApp, rates: list[int]) -> None:
     driver = browser(app.url)
     try:
         driver.execute_script(WATCH_JS)
-        base = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(hours=4)
+        base = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=4)
         offset = 0
         print("wall display (one Chromium on /live), 12 s per rate:")
         for rate in rates:
@@ -53,7 +52,7 @@ def wall_display(app: BenchApp, rates: list[int]) -> None:
                 t.start()
             probes = []
             stored: list[float] = []
-            start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            start = dt.datetime.now(dt.UTC).replace(microsecond=0)
             i = 0
             while time.monotonic() - t_start < 12.0:
                 kw = 30_000.0 + 10.0 * (i + 100 * rates.index(rate))
@@ -73,8 +72,8 @@ def wall_display(app: BenchApp, rates: list[int]) -> None:
             seen = driver.execute_script("return window.__probe;")
             lat = [next((t for t, shown in seen if shown == text and t >= t0 - 5), None) for t0, text in probes]
             missing = sum(1 for v in lat if v is None)
-            lats = [v - t0 for v, (t0, _) in zip(lat, probes) if v is not None]
-            push_lats = [v - s for v, s in zip(lat, stored) if v is not None]
+            lats = [v - t0 for v, (t0, _) in zip(lat, probes, strict=False) if v is not None]
+            push_lats = [v - s for v, s in zip(lat, stored, strict=False) if v is not None]
             pushes = driver.execute_script("return window.flLive.pushes;") - pushes_before
             achieved = sum(sent) / elapsed
             p95 = percentile(push_lats, 0.95) if push_lats else float("nan")
@@ -109,7 +108,7 @@ def clients(app: BenchApp, counts: list[int]) -> None:
             sockets.append(sio)
         time.sleep(2.0)
         sent = []
-        start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=1)
+        start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=1)
         for i in range(10):
             kw = 50_000.0 + 7.0 * i + n
             t0 = time.time() * 1000.0

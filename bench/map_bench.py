@@ -111,7 +111,7 @@ def prepare(n_assets: int, workdir: Path) -> Path:
     upgrade_to_head(db)
     seed_demo_fleet(db, n_assets)
     rng = random.Random(n_assets)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with db.session() as s:
         sites = s.execute(select(Site.id)).scalars().all()
         state = {}
@@ -120,7 +120,7 @@ def prepare(n_assets: int, workdir: Path) -> Path:
             state[sid] = ("producing", rng.uniform(0.15, 0.9)) if r < 0.8 else ("idle", 0.0) if r < 0.88 else (
                 "stale", rng.uniform(0.2, 0.6)) if r < 0.95 else ("no data", None)
         rows = []
-        for aid, sid, kw, kind in s.execute(select(Asset.id, Asset.site_id, Asset.capacity_kw, Asset.kind)).all():
+        for aid, sid, kw, _kind in s.execute(select(Asset.id, Asset.site_id, Asset.capacity_kw, Asset.kind)).all():
             st, frac = state[sid]
             if frac is None and st == "no data":
                 continue
@@ -181,13 +181,13 @@ def start_server(kind: str, db: Path, workdir: Path) -> tuple[subprocess.Popen, 
         try:
             urllib.request.urlopen(base + ("/login" if kind == "ours" else "/"), timeout=1)
             return proc, base
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             time.sleep(0.25)
     proc.kill()
     raise RuntimeError(f"{kind} server did not start; see {workdir / (kind + '.log')}")
 
 
-def browser():  # noqa: ANN201
+def browser():
     """Return a headless Chromium driver with the probe installed on every new document and no cache."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -207,7 +207,7 @@ def browser():  # noqa: ANN201
     return d
 
 
-def sign_in(d, base: str) -> None:  # noqa: ANN001
+def sign_in(d, base: str) -> None:
     """Sign the browser in as the bench viewer."""
     from selenium.webdriver.common.by import By
 
@@ -217,7 +217,7 @@ def sign_in(d, base: str) -> None:  # noqa: ANN001
     time.sleep(1.0)
 
 
-def worker_heap_mb(d) -> float:  # noqa: ANN001
+def worker_heap_mb(d) -> float:
     """Return the used JS heap of the page's dedicated workers after a GC, MB (0 when it has none).
 
     Chromedriver's CDP command only reaches the page, so this opens the browser's own debugging
@@ -276,7 +276,7 @@ def worker_heap_mb(d) -> float:  # noqa: ANN001
         ws.close()
 
 
-def measure(d, url: str, shot: Path | None = None) -> dict[str, float]:  # noqa: ANN001
+def measure(d, url: str, shot: Path | None = None) -> dict[str, float]:
     """Load ``url`` and return first-cluster ms, re-cluster ms, heap MB and transferred MB."""
     d.get("about:blank")
     d.execute_cdp_cmd("Network.clearBrowserCache", {})  # cold also for workers' requests (the cache switch misses them)
@@ -307,7 +307,7 @@ def measure(d, url: str, shot: Path | None = None) -> dict[str, float]:  # noqa:
             "mb": nbytes / 1e6}
 
 
-def zoomed_shot(d, base: str, site_query: str, path: Path) -> None:  # noqa: ANN001
+def zoomed_shot(d, base: str, site_query: str, path: Path) -> None:
     """Search a site on the map page, fly to it and save a screenshot at site zoom."""
     from selenium.webdriver.common.by import By
 
@@ -395,9 +395,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = ap.parse_args()
-    print("load average (1, 5, 15 min) before: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
     rows = run([int(s) for s in args.sizes.split(",")], args.runs)
-    print("load average (1, 5, 15 min) after:  %.2f %.2f %.2f" % os.getloadavg())
+    print("load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

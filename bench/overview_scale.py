@@ -51,7 +51,7 @@ def prepare(url: str, n_assets: int) -> tuple[int, int]:
     t = time.perf_counter()
     summary = seed_demo_fleet(db, n_assets)
     print(f"  seeded {summary['sites']:,} sites / {summary['assets']:,} assets in {time.perf_counter() - t:.1f} s")
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with db.session() as s:
         assets = s.execute(select(Asset.id, Asset.capacity_kw)).all()
     points = [ValidPoint(a, "power_kw", now, 0.3 * cap) for a, cap in assets]
@@ -61,7 +61,7 @@ def prepare(url: str, n_assets: int) -> tuple[int, int]:
     return summary["sites"], summary["assets"]
 
 
-def browser_time(base: str, repeats: int) -> list[float]:  # noqa: C901
+def browser_time(base: str, repeats: int) -> list[float]:
     """Return seconds from navigation to KPIs + first grid rows rendered, per repeat."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options

@@ -37,7 +37,7 @@ NAV_BODY = {"output": "shell-nav-collapse.is_open", "outputs": {"id": "shell-nav
 PASSWORD = "bench-password-123"
 
 
-def _overview_body(app) -> dict:  # noqa: ANN001
+def _overview_body(app) -> dict:
     key = next(k for k in app.callback_map if "ov-kpi-output-value.children" in k)
     spec = app.callback_map[key]
     outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]} for part in key[2:-2].split("...")]

@@ -18,15 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bus import InProcessBus  # noqa: E402
-from core.settings import REPO_ROOT  # noqa: E402
-from data.db import Database  # noqa: E402
-from data.migrate import upgrade_to_head  # noqa: E402
-from demo.fleet import build_fleet, seed_demo_fleet  # noqa: E402
-from demo.profiles import FleetModel  # noqa: E402
-from demo.series import DemoData  # noqa: E402
-from ingest.service import IngestService  # noqa: E402
-from simulator.runner import Simulator, load_fleet_rows  # noqa: E402
+from bus import InProcessBus
+from core.settings import REPO_ROOT
+from data.db import Database
+from data.migrate import upgrade_to_head
+from demo.fleet import build_fleet, seed_demo_fleet
+from demo.profiles import FleetModel
+from demo.series import DemoData
+from ingest.service import IngestService
+from simulator.runner import Simulator, load_fleet_rows
 
 
 def main() -> None:
@@ -66,7 +66,7 @@ def main() -> None:
                 sim = Simulator(ingest, db, 5.0, 5000, model_factory=lambda d: FleetModel(*load_fleet_rows(d), data))
                 sim.model()
                 t_model = time.perf_counter() - t0
-                now = dt.datetime.now(dt.timezone.utc)
+                now = dt.datetime.now(dt.UTC)
                 t0 = time.perf_counter()
                 bf = sim.backfill(hours=3, step_minutes=15, now=now - dt.timedelta(seconds=30))
                 t_bf = time.perf_counter() - t0

@@ -34,7 +34,7 @@ def http_session(base: str) -> httpx.Client:
     return client
 
 
-def browser_sign_in(driver, base: str) -> None:  # noqa: ANN001
+def browser_sign_in(driver, base: str) -> None:
     """Sign a selenium driver in as the bench account through the form."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec

@@ -5,7 +5,7 @@ from bus.inprocess import InProcessBus
 __all__ = ["DeliveryFailed", "InProcessBus", "MessageBus", "make_bus"]
 
 
-def make_bus(settings, db):  # noqa: ANN001, ANN201
+def make_bus(settings, db):
     """Return the bus selected by ``settings.bus_backend`` (in-process unless configured otherwise)."""
     if settings.bus_backend == "rabbitmq":
         from bus.rabbitmq import RabbitMQBus  # imported lazily: optional deployment backend

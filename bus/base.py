@@ -1,7 +1,8 @@
 """The bus interface every backend implements."""
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 Handler = Callable[[dict[str, Any]], None]
 

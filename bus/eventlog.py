@@ -14,7 +14,7 @@ from data.models import Event
 def record_event(target: Database | Session, actor: str, kind: str, entity_type: str = "", entity_id: str = "",
                  payload: dict[str, Any] | None = None) -> None:
     """Append one event (``kind`` like 'dead_letter.replayed') by ``actor``; in ``target``'s transaction if a Session."""
-    row = Event(ts=dt.datetime.now(dt.timezone.utc), actor=actor[:100], kind=kind[:64], entity_type=entity_type[:32],
+    row = Event(ts=dt.datetime.now(dt.UTC), actor=actor[:100], kind=kind[:64], entity_type=entity_type[:32],
                 entity_id=str(entity_id)[:100], payload=payload or {})
     if isinstance(target, Session):
         target.add(row)

@@ -49,13 +49,13 @@ class InProcessBus:
         for group, handler in list(self._handlers.get(topic, ())):
             try:
                 handler(message)
-            except Exception as exc:  # noqa: BLE001 - a consumer failure must not stop others
+            except Exception as exc:
                 reason = f"{group}: {type(exc).__name__}: {exc}"
                 log.exception("handler %s failed on topic %s", group, topic)
                 if self._db is not None:
                     try:
                         dead_letter(self._db, f"bus.{group}", topic, reason, message)
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("could not dead-letter a message on %s", topic)
                 failures.append(reason)
         if failures:

@@ -275,7 +275,7 @@ class RabbitMQBus:
             dead_letter(self._db, f"bus.{sub.group}", sub.topic, reason, payload, attempts)
             sub.stats["dead_lettered"] += 1
             return True
-        except Exception:  # noqa: BLE001 - the store itself may be down; the broker keeps the message
+        except Exception:
             log.exception("could not write a dead letter for %s", sub.topic)
             return False
 
@@ -304,7 +304,7 @@ class RabbitMQBus:
                 merged[name] = [item for _m, _p, msg in good for item in msg[name]]
             try:
                 sub.handler(merged)
-            except Exception:  # noqa: BLE001 - isolate the failing message by handling one at a time
+            except Exception:
                 log.warning("batch of %d on %s failed; handling messages one by one", len(good), sub.topic)
             else:
                 for method, _p, _m in good:
@@ -315,7 +315,7 @@ class RabbitMQBus:
             attempts = 1 + int((props.headers or {}).get("x-delivery-count", 0) or 0)
             try:
                 sub.handler(message)
-            except Exception as exc:  # noqa: BLE001 - a handler failure must not stop the consumer
+            except Exception as exc:
                 reason = f"handler {sub.group}: {type(exc).__name__}: {exc}"
                 if attempts >= self.max_attempts:
                     self._settle_bad(channel, sub, method, f"{reason} (gave up after {attempts} attempts)", message, attempts)
@@ -372,7 +372,7 @@ class RabbitMQBus:
                     payload = {"raw": body[:20000].decode("utf-8", "replace")}
                 try:
                     dead_letter(self._db, "bus.broker", str(topic), reason, payload, max(count, 1))  # type: ignore[arg-type]
-                except Exception:  # noqa: BLE001 - keep it in the broker queue until the store is back
+                except Exception:
                     log.exception("could not move a broker dead letter into the store")
                     channel.basic_nack(method.delivery_tag, requeue=True)
                     self._stop.wait(2.0)

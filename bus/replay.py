@@ -87,7 +87,7 @@ def replay_dead_letter(services: Any, dead_letter_id: int, actor: str, force: bo
             raise ReplayError(422, f"payload is not a valid {topic or 'bus'} message and cannot be replayed: {exc}") from None
     with db.session() as session:
         row = session.get(DeadLetter, dead_letter_id)
-        row.replayed_at = dt.datetime.now(dt.timezone.utc)  # type: ignore[union-attr]
+        row.replayed_at = dt.datetime.now(dt.UTC)  # type: ignore[union-attr]
         record_event(session, actor, "dead_letter.replayed", "dead_letter", str(dead_letter_id),
                      {"topic": topic, "outcome": outcome["outcome"], "forced": force})
     return {"id": dead_letter_id, **outcome}

@@ -153,7 +153,7 @@ def change_user_action(user_id: int | None, role: str | None, active: bool | Non
     return _alert(f"Updated {user.username}: role {user.role.value}, {'active' if user.is_active else 'disabled'}.", True)
 
 
-def register(app: Dash) -> None:  # noqa: C901 - one registration per form
+def register(app: Dash) -> None:
     """Attach the admin page callbacks to ``app``."""
     from security.users import list_users
 
@@ -162,7 +162,7 @@ def register(app: Dash) -> None:  # noqa: C901 - one registration per form
                   Input(IDS["u_create"], "n_clicks"), State(IDS["u_name"], "value"), State(IDS["u_email"], "value"),
                   State(IDS["u_role"], "value"), State(IDS["u_password"], "value"), State(IDS["u_scope"], "value"),
                   prevent_initial_call=True)
-    def create_user_cb(n, name, email, role, password, scope):  # noqa: ANN001, ANN202
+    def create_user_cb(n, name, email, role, password, scope):
         if not n:
             return no_update, no_update, no_update
         message = create_user_action(name, email, role, password, scope)
@@ -173,7 +173,7 @@ def register(app: Dash) -> None:  # noqa: C901 - one registration per form
                   Input(IDS["c_apply"], "n_clicks"), State(IDS["c_user"], "value"), State(IDS["c_role"], "value"),
                   State(IDS["c_active"], "value"), State(IDS["c_unlock"], "value"), State(IDS["c_scope"], "value"),
                   prevent_initial_call=True)
-    def change_user_cb(n, user_id, role, active, unlock, scope):  # noqa: ANN001, ANN202
+    def change_user_cb(n, user_id, role, active, unlock, scope):
         if not n:
             return no_update, no_update
         return change_user_action(user_id, role, active, unlock, scope), users_table(list_users(db()))
@@ -183,7 +183,7 @@ def register(app: Dash) -> None:  # noqa: C901 - one registration per form
                   Input(IDS["t_create"], "n_clicks"), Input(IDS["t_revoke"], "n_clicks"),
                   State(IDS["t_name"], "value"), State(IDS["t_role"], "value"), State(IDS["t_scopes"], "value"),
                   State(IDS["t_days"], "value"), State(IDS["t_revoke_id"], "value"), prevent_initial_call=True)
-    def tokens_cb(n_create, n_revoke, name, role, scopes, days, revoke_id):  # noqa: ANN001, ANN202
+    def tokens_cb(n_create, n_revoke, name, role, scopes, days, revoke_id):
         from dash import ctx
 
         from api.admin import create_admin_token, revoke_admin_token
@@ -215,7 +215,7 @@ def register(app: Dash) -> None:  # noqa: C901 - one registration per form
     @app.callback(Output(IDS["s_result"], "children"), Output(IDS["secrets"], "children"),
                   Input(IDS["s_save"], "n_clicks"), State(IDS["s_name"], "value"), State(IDS["s_value"], "value"),
                   State(IDS["s_mode"], "value"), prevent_initial_call=True)
-    def secrets_cb(n, name, value, mode):  # noqa: ANN001, ANN202
+    def secrets_cb(n, name, value, mode):
         from security.vault import VaultError, get_vault
 
         if not n:
@@ -234,7 +234,7 @@ def register(app: Dash) -> None:  # noqa: C901 - one registration per form
     @app.callback(Output(IDS["a_table"], "children"), Output(IDS["a_csv"], "href"),
                   Input(IDS["a_kind"], "value"), Input(IDS["a_actor"], "value"), Input(IDS["a_refresh"], "n_clicks"),
                   prevent_initial_call=True)
-    def audit_cb(kind, actor, _n):  # noqa: ANN001, ANN202
+    def audit_cb(kind, actor, _n):
         events = audit.list_events(db(), audit.AuditQuery((kind or "").strip() or None, (actor or "").strip() or None,
                                                           limit=200))
         return audit_table(events), audit_csv_href(kind, actor)

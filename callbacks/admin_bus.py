@@ -48,12 +48,12 @@ def register(app: Dash) -> None:
 
     @app.callback(Output(IDS["table"], "data"), Input(IDS["topic"], "value"), Input(IDS["state"], "value"),
                   Input(IDS["reload"], "n_clicks"), Input(IDS["result"], "children"))
-    def rows(topic: str | None, state: str | None, _n: int | None, _result: object):  # noqa: ANN202
+    def rows(topic: str | None, state: str | None, _n: int | None, _result: object):
         return dead_letter_rows(topic, state)
 
     @app.callback(Output(IDS["detail"], "children"), Output(IDS["selected"], "data"),
                   Input(IDS["table"], "selected_rows"), State(IDS["table"], "data"), prevent_initial_call=True)
-    def detail(selected: list[int] | None, data: list[dict] | None):  # noqa: ANN202
+    def detail(selected: list[int] | None, data: list[dict] | None):
         if not selected or not data or selected[0] >= len(data):
             return html.P("Select a dead letter to see its payload.", className="text-body-secondary"), None
         row = data[selected[0]]
@@ -69,7 +69,7 @@ def register(app: Dash) -> None:
 
     @app.callback(Output(IDS["result"], "children"), Input(IDS["replay"], "n_clicks"), State(IDS["selected"], "data"),
                   State(IDS["force"], "value"), prevent_initial_call=True)
-    def replay(_n: int | None, selected: int | None, force: list | None):  # noqa: ANN202
+    def replay(_n: int | None, selected: int | None, force: list | None):
         if selected is None:
             return no_update
         from security.access import AccessDenied
@@ -81,5 +81,5 @@ def register(app: Dash) -> None:
         return dbc.Alert(f"Dead letter {selected} {outcome['outcome']} on {outcome['topic']}.", color="success", className="py-2")
 
     @app.callback(Output(IDS["schema_view"], "children"), Input(IDS["schema_topic"], "value"))
-    def schemas(topic: str | None):  # noqa: ANN202
+    def schemas(topic: str | None):
         return schema_view(topic)

@@ -137,6 +137,6 @@ def register(app: Dash) -> None:
         Input(IDS["site"], "value"), Input(IDS["models"], "value"), Input(IDS["metric"], "value"),
         Input("shell-theme", "data"),
     )
-    def refresh(site: str | None, models: list[str] | None, metric: str | None, theme: str | None):  # noqa: ANN202
+    def refresh(site: str | None, models: list[str] | None, metric: str | None, theme: str | None):
         view = forecasts_view(site, models, theme, metric or "skill_rmse")
         return view["chart"], view["horizon"], view["regime"], view["scorecard"], view["note"]

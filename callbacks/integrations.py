@@ -146,7 +146,7 @@ def integrations_view(theme: str | None = "light") -> dict[str, Any]:
         "failures": failures_figure(timeline, theme),
         "latency": latency_figure(timeline, theme),
         "events": events_list(events),
-        "updated": "updated " + dt.datetime.now(dt.timezone.utc).strftime("%H:%M:%S UTC"),
+        "updated": "updated " + dt.datetime.now(dt.UTC).strftime("%H:%M:%S UTC"),
     }
 
 
@@ -160,7 +160,7 @@ def register(app: Dash) -> None:
         Input(IDS["refresh"], "n_intervals"), Input("shell-theme", "data"),
         prevent_initial_call=True,
     )
-    def refresh(_n: int | None, theme: str | None):  # noqa: ANN202
+    def refresh(_n: int | None, theme: str | None):
         view = integrations_view(theme)
         return (view["summary"], view["table"], view["calls"], view["failures"], view["latency"], view["events"],
                 view["updated"])

@@ -20,7 +20,7 @@ HISTORY = dt.timedelta(hours=6)
 
 def history_figure(site_id: str | None, name: str, theme: str | None) -> object:
     """Return the rolling chart of ``site_id`` (None: fleet) seeded with the last 6 h of 15-min means."""
-    since = dt.datetime.now(dt.timezone.utc) - HISTORY
+    since = dt.datetime.now(dt.UTC) - HISTORY
     with db().read_session() as session:
         history = site_output_history(session, site_id, since)
     return rolling_output_figure(history, name, theme)
@@ -46,10 +46,10 @@ def register(app: Dash) -> None:
         Output(IDS["site_chart"], "figure"), Input(IDS["site"], "value"), Input("shell-theme", "data"),
         State(IDS["meta"], "data"), prevent_initial_call=True,
     )
-    def site_chart(site_id: str | None, theme: str | None, meta: dict | None):  # noqa: ANN202
+    def site_chart(site_id: str | None, theme: str | None, meta: dict | None):
         name = (meta or {}).get(site_id or "", {}).get("n", site_id or "")
         return history_figure(site_id, f"{name}: output vs expected", theme)
 
     @app.callback(Output(IDS["fleet_chart"], "figure"), Input("shell-theme", "data"), prevent_initial_call=True)
-    def fleet_chart(theme: str | None):  # noqa: ANN202
+    def fleet_chart(theme: str | None):
         return history_figure(None, "Fleet: output vs expected", theme)

@@ -32,7 +32,6 @@ from typing import Any
 
 import dash
 import orjson
-
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from flask import Response, abort, has_request_context, request
 
@@ -42,7 +41,17 @@ from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, DEFAULT_ZOOM, 
 from components.theme import STATUS_COLORS
 from core.runtime import db, services
 from core.settings import REPO_ROOT
-from data.map_queries import CACHE, MapData, MapFilters, MapInputError, kpis, parse_bounds, search, site_mask, site_status_columns
+from data.map_queries import (
+    CACHE,
+    MapData,
+    MapFilters,
+    MapInputError,
+    kpis,
+    parse_bounds,
+    search,
+    site_mask,
+    site_status_columns,
+)
 
 log = logging.getLogger(__name__)
 IDS = MAP_IDS
@@ -187,7 +196,7 @@ def warm(data: MapData) -> None:
             data.gzipped("geobuf")
             data.gzipped("columns")
             data.cluster_index(CLUSTER_RADIUS, CLUSTER_MAX_ZOOM)
-        except Exception:  # noqa: BLE001 - the browser's worker does the work then
+        except Exception:
             log.exception("could not prepare the fleet map data %s", data.version)
         finally:
             with _warming_lock:
@@ -375,7 +384,7 @@ def register(app: Dash) -> None:
         Input(IDS["statuses"], "value"), Input(IDS["capacity"], "value"), Input(IDS["map"], "bounds"),
         Input(IDS["poll"], "n_intervals"), State(IDS["capacity"], "min"), State(IDS["capacity"], "max"),
     )
-    def update_kpis(kinds, markets, regions, statuses, capacity, bounds, _n, cap_min, cap_max):  # noqa: ANN001, ANN202
+    def update_kpis(kinds, markets, regions, statuses, capacity, bounds, _n, cap_min, cap_max):
         data = scoped_data()
         if capacity and cap_min is not None and cap_max is not None and list(capacity) == [cap_min, cap_max]:
             capacity = None  # the full slider span means "any capacity"
@@ -392,14 +401,14 @@ def register(app: Dash) -> None:
         Input(IDS["reset"], "n_clicks"), State(IDS["capacity"], "min"), State(IDS["capacity"], "max"),
         prevent_initial_call=True,
     )
-    def reset_filters(_n: int | None, lo: float, hi: float):  # noqa: ANN202
+    def reset_filters(_n: int | None, lo: float, hi: float):
         return None, None, None, None, [lo, hi]
 
     @app.callback(
         Output(IDS["hits"], "children"), Output(IDS["hits_store"], "data"),
         Input(IDS["search"], "value"), prevent_initial_call=True,
     )
-    def run_search(query: str | None):  # noqa: ANN202
+    def run_search(query: str | None):
         try:
             hits, note = search_view(scoped_data(), query, services().settings)
         except MapInputError as exc:
@@ -417,7 +426,7 @@ def register(app: Dash) -> None:
         State(IDS["hits_store"], "data"), State(IDS["search"], "value"), prevent_initial_call=True,
     )
     def fly_to_hit(_clicks: list[int | None], _submit: int | None, hits: list[dict[str, Any]] | None,
-                   query: str | None):  # noqa: ANN202
+                   query: str | None):
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):
             if not hits or not any(_clicks):

@@ -24,7 +24,7 @@ def node_key(market: str, node: str) -> str:
 def board_now() -> list[dict]:
     """Return the node board (see live.prices.node_board) for now."""
     with db().read_session() as session:
-        return node_board(session, dt.datetime.now(dt.timezone.utc))
+        return node_board(session, dt.datetime.now(dt.UTC))
 
 
 def chart_for(key: str | None, theme: str | None, board: list[dict] | None = None) -> object:
@@ -51,5 +51,5 @@ def register(app: Dash) -> None:
 
     @app.callback(Output(IDS["chart"], "figure"), Input(IDS["node"], "value"), Input(IDS["tick"], "data"),
                   Input("shell-theme", "data"), prevent_initial_call=True)
-    def chart(key: str | None, _tick: int | None, theme: str | None):  # noqa: ANN202
+    def chart(key: str | None, _tick: int | None, theme: str | None):
         return chart_for(key, theme)

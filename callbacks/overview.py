@@ -67,7 +67,7 @@ def register(app: Dash) -> None:
         Input("shell-theme", "data"),
         prevent_initial_call=True,
     )
-    def refresh(_n: int | None, search: str | None, kinds: list[str] | None, theme: str | None):  # noqa: ANN202
+    def refresh(_n: int | None, search: str | None, kinds: list[str] | None, theme: str | None):
         v = overview_view(search, kinds, theme)
         return (v["output"], v["output_detail"], v["energy"], v["reporting"], v["assets"], v["updated"],
                 v["by_kind"], v["by_market"], v["rows"])

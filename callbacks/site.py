@@ -119,7 +119,7 @@ def register(app: Dash) -> None:
         Input(IDS["refresh"], "n_intervals"), Input("shell-theme", "data"), State(IDS["site_id"], "data"),
         prevent_initial_call=True,
     )
-    def refresh(_n: int | None, theme: str | None, site_id: str):  # noqa: ANN202
+    def refresh(_n: int | None, theme: str | None, site_id: str):
         view = site_view(site_id, theme)
         if view is None:
             return {}, html.Div("This site no longer exists.", className="text-warning"), ""

@@ -8,11 +8,19 @@ import pandas as pd
 from dash import Dash, Input, Output
 
 from components.forecast_figures import (
-    climate_trend_figure, correlation_figure, performance_index_figure, power_vs_weather_figure,
+    climate_trend_figure,
+    correlation_figure,
+    performance_index_figure,
+    power_vs_weather_figure,
 )
 from core.runtime import db
 from data.forecast_queries import (
-    forecast_sites, latest_output_ts, site_history, site_measured_weather, site_weather, weather_alerts_frame,
+    forecast_sites,
+    latest_output_ts,
+    site_history,
+    site_measured_weather,
+    site_weather,
+    weather_alerts_frame,
 )
 from data.models import Site
 from forecasting.errors import ForecastInputError
@@ -114,6 +122,6 @@ def register(app: Dash) -> None:
         Output(IDS["climate"], "figure"), Output(IDS["note"], "children"),
         Input(IDS["site"], "value"), Input(IDS["days"], "value"), Input("shell-theme", "data"),
     )
-    def refresh(site_id: str | None, days: int | str | None, theme: str | None):  # noqa: ANN202
+    def refresh(site_id: str | None, days: int | str | None, theme: str | None):
         view = weather_view(site_id, int(days or 30), theme)
         return view["scatter"], view["corr"], view["index"], view["climate"], view["note"]

@@ -31,7 +31,7 @@ def price_figure(node: dict | None, spike_sigma: float, theme: str | None = "lig
     """
     fig = go.Figure()
     if node:
-        to_t = lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)  # noqa: E731
+        to_t = lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.UTC)  # noqa: E731
         da = {ms: p for ms, p in node["da"]}
         fig.add_scatter(x=[to_t(ms) for ms, _ in node["da"]], y=[p for _, p in node["da"]], name="Day-ahead",
                         mode="lines", line={"shape": "hv", "color": "#2f7ed8", "width": 2})

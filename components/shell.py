@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-
 from collections import OrderedDict
 from typing import Any
 
@@ -14,7 +13,7 @@ NAV_GROUP_ORDER = ("Operations", "Analysis", "Reports", "Admin")
 SHELL_IDS = {"theme": "shell-theme", "theme_switch": "shell-theme-switch", "url": "shell-url"}
 
 
-def nav_groups(registry: dict[str, dict[str, Any]] | None = None) -> "OrderedDict[str, list[dict[str, Any]]]":
+def nav_groups(registry: dict[str, dict[str, Any]] | None = None) -> OrderedDict[str, list[dict[str, Any]]]:
     """Return the visible pages grouped by their ``nav_group`` key, ordered by group then ``order``."""
     registry = dash.page_registry if registry is None else registry
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -113,7 +112,7 @@ def page_container() -> Any:
     """
     try:
         first = _first_page()
-    except Exception:  # noqa: BLE001 - a failing page must not take the shell down; the router retries it
+    except Exception:
         logging.getLogger(__name__).exception("pre-rendering the first page failed; using Dash's router")
         first = None
     if first is None:

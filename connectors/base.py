@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
@@ -29,7 +30,7 @@ def payload_guard(error_cls: type[BadPayload], what: str) -> Callable[[F], F]:
                 raise
             except RecursionError:
                 raise error_cls(f"{what}: nested too deeply") from None
-            except Exception as exc:  # noqa: BLE001 - boundary: outside input may fail in any way
+            except Exception as exc:
                 raise error_cls(f"{what}: {type(exc).__name__}: {str(exc)[:200]}") from None
 
         return wrapper  # type: ignore[return-value]

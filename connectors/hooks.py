@@ -10,7 +10,8 @@ logged and does not stop the others or undo the store.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -24,5 +25,5 @@ def notify(hooks: list[Callable[..., Any]], *args: Any) -> None:
     for hook in list(hooks):
         try:
             hook(*args)
-        except Exception:  # noqa: BLE001 - a subscriber's bug must not break ingestion
+        except Exception:
             log.exception("connector hook %r failed", hook)

@@ -116,7 +116,7 @@ def start_polling(services: Any, *, gateway: Gateway | None = None, force: bool 
     database = services.db
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for i, name in enumerate(sorted(MARKET_PROVIDERS)):
         mode = gw.mode(name)
         first = now + dt.timedelta(seconds=20 + 15 * i)

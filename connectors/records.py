@@ -65,7 +65,7 @@ class AlertRecord:
     zones: tuple[str, ...] = field(default_factory=tuple)
 
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def utc_from_unix(value: object) -> dt.datetime:

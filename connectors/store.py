@@ -5,8 +5,9 @@ the same records updates them in place (upsert); nothing is duplicated.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import and_, delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,7 +21,7 @@ WEATHER_FIELDS = ("temperature_c", "cloud_cover_pct", "wind_speed_ms", "wind_dir
                   "precipitation_mm", "pressure_hpa")
 
 
-def _insert(database: Any, table: Any):  # noqa: ANN202
+def _insert(database: Any, table: Any):
     return (sqlite.insert if database.is_sqlite else postgresql.insert)(table)
 
 

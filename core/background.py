@@ -38,7 +38,7 @@ def _history_then_forecasts(services: runtime.Services, simulator: Any | None, f
         retrain_all(services.db)
         schedule_retraining(make_scheduler(services), services.db)
         log.info("forecast models trained and retraining scheduled")
-    except Exception:  # noqa: BLE001 - the app keeps serving; the next scheduled run retries
+    except Exception:
         log.exception("history back-fill or forecast training failed")
 
 

@@ -6,7 +6,7 @@ cheap and side-effect free; :func:`start_background` is called by the serving en
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from dash import Dash
 

@@ -14,7 +14,7 @@ _SECRET_PATTERNS = [
 class RedactSecrets(logging.Filter):
     """Masks tokens, keys and passwords that slip into a log record's message."""
 
-    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
+    def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = message
         for pattern in _SECRET_PATTERNS:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +16,7 @@ from sqlalchemy.pool import StaticPool
 log = logging.getLogger(__name__)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -29,12 +29,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
-def _sqlite_driver_autocommit(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_driver_autocommit(dbapi_connection, _record) -> None:
     # SQLAlchemy emits BEGIN itself (see _sqlite_begin), instead of the driver's implicit one
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(conn) -> None:  # noqa: ANN001
+def _sqlite_begin(conn) -> None:
     # On SQLite a transaction that reads and then writes must take the write lock up front:
     # upgrading a WAL read snapshot to a writer fails at once ("database is locked",
     # SQLITE_BUSY_SNAPSHOT) when another writer committed meanwhile, without waiting for the busy
@@ -92,7 +92,7 @@ class WalCheckpointer:
         while not self._stop.wait(self._interval_s):
             try:
                 checkpoint_wal(self._engine, "PASSIVE")
-            except Exception:  # noqa: BLE001 - a missed checkpoint is retried on the next tick
+            except Exception:
                 log.exception("WAL checkpoint failed")
 
 

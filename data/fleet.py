@@ -83,7 +83,7 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
         kw, reporting, last = live.get(s.id, (None, 0, None))
         output_mw = None if kw is None else round(kw / 1000.0, 3)
         if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=dt.timezone.utc)
+            last = last.replace(tzinfo=dt.UTC)
         rows.append(
             (
                 s.id, s.name, s.kind.value, s.portfolio_id, s.market, s.pricing_node, s.country, s.region,
@@ -101,7 +101,7 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _epoch_seconds(session: Session, column):  # noqa: ANN001, ANN202
+def _epoch_seconds(session: Session, column):
     """Return a SQL expression for ``column`` as seconds since the epoch, in the session's dialect."""
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0

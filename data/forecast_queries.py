@@ -59,7 +59,7 @@ def write_forecast(session: Session, *, site_id: str, model_name: str, issued_at
         GenerationForecast.site_id == site_id, GenerationForecast.model_name == model_name,
         GenerationForecast.issued_at == issued_at))
     rows = []
-    for ts, (p10, p50, p90) in zip(targets, quantiles_mw):
+    for ts, (p10, p50, p90) in zip(targets, quantiles_mw, strict=False):
         if not np.isfinite(p50):
             continue
         lead = (ts + freq - pd.Timestamp(issued_at)).total_seconds() / 60

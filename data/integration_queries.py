@@ -55,14 +55,14 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 def day_and_month_start(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """Return (00:00 UTC today, 00:00 UTC on the 1st of this month) for ``now``."""
-    now = now.astimezone(dt.timezone.utc)
+    now = now.astimezone(dt.UTC)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return day, day.replace(day=1)
 
 
 def provider_usage(session: Session, now: dt.datetime | None = None) -> dict[str, ProviderUsage]:
     """Return {provider: ProviderUsage} from the call log for today and this month (UTC)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     day, month = day_and_month_start(now)
     out: dict[str, ProviderUsage] = {}
     month_rows = session.execute(
@@ -117,7 +117,7 @@ class Timeline:
 
 def hourly_timeline(session: Session, hours: int = 48, now: dt.datetime | None = None) -> Timeline:
     """Return calls, failures and p95 latency per provider and hour over the last ``hours`` hours."""
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     end = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     start = end - dt.timedelta(hours=hours)
     rows = session.execute(

@@ -16,8 +16,9 @@ centre by about 1e-16.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree

@@ -28,8 +28,9 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import geobuf
 import numpy as np
@@ -174,7 +175,7 @@ class MapData:
         self._last_view = (key, items)
         return items
 
-    def restricted(self, site_ids: set[str]) -> "MapData":
+    def restricted(self, site_ids: set[str]) -> MapData:
         """Return the map data of only the sites in ``site_ids`` (a portfolio-scoped user's view)."""
         keep = self.sites.with_row_index("old").filter(pl.col("site_id").is_in(sorted(site_ids)))
         remap = {old: new for new, old in enumerate(keep["old"].to_list())}
@@ -198,7 +199,7 @@ class MapData:
         lons = self.assets["longitude"].to_list()
         features = [
             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lo, la]}, "properties": {}}
-            for la, lo in zip(lats, lons)
+            for la, lo in zip(lats, lons, strict=False)
         ]
         return geobuf.encode({"type": "FeatureCollection", "features": features}, 5)
 
@@ -299,8 +300,14 @@ def assemble_map_data(
         lat0, lon0 = float(s[7]), float(s[8])
         members = by_site.get(s[0], [])
         if not members:  # a site without generating assets is still one point
-            ids.append(s[0]); names.append(s[1]); kinds.append("site"); caps.append(float(s[6]) * 1000.0)
-            sidx.append(i); lats.append(lat0); lons.append(lon0); own.append(False)
+            ids.append(s[0])
+            names.append(s[1])
+            kinds.append("site")
+            caps.append(float(s[6]) * 1000.0)
+            sidx.append(i)
+            lats.append(lat0)
+            lons.append(lon0)
+            own.append(False)
             continue
         need_layout = [m for m in members if coordinate_problem(m[5], m[6]) is not None]
         offsets: dict[str, tuple[float, float]] = {}
@@ -309,7 +316,7 @@ def assemble_map_data(
             spacing = max(LAYOUT_SPACING_M.get(k, 50.0) for k in kinds_present)
             east, north = layout_offsets(len(need_layout), spacing)
             coslat = max(math.cos(math.radians(lat0)), 0.01)
-            for m, e, n in zip(need_layout, east, north):
+            for m, e, n in zip(need_layout, east, north, strict=False):
                 offsets[m[0]] = (lat0 + n / METRES_PER_DEG_LAT, lon0 + e / (METRES_PER_DEG_LAT * coslat))
         for m in members:
             if m[0] in offsets:
@@ -318,8 +325,13 @@ def assemble_map_data(
             else:
                 la, lo = float(m[5]), float(m[6])
                 own.append(True)
-            ids.append(m[0]); names.append(m[1]); kinds.append(m[2]); caps.append(float(m[3] or 0.0))
-            sidx.append(i); lats.append(round(la, 6)); lons.append(round(lo, 6))
+            ids.append(m[0])
+            names.append(m[1])
+            kinds.append(m[2])
+            caps.append(float(m[3] or 0.0))
+            sidx.append(i)
+            lats.append(round(la, 6))
+            lons.append(round(lo, 6))
 
     sites = pl.DataFrame(
         {
@@ -449,7 +461,7 @@ class MapCache:
                     try:
                         with self._status_lock:
                             self._read_status(db)
-                    except Exception:  # noqa: BLE001 - the next read computes it in the request instead
+                    except Exception:
                         log.warning("fleet map status refresh failed; it stops until the next read", exc_info=True)
                         return
 
@@ -480,7 +492,7 @@ def status_payload(sites: pl.DataFrame, now: dt.datetime | None = None) -> dict[
 
     ``sites`` is :func:`data.fleet.site_frame` output; output is MW now, last update is UTC.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     out: dict[str, list[Any]] = {}
     for sid, status, mw, last in sites.select("site_id", "status", "output_mw", "last_update").iter_rows():
         out[sid] = [status, mw, last.isoformat().replace("+00:00", "Z") if last is not None else None]
@@ -521,7 +533,7 @@ class MapFilters:
 
     @classmethod
     def from_inputs(cls, kinds: Any = None, markets: Any = None, regions: Any = None, statuses: Any = None,
-                    capacity: Any = None) -> "MapFilters":
+                    capacity: Any = None) -> MapFilters:
         """Return filters from the browser's values, raising MapInputError naming a bad one."""
         def strings(name: str, value: Any, allowed: Iterable[str] | None = None) -> tuple[str, ...]:
             if value in (None, "", []):

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from demo.regions import REGION_WEIGHTS, REGIONS, JITTER_DEG, Anchor, Region
+from demo.regions import JITTER_DEG, REGION_WEIGHTS, REGIONS, Anchor, Region
 from demo.series import (
     PVDAQ50_AC_KW,
     PVDAQ50_AZIMUTH,
@@ -317,7 +317,7 @@ def build_fleet(n_assets: int, seed: int = 7) -> FleetPlan:
                        "perf_seed": rng.randrange(1 << 30)})
     gen = [d for d in drafts if d["kind"] != "substation"]
     units = _largest_remainder(max(units_total, len(gen)), [d["target_mw"] ** 0.8 for d in gen], 1) if gen else []
-    for d, u in zip(gen, units):
+    for d, u in zip(gen, units, strict=False):
         d["units"] = u
 
     # coordinates that cannot go on the map (real-world data quality cases)
@@ -331,7 +331,7 @@ def build_fleet(n_assets: int, seed: int = 7) -> FleetPlan:
         issues = ("missing: the commissioning record has no coordinates",
                   "placeholder 0,0 from a bulk import (outside the site's region)",
                   "latitude and longitude swapped in the commissioning sheet (|latitude| > 90)")
-        for d, issue in zip(picks, issues):
+        for d, issue in zip(picks, issues, strict=False):
             d["issue"] = issue
         if picks[2]["region"].code == "EU":  # swapped EU coordinates would still be a valid point
             picks[2]["issue"] = "latitude and longitude swapped in the commissioning sheet (lands outside Europe)"

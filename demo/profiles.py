@@ -28,8 +28,9 @@ the interval averages, each placed at its interval midpoint). Power is kW, posit
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def _sample(grid: Grid, values: np.ndarray, t_inst: np.ndarray) -> np.ndarray:
 
 
 def _year_start_s(year: int) -> int:
-    return int(dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc).timestamp())
+    return int(dt.datetime(year, 1, 1, tzinfo=dt.UTC).timestamp())
 
 
 def _kind(value: Any) -> str:
@@ -164,7 +165,7 @@ class FleetModel:
         self.pv_alt, self.pv_toff = np.array(alt, float), np.array(toff, float)
         self.pv_eu = np.array([t == EU_TEMPERATURE_SOURCE for t in tsrc], dtype=bool)
         self.pv_serf = np.array(ksrc, dtype=bool)
-        self.pv_linke = (np.stack([pvmodel.linke_turbidity_monthly(a, b) for a, b in zip(lat, lon)])
+        self.pv_linke = (np.stack([pvmodel.linke_turbidity_monthly(a, b) for a, b in zip(lat, lon, strict=False)])
                          if lat else np.zeros((0, 12)))
         # wind derived: source turbine per asset -----------------------------------------------
         turbine_names = list(self.data.wind.turbines) if len(self._sites_with("wind:lhb", "wind:derived")) else []
@@ -372,7 +373,7 @@ class FleetModel:
         wanted = None if rows is None else np.zeros(len(self.assets), dtype=bool)
         if wanted is not None:
             wanted[np.asarray(rows, dtype=np.int64)] = True
-        stamps = [dt.datetime.fromtimestamp(int(x), tz=dt.timezone.utc) for x in evaluation.times_s]
+        stamps = [dt.datetime.fromtimestamp(int(x), tz=dt.UTC) for x in evaluation.times_s]
         out: list[ValidPoint] = []
         for metric, (idx, vals) in evaluation.metrics.items():
             if wanted is not None:
@@ -385,6 +386,6 @@ class FleetModel:
             ids = self.asset_ids
             out.extend(
                 ValidPoint(ids[a], metric, stamps[ci], float(v) + 0.0)
-                for a, ci, v in zip(idx[r].tolist(), c.tolist(), rounded.tolist())
+                for a, ci, v in zip(idx[r].tolist(), c.tolist(), rounded.tolist(), strict=False)
             )
         return out

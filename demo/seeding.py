@@ -1,7 +1,8 @@
 """Writing a :class:`demo.fleet.FleetPlan` to the store with bulk core statements (SQLite or PostgreSQL)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite

@@ -26,7 +26,7 @@ loglevel = os.environ.get("FLEETLIGHT_LOG_LEVEL", "INFO").lower()
 preload_app = False  # build the app (and its threads) inside the worker process
 
 
-def post_worker_init(worker) -> None:  # noqa: ANN001
+def post_worker_init(worker) -> None:
     """Start the background workers (migrations, seeding, simulator, live hub, bus consumers)."""
     from core.factory import start_background
     from core.runtime import services

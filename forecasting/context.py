@@ -43,7 +43,7 @@ class ForecastContext:
         exog: pd.DataFrame | None = None,
         site: SiteContext | None = None,
         future_steps: int = 0,
-    ) -> "ForecastContext":
+    ) -> ForecastContext:
         """Return a context for ``y`` (regular UTC index), extended by ``future_steps`` empty targets.
 
         ``capacity`` is a number or a series on (a superset of) the index, in the unit of ``y``;

@@ -105,14 +105,14 @@ class PowerCurve:
         self.power = np.asarray(power, dtype=float)
 
     @classmethod
-    def from_points(cls, points: tuple[tuple[float, float], ...], scale: float = 1.0) -> "PowerCurve":
+    def from_points(cls, points: tuple[tuple[float, float], ...], scale: float = 1.0) -> PowerCurve:
         """Return the curve through ``points`` (speed m/s, output), output multiplied by ``scale``."""
         arr = np.asarray(points, dtype=float)
         order = np.argsort(arr[:, 0])
         return cls(arr[order, 0], arr[order, 1] * scale)
 
     @classmethod
-    def fit(cls, speed: np.ndarray, power: np.ndarray, bin_width: float = 0.5, min_count: int = 5) -> "PowerCurve":
+    def fit(cls, speed: np.ndarray, power: np.ndarray, bin_width: float = 0.5, min_count: int = 5) -> PowerCurve:
         """Return the empirical curve fitted on paired training values (NaNs ignored)."""
         ok = np.isfinite(speed) & np.isfinite(power)
         if ok.sum() < 50:
@@ -172,7 +172,7 @@ class LagTables:
     max_14d: np.ndarray
 
     @classmethod
-    def build(cls, y: np.ndarray, spd: int) -> "LagTables":
+    def build(cls, y: np.ndarray, spd: int) -> LagTables:
         """Return the tables for series ``y`` with ``spd`` steps per day."""
         return cls(
             y=y,

@@ -50,7 +50,7 @@ class Forecaster(ABC):
         return q
 
     @abstractmethod
-    def fit(self, ctx: ForecastContext, train_end: int) -> "Forecaster":
+    def fit(self, ctx: ForecastContext, train_end: int) -> Forecaster:
         """Learn from positions before ``train_end``; return self."""
 
     @abstractmethod
@@ -70,7 +70,7 @@ class Persistence(Forecaster):
 
     name = "persistence"
 
-    def fit(self, ctx: ForecastContext, train_end: int) -> "Persistence":
+    def fit(self, ctx: ForecastContext, train_end: int) -> Persistence:
         """Choose a variant and error quantiles per horizon from the training window."""
         self._bounds(ctx, train_end)
         self.mean = float(np.nanmean(ctx.y[:train_end]))
@@ -118,7 +118,7 @@ class Climatology(Forecaster):
 
     name = "climatology"
 
-    def fit(self, ctx: ForecastContext, train_end: int) -> "Climatology":
+    def fit(self, ctx: ForecastContext, train_end: int) -> Climatology:
         """Tabulate p10/p50/p90 per (month, slot of day) over the training window."""
         self._bounds(ctx, train_end)
         idx = ctx.index[:train_end]
@@ -255,7 +255,7 @@ class XGBoostQuantile(Forecaster):
             denom = float(np.dot(x, x))
             self.phi[step] = float(np.clip(np.dot(x, t) / denom, 0.0, 1.0)) if denom > 0 else 0.0
 
-    def fit(self, ctx: ForecastContext, train_end: int) -> "XGBoostQuantile":
+    def fit(self, ctx: ForecastContext, train_end: int) -> XGBoostQuantile:
         """Fit on sampled pairs from the window and calibrate the band on held-out weeks."""
         import xgboost as xgb
 
@@ -352,7 +352,7 @@ class ProphetModel(Forecaster):
         self.feature_names = list(cols)
         return frame
 
-    def fit(self, ctx: ForecastContext, train_end: int) -> "ProphetModel":
+    def fit(self, ctx: ForecastContext, train_end: int) -> ProphetModel:
         """Fit Prophet on the training window (MAP estimate)."""
         from prophet import Prophet
 

@@ -47,7 +47,7 @@ def default_transport(provider: str) -> Transport:
         gw = get_gateway()
         if provider in getattr(gw, "specs", {}):
             return lambda method, url, **kw: gw.request(provider, method, url, fallback=False, **kw)
-    except Exception as exc:  # noqa: BLE001 - the gateway is optional here; say why it was skipped
+    except Exception as exc:
         log.debug("gateway unavailable for %s: %s", provider, exc)
     client = httpx.Client(timeout=TIMEOUT)
     return client.request
@@ -182,7 +182,7 @@ def _check_count(out: np.ndarray, rows: list) -> None:
         raise RemoteInferenceError(f"remote returned {len(out)} predictions for {len(rows)} instances")
 
 
-def client_for(serving: str, model_name: str, settings: Any, transport: Transport | None = None):  # noqa: ANN201
+def client_for(serving: str, model_name: str, settings: Any, transport: Transport | None = None):
     """Return the remote client configured for ``serving`` ("tfserving" or "vertex"), or None for "local"."""
     if serving == "local":
         return None

@@ -15,8 +15,9 @@ import logging
 import statistics
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class CallLog:
     def event(self, kind: str, provider: str, payload: dict[str, Any]) -> None:
         """Queue an ``events`` row (actor "system", entity_type "integration")."""
         row = {
-            "ts": dt.datetime.now(dt.timezone.utc),
+            "ts": dt.datetime.now(dt.UTC),
             "actor": "system",
             "kind": kind,
             "entity_type": "integration",

@@ -15,8 +15,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 import pybreaker
@@ -65,7 +66,7 @@ class Fetched(Generic[T]):
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -84,7 +85,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
@@ -161,11 +162,11 @@ def _retryable(spec: ProviderSpec) -> Callable[[BaseException], bool]:
 
 
 class _BreakerListener(pybreaker.CircuitBreakerListener):
-    def __init__(self, gateway: "Gateway", provider: str) -> None:
+    def __init__(self, gateway: Gateway, provider: str) -> None:
         self.gateway = gateway
         self.provider = provider
 
-    def state_change(self, cb, old_state, new_state) -> None:  # noqa: ANN001
+    def state_change(self, cb, old_state, new_state) -> None:
         old = old_state.name if old_state else None
         new = new_state.name
         self.gateway._on_breaker_change(self.provider, old, new)

@@ -7,7 +7,7 @@ ProviderUnavailable naming the request).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 

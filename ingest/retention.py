@@ -56,7 +56,7 @@ class RetentionWorker:
                 self.last_pruned = prune_raw_telemetry(self._db, utcnow() - self._retention)
                 if self.last_pruned:
                     log.info("pruned %d raw telemetry points older than %s", self.last_pruned, self._retention)
-            except Exception:  # noqa: BLE001 - retried next round
+            except Exception:
                 log.exception("raw telemetry retention failed")
             if self._stop.wait(self._interval_s):
                 return

@@ -7,13 +7,14 @@ The HTTP API, the built-in simulator and field gateways all call :meth:`IngestSe
 from __future__ import annotations
 
 import contextvars
-import math
 import datetime as dt
 import logging
+import math
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -68,11 +69,11 @@ def decode_points(message: dict[str, Any]) -> list[ValidPoint]:
         raise ValueError("telemetry message: ts_ms must be integers (milliseconds since the epoch)")
     if not _all_of(values, (int, float)) or not all(map(math.isfinite, values)):
         raise ValueError("telemetry message: value must be finite numbers")
-    utc = dt.timezone.utc
+    utc = dt.UTC
     from_ts = dt.datetime.fromtimestamp
     return [
         ValidPoint(a, m, from_ts(ms / 1000, utc), float(v))
-        for a, m, ms, v in zip(asset_ids, metrics, stamps, values)
+        for a, m, ms, v in zip(asset_ids, metrics, stamps, values, strict=False)
     ]
 
 
@@ -151,7 +152,7 @@ class IngestService:
         Returns the report; with the in-process bus the points are stored before it returns and
         ``inserted``/``duplicates`` are filled in.
         """
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         wanted = {r.get("asset_id") for r in rows if isinstance(r, dict) and isinstance(r.get("asset_id"), str)}
         capacities = self.assets.capacities(wanted)
         outcome = validate_rows(rows, capacities, now, self.max_future_s, self.max_age_days)
@@ -192,7 +193,7 @@ class IngestService:
         for listener in self._listeners:
             try:
                 listener(inserted)
-            except Exception:  # noqa: BLE001 - a broken live listener must never lose stored data
+            except Exception:
                 log.exception("live listener failed")
 
 

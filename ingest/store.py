@@ -7,8 +7,8 @@ transaction. Re-sending a batch therefore changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from sqlalchemy import case, func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,7 +41,7 @@ class StoreResult:
     duplicates: int
 
 
-def _insert_fn(session: Session):  # noqa: ANN202
+def _insert_fn(session: Session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 

@@ -13,12 +13,11 @@ so the ORM reads them back exactly as it would its own.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from ingest.validation import ValidPoint
-
 
 
 def _sqlite_ts(ts: dt.datetime) -> str:

@@ -9,8 +9,9 @@ import csv
 import datetime as dt
 import io
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -137,7 +138,7 @@ def validate_rows(
     seen: dict[tuple[str, str, dt.datetime], int] = {}
     latest_ok = now + dt.timedelta(seconds=max_future_s)
     earliest_ok = now - dt.timedelta(days=max_age_days)
-    utc = dt.timezone.utc
+    utc = dt.UTC
     bounds: dict[tuple[str, float], tuple[float, float]] = {}
     reject = outcome.rejected.append
     accept = outcome.points.append

@@ -28,7 +28,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import request
 from flask_socketio import SocketIO, join_room
@@ -125,7 +126,7 @@ class LiveHub:
         """(Re)load the live state from the store."""
         with self._load_lock:
             with self.db.session() as session:
-                self.state.load(session, dt.datetime.now(dt.timezone.utc))
+                self.state.load(session, dt.datetime.now(dt.UTC))
             self._loaded_at = time.monotonic()
             self._figures = self.state.site_figures(None, _now_ms())
 
@@ -178,7 +179,7 @@ class LiveHub:
             try:
                 self.flush()
                 self._housekeeping()
-            except Exception:  # noqa: BLE001 - the push loop must survive any one bad flush
+            except Exception:
                 log.exception("live hub flush failed")
             last_flush = time.monotonic()
 
@@ -255,7 +256,7 @@ class LiveHub:
                 self._map_sent[site_id] = item
                 changed[site_id] = {"status": f["st"], "output_mw": f["o"] or 0.0}
         if changed:
-            payload = {"ts": dt.datetime.now(dt.timezone.utc).isoformat(), "changed": changed}
+            payload = {"ts": dt.datetime.now(dt.UTC).isoformat(), "changed": changed}
             for event in MAP_EVENTS:
                 self._emit(event, payload, "map")
 
@@ -291,7 +292,7 @@ class LiveHub:
             dropped.append(eio_sid)
             try:
                 sock.close(wait=False, abort=True)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("could not drop slow client %s", eio_sid)
         return dropped
 
@@ -307,14 +308,14 @@ class LiveHub:
     def map_payload(self) -> dict[str, Any]:
         """Return a ``map.status`` payload naming every site."""
         figures = self.state.site_figures(None, _now_ms())
-        return {"ts": dt.datetime.now(dt.timezone.utc).isoformat(),
+        return {"ts": dt.datetime.now(dt.UTC).isoformat(),
                 "changed": {s: {"status": f["st"], "output_mw": f["o"] or 0.0} for s, f in figures.items()}}
 
     def site_payload(self, site_id: str) -> dict[str, Any]:
         """Return the ``site_live`` payload: site figures and every asset's latest live metrics."""
         now = _now_ms()
         figures = self.state.site_figures([site_id], now).get(site_id)
-        with self.state._lock:  # noqa: SLF001 - a consistent copy of one site's assets
+        with self.state._lock:
             assets = {a: {m: list(v) for m, v in s.values.items()} for a, s in self.state.assets.items() if s.site_id == site_id}
         return {"site_id": site_id, "now": now, "figures": figures, "assets": assets}
 

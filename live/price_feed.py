@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 PRICES_TOPIC = "prices.v1"
 SOURCE = "price-sim"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SMARD_FILE = "market/smard_day_ahead_prices_2015_2018_hourly_utc.csv.gz"
 ERCOT_FILE = "market/ercot_dam_spp_np4-190-cd_2017-02-14.csv.gz"
 CAISO_FILE = "market/caiso_prc_lmp_dam_2020-01-01_hubs_dlaps.zip"
@@ -156,7 +156,7 @@ def load_price_book(demo_data_dir: Path) -> PriceBook:
         for column in reversed(columns):  # later columns first so the first named wins where both exist
             if column not in frame.columns:
                 continue
-            for t, value in zip(frame["t"], frame[column]):
+            for t, value in zip(frame["t"], frame[column], strict=False):
                 if value not in (None, ""):
                     table[(t.month, t.day, t.hour)] = float(value)
         if len(table) > 24 * 300:
@@ -255,7 +255,7 @@ class PriceFeed:
         while not self._stop.is_set():
             try:
                 self.publish_due(dt.datetime.now(UTC))
-            except Exception:  # noqa: BLE001 - a failed publish is retried on the next tick
+            except Exception:
                 log.exception("price feed publish failed")
             self._stop.wait(10.0)
 

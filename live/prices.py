@@ -15,7 +15,7 @@ from data.db import Database
 from data.models import MarketPrice, Site
 
 log = logging.getLogger(__name__)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -82,7 +82,7 @@ def node_board(session: Session, now: dt.datetime) -> list[dict[str, Any]]:
             entry["rt_minutes"] = int((_ms(end) - start_ms) // 60000)
     for entry in board.values():
         prices = [p for _t, p in entry["da"]]
-        steps = [b - a for a, b in zip(prices, prices[1:])]
+        steps = [b - a for a, b in zip(prices, prices[1:], strict=False)]
         mean = sum(steps) / len(steps) if steps else 0.0
         entry["sigma"] = round((sum((x - mean) ** 2 for x in steps) / len(steps)) ** 0.5, 3) if steps else 5.0
     return list(board.values())

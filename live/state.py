@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from data.models import Asset, AssetLatest, Site, TelemetryRollup
 from live.physics import pv_expected_fraction, wind_expected_fraction
 
 LIVE_METRICS = ("power_kw", "irradiance_wm2", "temperature_c", "wind_speed_ms")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _STALE_MS = int(STALE_AFTER.total_seconds() * 1000)
 _GAP_MS = 15 * 60 * 1000
 _NON_GENERATING = {"meter", "transformer"}
@@ -35,7 +35,7 @@ _NON_GENERATING = {"meter", "transformer"}
 def to_ms(ts: dt.datetime) -> int:
     """Return ``ts`` (tz-aware, or naive UTC) as epoch milliseconds."""
     if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=dt.timezone.utc)
+        ts = ts.replace(tzinfo=dt.UTC)
     return round(ts.timestamp() * 1000)  # C-level and exact to the millisecond for any current date
 
 

@@ -23,11 +23,11 @@ dash.register_page(__name__, path="/admin", name="Users, keys & audit", title="A
                    nav_group="Admin", order=10, min_role="admin")
 
 
-def _field(label: str, component, md: int = 3) -> dbc.Col:  # noqa: ANN001
+def _field(label: str, component, md: int = 3) -> dbc.Col:
     return dbc.Col([dbc.Label(label, className="small mb-1"), component], md=md)
 
 
-def _users_tab(users: list) -> dbc.Card:  # noqa: ANN001
+def _users_tab(users: list) -> dbc.Card:
     create = dbc.Row([
         _field("Username", dbc.Input(id=IDS["u_name"], size="sm", maxLength=100)),
         _field("Email", dbc.Input(id=IDS["u_email"], size="sm", type="email")),
@@ -52,7 +52,7 @@ def _users_tab(users: list) -> dbc.Card:  # noqa: ANN001
     ]), className="border-top-0")
 
 
-def _tokens_tab(tokens: list) -> dbc.Card:  # noqa: ANN001
+def _tokens_tab(tokens: list) -> dbc.Card:
     active = [{"label": f"#{t['id']} {t['name']} ({t['role']})", "value": t["id"]} for t in tokens if t["active"]]
     return dbc.Card(dbc.CardBody([
         html.P("Machine clients (ingest, integrations) and wall displays. A token is shown once; only its "
@@ -76,7 +76,7 @@ def _tokens_tab(tokens: list) -> dbc.Card:  # noqa: ANN001
     ]), className="border-top-0")
 
 
-def _secrets_tab(infos: list) -> dbc.Card:  # noqa: ANN001
+def _secrets_tab(infos: list) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.P(["Encrypted at rest (MultiFernet). Names: ", html.Code("provider:<name>"), ", ",
                 html.Code("webhook:twilio|sendgrid|slack"), ". To rotate a key, add the new version, deploy, then "
@@ -97,7 +97,7 @@ def _secrets_tab(infos: list) -> dbc.Card:  # noqa: ANN001
     ]), className="border-top-0")
 
 
-def _audit_tab(events: list) -> dbc.Card:  # noqa: ANN001
+def _audit_tab(events: list) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         dbc.Row([
             _field("Event kind starts with", dbc.Input(id=IDS["a_kind"], size="sm", placeholder="user.", debounce=True)),

@@ -13,7 +13,7 @@ dash.register_page(
 )
 
 
-def _graph(component_id: str, figure) -> dbc.Card:  # noqa: ANN001
+def _graph(component_id: str, figure) -> dbc.Card:
     return dbc.Card(dcc.Graph(id=component_id, figure=figure, config={"displayModeBar": False}), body=True,
                     className="shadow-sm")
 

@@ -11,7 +11,7 @@ from dash import dcc, html
 from callbacks.map import IDS, STATUS_POLL_MS, map_config, scoped_data, warm
 from components.map_outlines import outline_urls
 from components.map_tiles import tile_layers
-from components.map_view import filters_card, legend_card, leaflet_map, not_on_map_card
+from components.map_view import filters_card, leaflet_map, legend_card, not_on_map_card
 from core.runtime import services
 from data.map_queries import filter_options
 

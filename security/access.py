@@ -157,7 +157,7 @@ def require(permission: str) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def wrapper(*args, **kwargs):
             check(permission)
             return view(*args, **kwargs)
 

@@ -145,7 +145,7 @@ class SalesforceOAuth:
         try:
             response = self._session().revoke_token(f"{self.base_url}/services/oauth2/revoke", token=token)
             confirmed = response.status_code == 200
-        except Exception:  # noqa: BLE001 - the local copy must go even if the provider is down
+        except Exception:
             confirmed = False
         self.vault.delete(SECRET_NAME, actor=actor)
         audit.record(self.vault.db, actor, "oauth.revoked", "integration", "salesforce", {"confirmed": confirmed})

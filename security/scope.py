@@ -68,7 +68,7 @@ def filter_site_frame(frame: pl.DataFrame, column: str = "site_id") -> pl.DataFr
     return frame.filter(pl.col(column).is_in(sorted(ids)))
 
 
-def visible_assets(session, ids: set[str], limit: int, offset: int) -> list:  # noqa: ANN001
+def visible_assets(session, ids: set[str], limit: int, offset: int) -> list:
     """Return the assets of the sites ``ids``, ordered by id, paged (for scoped asset lists)."""
     from data.models import Asset
 
@@ -76,7 +76,7 @@ def visible_assets(session, ids: set[str], limit: int, offset: int) -> list:  # 
     return list(session.execute(stmt).scalars())
 
 
-def filter_asset_ids(session, asset_ids: list[str]) -> list[str]:  # noqa: ANN001
+def filter_asset_ids(session, asset_ids: list[str]) -> list[str]:
     """Return the ids in ``asset_ids`` whose site the current caller may see (order kept)."""
     ids = current_visible_site_ids()
     if ids is None or not asset_ids:

@@ -202,7 +202,7 @@ def _client_address() -> str:
     return request.remote_addr or ""
 
 
-def _settings():  # noqa: ANN202
+def _settings():
     return runtime.services().settings
 
 
@@ -213,7 +213,7 @@ def _is_background_poll(body: Any) -> bool:
 
 
 def _end_session(reason: str) -> None:
-    user = current_user._get_current_object()  # noqa: SLF001 - the identity even when timed out
+    user = current_user._get_current_object()
     caller = user.caller() if getattr(user, "is_authenticated", False) else None
     logout_user()
     session.clear()
@@ -302,7 +302,7 @@ def _csp(app: Dash) -> str:
     from dash import _callback
 
     cache = current_app.extensions.setdefault("fleetlight_csp", {})
-    marker = (len(app._inline_scripts), len(_callback.GLOBAL_INLINE_SCRIPTS))  # noqa: SLF001
+    marker = (len(app._inline_scripts), len(_callback.GLOBAL_INLINE_SCRIPTS))
     if cache.get("marker") == marker:
         return cache["value"]
     settings = _settings()
@@ -363,7 +363,7 @@ def _cookie_secure() -> bool:
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session whose Secure flag follows the request's scheme."""
 
-    def get_cookie_secure(self, app: Flask) -> bool:  # noqa: D102
+    def get_cookie_secure(self, app: Flask) -> bool:
         return _cookie_secure() or bool(app.config.get("SESSION_COOKIE_SECURE"))
 
 
@@ -485,7 +485,7 @@ def wall_activate() -> Response:
     """Sign this browser in as a wall screen with a wall device token (``?token=``)."""
     from security.tokens import verify_token
 
-    if isinstance(current_user._get_current_object(), SessionUser):  # noqa: SLF001
+    if isinstance(current_user._get_current_object(), SessionUser):
         html = templates.message_page("Wall display", "Signed in as a person",
                                       "Sign out before turning this browser into a wall display.", "/", "Back")
         return Response(html, status=409, mimetype="text/html")

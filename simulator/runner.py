@@ -18,7 +18,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -33,7 +34,7 @@ SUBMIT_CHUNK = 20_000
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def load_fleet_rows(db: Database) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -128,7 +129,7 @@ class Simulator:
 
         Never raises: an error is logged, counted in :meth:`status` and 0 is returned.
         """
-        now = (now or _utcnow()).astimezone(dt.timezone.utc).replace(microsecond=0)
+        now = (now or _utcnow()).astimezone(dt.UTC).replace(microsecond=0)
         try:
             with self._lock:
                 model = self.model()
@@ -145,7 +146,7 @@ class Simulator:
             self._points_last_tick = count
             self._points_total += count
             return count
-        except Exception as exc:  # noqa: BLE001 - a bad tick must never stop the simulator
+        except Exception as exc:
             self._errors += 1
             self._last_error = f"{type(exc).__name__}: {exc}"
             log.exception("simulator tick at %s failed", now.isoformat())
@@ -176,7 +177,7 @@ class Simulator:
         if step_s <= 0:
             raise ValueError(f"step_minutes must be positive; got {step_minutes}")
         budget = self.backfill_max_points if max_points is None else max_points
-        now = (now or _utcnow()).astimezone(dt.timezone.utc)
+        now = (now or _utcnow()).astimezone(dt.UTC)
         start = now - dt.timedelta(hours=hours)
         latest = self.latest_stored() if after_latest else None
         if latest is not None and latest > start:
@@ -238,7 +239,7 @@ class Simulator:
             self._state = "backfilling"
             sent = self.backfill()
             log.info("simulator back-filled %d points", sent)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._errors += 1
             self._last_error = f"backfill: {type(exc).__name__}: {exc}"
             log.exception("simulator back-fill failed")

@@ -10,15 +10,15 @@ import pytest
 os.environ.setdefault("FLEETLIGHT_SIMULATOR_ENABLED", "false")
 os.environ.setdefault("FLEETLIGHT_SEED_ON_START", "false")
 
-from core import runtime  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from tests.support.databases import PostgresFactory, SqliteFactory  # noqa: E402
+from core import runtime
+from core.settings import load_settings
+from tests.support.databases import PostgresFactory, SqliteFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
-def pytest_setup_options():  # noqa: ANN201
+def pytest_setup_options():
     """Point dash[testing]'s selenium at Debian's headless Chromium."""
     from selenium.webdriver.chrome.options import Options
 
@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_factory(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def database_factory(tmp_path_factory: pytest.TempPathFactory):
     """Return the session's database factory (PostgreSQL if configured, else SQLite)."""
     url = os.environ.get("FLEETLIGHT_TEST_DATABASE_URL", "")
     factory = PostgresFactory(url) if url.startswith("postgresql") else SqliteFactory(tmp_path_factory.mktemp("db"))
@@ -47,7 +47,7 @@ def database_factory(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture()
-def db(database_factory):  # noqa: ANN001, ANN201
+def db(database_factory):
     """Yield a fresh migrated Database for one test."""
     from data.map_queries import CACHE
 
@@ -58,7 +58,7 @@ def db(database_factory):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def settings(db, tmp_path):  # noqa: ANN001, ANN201
+def settings(db, tmp_path):
     """Return settings pointing at the test database, simulator and seeding off."""
     return load_settings(
         database_url=db.engine.url.render_as_string(hide_password=False), instance_dir=tmp_path / "instance",
@@ -67,7 +67,7 @@ def settings(db, tmp_path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def services(settings, db):  # noqa: ANN001, ANN201
+def services(settings, db):
     """Install and yield the process services (in-process bus, ingest) on the test database."""
     from bus import InProcessBus
     from ingest.service import IngestService
@@ -85,7 +85,7 @@ def services(settings, db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="session")
-def dash_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def dash_app(tmp_path_factory: pytest.TempPathFactory):
     """Return the one Dash app of the test session (services are swapped per test)."""
     from core.factory import create_app
 
@@ -101,13 +101,13 @@ def dash_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture()
-def client(dash_app, services):  # noqa: ANN001, ANN201
+def client(dash_app, services):
     """Return a Flask test client of the app bound to this test's services."""
     return dash_app.server.test_client()
 
 
 @pytest.fixture()
-def small_fleet(services):  # noqa: ANN001, ANN201
+def small_fleet(services):
     """Create the tiny test fleet in this test's database."""
     from tests.support.fleet import make_small_fleet
 
@@ -117,7 +117,7 @@ def small_fleet(services):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def ingest_token(services):  # noqa: ANN001, ANN201
+def ingest_token(services):
     """Return a bearer token allowed to write telemetry."""
     from data.models import Role
     from security.tokens import create_token
@@ -129,7 +129,7 @@ BROWSER_PASSWORD = "correct-horse-battery-9"
 
 
 @pytest.fixture()
-def browser_sign_in(dash_duo, dash_app, services):  # noqa: ANN001, ANN201
+def browser_sign_in(dash_duo, dash_app, services):
     """Return ``sign_in(role="viewer", path="/", username=None)``: start the app in Chromium, create a
     user with ``role`` and sign in through the form, landing on ``path``."""
     from data.models import Role

@@ -109,7 +109,7 @@ def _compare(old: dict[str, Any], new: dict[str, Any], path: str, problems: list
         old_items, new_items = old.get("prefixItems", []), new.get("prefixItems", [])
         if len(old_items) != len(new_items):
             problems.append(f"{where}: tuple length changed from {len(old_items)} to {len(new_items)}")
-        for i, (o, n) in enumerate(zip(old_items, new_items)):
+        for i, (o, n) in enumerate(zip(old_items, new_items, strict=False)):
             _compare(o, n, f"{where}[{i}]", problems)
     elif isinstance(new.get("items"), dict):
         _compare(old.get("items", {}), new["items"], f"{where}[]", problems)
@@ -216,7 +216,7 @@ def snapshot_path(topic: str, version: int) -> Path:
     return SNAPSHOT_DIR / f"{topic}.v{version}.schema.json"
 
 
-def snapshot_drift(registry: "Registry") -> list[str]:
+def snapshot_drift(registry: Registry) -> list[str]:
     """Return a line per registered version whose model no longer matches its committed snapshot.
 
     A version without a snapshot is reported too (freeze it with ``python -m bus.registry freeze``).
@@ -236,7 +236,7 @@ def snapshot_drift(registry: "Registry") -> list[str]:
     return problems
 
 
-def freeze(registry: "Registry") -> list[Path]:
+def freeze(registry: Registry) -> list[Path]:
     """Write a snapshot for every version that has none; return the files written."""
     SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
     written = []

@@ -7,11 +7,11 @@ refuses it if it would break producers or consumers of the previous version.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
-FiniteNumber = Annotated[Union[StrictInt, StrictFloat], Field(allow_inf_nan=False)]
+FiniteNumber = Annotated[StrictInt | StrictFloat, Field(allow_inf_nan=False)]
 
 
 class TelemetryV1(BaseModel):
@@ -32,7 +32,7 @@ class TelemetryV1(BaseModel):
     value: list[FiniteNumber] = Field(description="value of each point in the metric's unit")
 
     @model_validator(mode="after")
-    def _same_length(self) -> "TelemetryV1":
+    def _same_length(self) -> TelemetryV1:
         lengths = {len(self.asset_id), len(self.metric), len(self.ts_ms), len(self.value)}
         if len(lengths) != 1:
             raise ValueError("columns asset_id, metric, ts_ms and value differ in length")

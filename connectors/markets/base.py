@@ -7,7 +7,8 @@ does not offer a market type raises :class:`gateway.errors.UnsupportedRequest`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Iterable
+from collections.abc import Iterable
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from connectors.base import Connector
@@ -15,7 +16,7 @@ from connectors.records import UTC, PriceRecord
 from gateway import Gateway
 from gateway.errors import ConfigurationError
 
-MARKET_PROVIDERS: dict[str, type["MarketProvider"]] = {}
+MARKET_PROVIDERS: dict[str, type[MarketProvider]] = {}
 
 
 def local_to_utc(day: dt.date, minutes: int, tz: ZoneInfo, second_occurrence: bool = False) -> dt.datetime:
@@ -80,9 +81,9 @@ def filter_nodes(records: list[PriceRecord], nodes: Iterable[str] | None) -> lis
 
 def market_provider(name: str, gateway: Gateway | None = None) -> MarketProvider:
     """Return an instance of the registered market connector ``name``."""
-    import connectors.markets.caiso  # noqa: F401  (register)
-    import connectors.markets.eex  # noqa: F401
-    import connectors.markets.entsoe  # noqa: F401
+    import connectors.markets.caiso
+    import connectors.markets.eex
+    import connectors.markets.entsoe
     import connectors.markets.ercot  # noqa: F401
 
     try:

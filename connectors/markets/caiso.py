@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from typing import Iterable
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import httpx

@@ -17,7 +17,8 @@ Canonical mapping: each daily item becomes a DA price for the delivery day = the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import as_float, load_json, make_payload_error, payload_guard, require

@@ -19,8 +19,8 @@ import io
 import threading
 import time
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -243,7 +243,7 @@ class Ercot(MarketProvider):
         return self.gateway.fetch(self.name, "GET", f"/archive/{emil}", endpoint=f"archive/{emil}", params=params,
                                   headers=self._headers(), parse=lambda r: parse_archive_listing(r.content)).value
 
-    def download(self, emil: str, doc: ArchiveDoc, parser) -> list[PriceRecord]:  # noqa: ANN001
+    def download(self, emil: str, doc: ArchiveDoc, parser) -> list[PriceRecord]:
         """Return the parsed records of one archive document."""
         return self.gateway.fetch(self.name, "GET", f"/archive/{emil}", endpoint=f"archive/{emil}/download",
                                   params={"download": doc.doc_id}, headers=self._headers(),

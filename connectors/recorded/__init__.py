@@ -40,10 +40,9 @@ def serve(
 
 
 def _register() -> None:
-    from gateway.replay import register_replay
-
     from connectors.markets import caiso, entsoe, ercot
     from connectors.weather import noaa_ncei, noaa_nws, openweathermap
+    from gateway.replay import register_replay
 
     for module in (openweathermap, noaa_nws, noaa_ncei, ercot, caiso, entsoe):
         register_replay(module.NAME, module.replay)

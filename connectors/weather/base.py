@@ -19,7 +19,7 @@ from connectors.records import AlertRecord, WeatherObs
 from gateway import Gateway
 from gateway.errors import ConfigurationError
 
-WEATHER_PROVIDERS: dict[str, type["WeatherProvider"]] = {}
+WEATHER_PROVIDERS: dict[str, type[WeatherProvider]] = {}
 
 US_BOUNDS = ((18.0, 72.0), (-180.0, -64.0))  # lat, lon box holding the US states and territories
 
@@ -71,8 +71,8 @@ class WeatherProvider(Connector):
 
 def weather_provider(name: str, gateway: Gateway | None = None) -> WeatherProvider:
     """Return an instance of the registered weather connector ``name``."""
-    import connectors.weather.noaa_ncei  # noqa: F401  (register)
-    import connectors.weather.noaa_nws  # noqa: F401
+    import connectors.weather.noaa_ncei
+    import connectors.weather.noaa_nws
     import connectors.weather.openweathermap  # noqa: F401
 
     try:

@@ -7,7 +7,6 @@ or, with ``Accept: application/ld+json``, as JSON-LD (``@graph``); both are read
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any

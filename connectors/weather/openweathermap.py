@@ -130,7 +130,7 @@ def _with_issued(obs: WeatherObs, issued: dt.datetime) -> WeatherObs:
     return replace(obs, issued_at=issued)
 
 
-def make_empty(problem: str):  # noqa: ANN201
+def make_empty(problem: str):
     """Return an EmptyPayload error of this provider."""
     from gateway.errors import EmptyPayload
 

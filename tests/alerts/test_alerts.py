@@ -10,7 +10,7 @@ from data.models import Alert, Event, Role
 from security.tokens import create_token
 
 
-def _events(db, *events):  # noqa: ANN001, ANN202
+def _events(db, *events):
     with db.session() as s:
         s.add_all(events)
 

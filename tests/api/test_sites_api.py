@@ -15,7 +15,7 @@ def test_sites_need_authentication(client, small_fleet):
 
 
 def test_sites_list_filters_and_live_state(client, small_fleet, ingest_token):
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     rows = [{"asset_id": a, "metric": "power_kw", "ts": now, "value": 800.0} for a in ("t-sol-INV-01", "t-sol-INV-02")]
     client.post("/api/v1/telemetry", data=orjson.dumps(rows), content_type="application/json", headers=auth(ingest_token))
     body = client.get("/api/v1/sites", headers=auth(ingest_token)).json

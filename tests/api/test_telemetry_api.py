@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from data.models import DeadLetter, TelemetryPoint
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def iso(minutes_ago: int) -> str:

@@ -24,7 +24,7 @@ def delete_queues(url: str, names: list[str]) -> None:
 
 
 @pytest.fixture()
-def rabbit_url():  # noqa: ANN201
+def rabbit_url():
     """Return the broker URL (skip, or fail under CI=true, when RabbitMQ is down)."""
     return require_rabbitmq()
 
@@ -36,13 +36,13 @@ def group() -> str:
 
 
 @pytest.fixture()
-def rabbit_bus(rabbit_url, db, group):  # noqa: ANN001, ANN201
+def rabbit_bus(rabbit_url, db, group):
     """Yield a factory of RabbitMQBus instances on the test database; queues of ``group`` are deleted after."""
     from bus.rabbitmq import RabbitMQBus, queue_name
 
     made: list[RabbitMQBus] = []
 
-    def make(**kwargs):  # noqa: ANN003, ANN202
+    def make(**kwargs):
         bus = RabbitMQBus(rabbit_url, db, **kwargs)
         made.append(bus)
         return bus

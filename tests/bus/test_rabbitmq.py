@@ -20,7 +20,7 @@ from tests.support.fleet import SOLAR_ASSETS, make_small_fleet
 from tests.support.live_services import REPO, wait_for
 
 pytestmark = pytest.mark.services
-BASE_MS = int(dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc).timestamp() * 1000)
+BASE_MS = int(dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def _message(first: int, n: int, asset: str = SOLAR_ASSETS[0]) -> dict:
@@ -28,7 +28,7 @@ def _message(first: int, n: int, asset: str = SOLAR_ASSETS[0]) -> dict:
             "ts_ms": [BASE_MS + (first + i) * 1000 for i in range(n)], "value": [float((first + i) % 900) for i in range(n)]}
 
 
-def _count(db, model=TelemetryPoint) -> int:  # noqa: ANN001
+def _count(db, model=TelemetryPoint) -> int:
     with db.session() as s:
         return s.execute(select(func.count()).select_from(model)).scalar_one()
 

@@ -23,7 +23,6 @@ from gateway.errors import (
     Timeout,
     UnsupportedRequest,
 )
-
 from tests.support.provider_server import FAST_LIMITS
 
 D = dt.date
@@ -188,7 +187,7 @@ def test_store_prices_is_idempotent_and_calls_hooks(make_gateway, store_db):
     with store_db.session() as s:
         assert s.scalar(select(func.count()).select_from(MarketPrice)) == 24
         row = s.scalars(select(MarketPrice).order_by(MarketPrice.interval_start)).first()
-    assert row.interval_start == dt.datetime(2017, 2, 14, 6, tzinfo=dt.timezone.utc) and row.currency == "USD"
+    assert row.interval_start == dt.datetime(2017, 2, 14, 6, tzinfo=dt.UTC) and row.currency == "USD"
     assert len(seen) == 2 and len(seen[0]) == 24
 
 

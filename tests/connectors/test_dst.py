@@ -15,7 +15,7 @@ import pytest
 from connectors.markets import entsoe, ercot
 from connectors.markets.base import day_bounds_utc, local_to_utc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FX = Path(__file__).resolve().parents[1] / "fixtures"
 HEADER = "DeliveryDate,HourEnding,SettlementPoint,SettlementPointPrice,DSTFlag\n"
 
@@ -33,7 +33,7 @@ def test_ercot_fall_back_day_has_25_hours():
     assert north[0].interval_start == dt.datetime(2024, 11, 3, 5, tzinfo=UTC)  # 00:00 CDT
     assert [r.interval_start.hour for r in north[1:4]] == [6, 7, 8]  # HE02 CDT, HE02 CST (Y), HE03 CST
     assert north[-1].interval_end == dt.datetime(2024, 11, 4, 6, tzinfo=UTC)  # midnight CST
-    assert all(b.interval_start == a.interval_end for a, b in zip(north, north[1:]))
+    assert all(b.interval_start == a.interval_end for a, b in zip(north, north[1:], strict=False))
 
 
 def test_ercot_spring_forward_day_has_23_hours():

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from connectors.markets import caiso, entsoe, ercot
-from connectors.weather import noaa_ncei, noaa_nws, openweathermap as owm
+from connectors.weather import noaa_ncei, noaa_nws
+from connectors.weather import openweathermap as owm
 from gateway.errors import EmptyPayload
 
 FX = Path(__file__).resolve().parents[1] / "fixtures"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def fx(rel: str) -> bytes:
@@ -31,7 +32,7 @@ def test_owm_forecast_40_steps_of_3_hours():
     out = owm.parse_forecast(fx("openweathermap/forecast_5day_3hour_london_2025.json"), units="standard")
     assert len(out) == 40 and all(o.kind == "forecast" for o in out)
     assert out[0].ts == dt.datetime(2025, 3, 20, 21, tzinfo=UTC)
-    assert {b.ts - a.ts for a, b in zip(out, out[1:])} == {dt.timedelta(hours=3)}
+    assert {b.ts - a.ts for a, b in zip(out, out[1:], strict=False)} == {dt.timedelta(hours=3)}
     assert out[0].issued_at == dt.datetime(2025, 3, 20, 18, tzinfo=UTC)
     assert out[0].temperature_c == pytest.approx(14.87) and out[0].cloud_cover_pct == 33
 

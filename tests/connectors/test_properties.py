@@ -7,10 +7,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from connectors.markets import caiso, eex, entsoe, ercot
-from connectors.weather import noaa_ncei, noaa_nws, openweathermap as owm
+from connectors.weather import noaa_ncei, noaa_nws
+from connectors.weather import openweathermap as owm
 from gateway.errors import BadPayload
 
 FX = Path(__file__).resolve().parents[1] / "fixtures"
@@ -69,7 +71,7 @@ def test_arbitrary_json(provider, fn, _, value):
     check(provider, fn, json.dumps(value).encode())
 
 
-@pytest.mark.parametrize("provider,fn,fixture", [p for p in PARSERS if p[2]], ids=[i for i, p in zip(IDS, PARSERS) if p[2]])
+@pytest.mark.parametrize("provider,fn,fixture", [p for p in PARSERS if p[2]], ids=[i for i, p in zip(IDS, PARSERS, strict=False) if p[2]])
 @SETTINGS
 @given(data=st.data())
 def test_mutated_recordings(provider, fn, fixture, data):

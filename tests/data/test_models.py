@@ -21,7 +21,7 @@ def test_timestamps_come_back_utc(db):
         s.add(Event(actor="t", kind="x", ts=dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))))
     with db.session() as s:
         ev = s.query(Event).one()
-        assert ev.ts == dt.datetime(2026, 1, 1, 10, tzinfo=dt.timezone.utc)
+        assert ev.ts == dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
         assert ev.ts.utcoffset() == dt.timedelta(0)
 
 

@@ -138,13 +138,13 @@ def test_bad_sizes_are_refused() -> None:
 # --- seeding ------------------------------------------------------------------------------
 
 
-def _counts(db) -> tuple[int, int, int]:  # noqa: ANN001
+def _counts(db) -> tuple[int, int, int]:
     with db.session() as s:
         return (s.scalar(select(func.count()).select_from(Portfolio)), s.scalar(select(func.count()).select_from(Site)),
                 s.scalar(select(func.count()).select_from(Asset)))
 
 
-def test_seed_writes_the_plan(db) -> None:  # noqa: ANN001
+def test_seed_writes_the_plan(db) -> None:
     summary = seed_demo_fleet(db, 400)
     assert summary["assets"] == 400 and summary["portfolios"] == 4
     assert _counts(db) == (4, summary["sites"], 400)
@@ -156,9 +156,9 @@ def test_seed_writes_the_plan(db) -> None:  # noqa: ANN001
         assert missing and all("coordinate_issue" in m.attributes for m in missing)
 
 
-def test_reseed_is_idempotent_and_keeps_real_telemetry(db) -> None:  # noqa: ANN001
+def test_reseed_is_idempotent_and_keeps_real_telemetry(db) -> None:
     first = seed_demo_fleet(db, 400)
-    ts = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    ts = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     derived_asset = next(a["id"] for a in build_fleet(400).assets if a["site_id"] not in REAL_SITE_IDS)
     with db.session() as s:
         s.add_all([TelemetryPoint(asset_id="FR-LHB-WTG-R80711", metric="power_kw", ts=ts, value=1.0),
@@ -175,7 +175,7 @@ def test_reseed_is_idempotent_and_keeps_real_telemetry(db) -> None:  # noqa: ANN
     assert _counts(db) == (4, smaller["sites"], 100)
 
 
-def test_seed_keeps_other_portfolios(db) -> None:  # noqa: ANN001
+def test_seed_keeps_other_portfolios(db) -> None:
     with db.session() as s:
         s.add(Portfolio(id="customer", name="A customer"))
         s.add(Site(id="c-1", portfolio_id="customer", name="Real plant", kind="solar", capacity_mw=1.0, market="ERCOT"))

@@ -14,7 +14,7 @@ from demo.profiles import FleetModel, _sample, _year_start_s, map_to_window
 from demo.series import DemoData
 from ingest.metrics import range_for
 
-START = int(dt.datetime(2026, 6, 20, tzinfo=dt.timezone.utc).timestamp())
+START = int(dt.datetime(2026, 6, 20, tzinfo=dt.UTC).timestamp())
 TIMES = np.arange(START, START + 2 * 86400, 900, dtype=np.int64)  # two summer days, 15-min
 WINTER = np.arange(START - 180 * 86400, START - 179 * 86400, 900, dtype=np.int64)
 
@@ -26,7 +26,7 @@ def model(demo_data: DemoData) -> FleetModel:
 
 
 @pytest.fixture(scope="module")
-def evaluation(model: FleetModel):  # noqa: ANN201
+def evaluation(model: FleetModel):
     return model.evaluate(TIMES)
 
 
@@ -36,14 +36,14 @@ def _rows(model: FleetModel, key: str, kind: str) -> np.ndarray:
 
 
 def test_map_to_window_keeps_time_of_year_and_day() -> None:
-    t = np.array([int(dt.datetime(2027, 3, 5, 13, 20, tzinfo=dt.timezone.utc).timestamp())])
+    t = np.array([int(dt.datetime(2027, 3, 5, 13, 20, tzinfo=dt.UTC).timestamp())])
     src = map_to_window(t, _year_start_s(2014), 2, day_offset=0, year=1)
-    assert dt.datetime.fromtimestamp(int(src[0]), dt.timezone.utc) == dt.datetime(2015, 3, 5, 13, 20, tzinfo=dt.timezone.utc)
+    assert dt.datetime.fromtimestamp(int(src[0]), dt.UTC) == dt.datetime(2015, 3, 5, 13, 20, tzinfo=dt.UTC)
     src = map_to_window(t, _year_start_s(2014), 2, day_offset=-10, year=0)
-    assert dt.datetime.fromtimestamp(int(src[0]), dt.timezone.utc) == dt.datetime(2014, 2, 23, 13, 20, tzinfo=dt.timezone.utc)
+    assert dt.datetime.fromtimestamp(int(src[0]), dt.UTC) == dt.datetime(2014, 2, 23, 13, 20, tzinfo=dt.UTC)
 
 
-def test_derived_pv_dark_at_night_and_within_capacity(model: FleetModel, evaluation) -> None:  # noqa: ANN001
+def test_derived_pv_dark_at_night_and_within_capacity(model: FleetModel, evaluation) -> None:
     rows = _rows(model, "pv:derived", "inverter")
     assert len(rows)
     power = evaluation.metrics["power_kw"][1][rows]
@@ -59,7 +59,7 @@ def test_derived_pv_dark_at_night_and_within_capacity(model: FleetModel, evaluat
     assert np.nanmean(power[day] / np.broadcast_to(cap, power.shape)[day]) > 0.3  # summer midday produces
 
 
-def test_measured_pv_replays_its_series(model: FleetModel, evaluation, demo_data: DemoData) -> None:  # noqa: ANN001
+def test_measured_pv_replays_its_series(model: FleetModel, evaluation, demo_data: DemoData) -> None:
     row = model.asset_ids.index("US-PVDAQ50-INV-01")
     got = evaluation.metrics["power_kw"][1][row]
     pv = demo_data.pvdaq
@@ -72,7 +72,7 @@ def test_measured_pv_replays_its_series(model: FleetModel, evaluation, demo_data
     assert np.nanmax(evaluation.metrics["power_kw"][1][serf]) > 0
 
 
-def test_lhb_turbines_replay_scada(model: FleetModel, evaluation, demo_data: DemoData) -> None:  # noqa: ANN001
+def test_lhb_turbines_replay_scada(model: FleetModel, evaluation, demo_data: DemoData) -> None:
     w = demo_data.wind
     row = model.asset_ids.index("FR-LHB-WTG-R80736")
     src = map_to_window(TIMES, _year_start_s(2014), 2, 0, 1)
@@ -80,7 +80,7 @@ def test_lhb_turbines_replay_scada(model: FleetModel, evaluation, demo_data: Dem
     np.testing.assert_allclose(evaluation.metrics["power_kw"][1][row], expected, rtol=1e-6, equal_nan=True)
 
 
-def test_derived_wind_follows_power_curve(model: FleetModel, evaluation, demo_data: DemoData) -> None:  # noqa: ANN001
+def test_derived_wind_follows_power_curve(model: FleetModel, evaluation, demo_data: DemoData) -> None:
     rows = _rows(model, "wind:derived", "turbine")
     idx, ws_all = evaluation.metrics["wind_speed_ms"]
     ws = ws_all[np.searchsorted(idx[: len(idx) - len(model.meter_rows)], rows)]
@@ -122,7 +122,7 @@ def test_dispatch_charges_cheap_discharges_dear() -> None:
         dispatch(np.ones(25), 2)
 
 
-def test_meters_and_substations_sum(model: FleetModel, evaluation) -> None:  # noqa: ANN001
+def test_meters_and_substations_sum(model: FleetModel, evaluation) -> None:
     power = evaluation.metrics["power_kw"][1]
     gen = np.isin(model.asset_kind, ("inverter", "turbine", "battery"))
     meter_of = {model.asset_site[m]: m for m in model.meter_rows}
@@ -142,13 +142,13 @@ def test_every_point_is_inside_the_ingest_ranges(model: FleetModel) -> None:
     ev = model.evaluate(np.concatenate([TIMES[::4], WINTER[::4]]))
     points = model.points(ev)
     assert len(points) > 10_000
-    caps = dict(zip(model.asset_ids, model.asset_cap))
+    caps = dict(zip(model.asset_ids, model.asset_cap, strict=False))
     metrics = {p.metric for p in points}
     assert {"power_kw", "wind_speed_ms", "soc_pct", "irradiance_wm2", "temperature_c"} <= metrics
     for p in points:
         low, high = range_for(p.metric, caps[p.asset_id])
         assert low <= p.value <= high, p
-        assert p.ts.tzinfo is dt.timezone.utc
+        assert p.ts.tzinfo is dt.UTC
 
 
 def test_points_subset_of_rows(model: FleetModel) -> None:

@@ -129,6 +129,6 @@ def test_cache_makes_reloads_fast(demo_data: DemoData) -> None:
     np.testing.assert_array_equal(w.power_kw_raw, demo_data.wind.power_kw_raw)
 
 
-def test_missing_file_is_named(tmp_path) -> None:  # noqa: ANN001
+def test_missing_file_is_named(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="la_haute_borne_scada"):
         _ = DemoData(tmp_path, None).wind

@@ -6,8 +6,13 @@ import pandas as pd
 import pytest
 
 from components.forecast_figures import (
-    climate_trend_figure, correlation_figure, forecast_band_figure, horizon_skill_figure, performance_index_figure,
-    power_vs_weather_figure, regime_figure,
+    climate_trend_figure,
+    correlation_figure,
+    forecast_band_figure,
+    horizon_skill_figure,
+    performance_index_figure,
+    power_vs_weather_figure,
+    regime_figure,
 )
 
 

@@ -11,7 +11,7 @@ PASSWORD = "correct-horse-battery-9"
 
 
 @pytest.fixture()
-def forecast_fleet(services, pv_data):  # noqa: ANN001, ANN201
+def forecast_fleet(services, pv_data):
     seed_pv_site(services.db, pv_data, days=30)
     for model in ("climatology", "xgboost"):
         train_site(services.db, SITE, model, now=NOW, history_days=30)

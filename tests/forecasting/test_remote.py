@@ -28,7 +28,7 @@ class ModelServer(BaseHTTPRequestHandler):
 
     seen: list[dict] = []
 
-    def log_message(self, *args):  # noqa: ANN002
+    def log_message(self, *args):
         pass
 
     def _reply(self, status: int, body: str) -> None:
@@ -39,13 +39,13 @@ class ModelServer(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/v1/models/saved_model_half_plus_three":
             self._reply(200, fixture("model_status_response_docs_example.json"))
         else:
             self._reply(404, fixture("error_404_servable_not_found_docs_example.json"))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.seen.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
         if self.path == "/v1/models/saved_model_half_plus_three:predict":
@@ -87,7 +87,7 @@ def test_injected_transport_is_used(server):
     calls = []
     client = httpx.Client()
 
-    def transport(method, url, **kw):  # noqa: ANN001, ANN003, ANN202
+    def transport(method, url, **kw):
         calls.append((method, url))
         return client.request(method, url, **kw)
 

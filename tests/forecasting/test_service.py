@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from data.forecast_queries import forecasts_frame, site_history
 from data.models import (
-    Asset, AssetKind, GenerationForecast, ModelVersion, Portfolio, Site, SiteKind, TelemetryRollup, WeatherRecord,
+    Asset,
+    AssetKind,
+    GenerationForecast,
+    ModelVersion,
+    Portfolio,
+    Site,
+    SiteKind,
+    TelemetryRollup,
+    WeatherRecord,
 )
 from forecasting.errors import ForecastInputError
 from forecasting.registry import list_versions

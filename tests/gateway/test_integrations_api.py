@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import AuthError, install_gateway
+from gateway import AuthError, ProviderError, install_gateway
 
 
 def auth(token):
@@ -22,7 +22,7 @@ def busy_gateway(make_gateway, server, services):
                    params={**params, "appid": "nope"}, fallback=False)
     server.persist("caiso", "503")
     for _ in range(3):
-        with pytest.raises(Exception):
+        with pytest.raises(ProviderError):
             gw.request("caiso", "GET", "/SingleZip", params={"queryname": "PRC_LMP"}, fallback=False)
     gw.call_log.flush()
     return gw

@@ -9,7 +9,7 @@ from data.models import AssetLatest, TelemetryPoint, TelemetryRollup
 from ingest.store import bucket_start, store_points
 from ingest.validation import ValidPoint
 
-T0 = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
 
 
 def points(asset: str, values: list[float], step_min: int = 5) -> list[ValidPoint]:
@@ -17,7 +17,7 @@ def points(asset: str, values: list[float], step_min: int = 5) -> list[ValidPoin
 
 
 def test_bucket_start():
-    ts = dt.datetime(2026, 6, 1, 10, 44, 59, tzinfo=dt.timezone.utc)
+    ts = dt.datetime(2026, 6, 1, 10, 44, 59, tzinfo=dt.UTC)
     assert bucket_start(ts, "15min") == ts.replace(minute=30, second=0)
     assert bucket_start(ts, "1h") == ts.replace(minute=0, second=0)
     assert bucket_start(ts, "1d") == ts.replace(hour=0, minute=0, second=0)
@@ -75,7 +75,7 @@ def test_energy_today_from_daily_rollups(small_fleet):
     from data.fleet import energy_today_mwh
 
     db = small_fleet.db
-    day = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     # 1000 kW for the first 6 hours (7 samples 00:00..06:00) on one inverter, 500 kW on another
     store_points(db, [ValidPoint("t-sol-INV-01", "power_kw", day + dt.timedelta(hours=h), 1000.0) for h in range(7)])
     store_points(db, [ValidPoint("t-sol-INV-02", "power_kw", day + dt.timedelta(hours=h), 500.0) for h in range(7)])

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.validation import BatchFormatError, parse_csv_batch, parse_json_batch, validate_rows
 
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 CAPS = {"a1": 1000.0, "a2": 2000.0}
 
 
@@ -50,7 +50,7 @@ def test_duplicate_within_batch_is_rejected_once():
 
 def test_timestamps_are_normalised_to_utc():
     out = validate_rows([row(ts="2026-06-01T13:55:00+02:00")], CAPS, NOW)
-    assert out.points[0].ts == dt.datetime(2026, 6, 1, 11, 55, tzinfo=dt.timezone.utc)
+    assert out.points[0].ts == dt.datetime(2026, 6, 1, 11, 55, tzinfo=dt.UTC)
 
 
 def test_non_object_row():

@@ -7,7 +7,7 @@ from data.models import Role
 
 
 @pytest.fixture()
-def live_hub(dash_app, small_fleet):  # noqa: ANN001, ANN201
+def live_hub(dash_app, small_fleet):
     """Yield a running hub (50 ms batches) wired to this test's ingest, on the app's Socket.IO server."""
     from live.hub import attach_hub
 
@@ -20,7 +20,7 @@ def live_hub(dash_app, small_fleet):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def viewer_token(services):  # noqa: ANN001, ANN201
+def viewer_token(services):
     """Return a bearer token of role viewer (may join the fleet rooms)."""
     from security.tokens import create_token
 
@@ -28,7 +28,7 @@ def viewer_token(services):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def admin_token(services):  # noqa: ANN001, ANN201
+def admin_token(services):
     """Return a bearer token of role admin."""
     from security.tokens import create_token
 

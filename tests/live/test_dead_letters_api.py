@@ -13,7 +13,7 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def test_rejected_row_is_listed_and_replayed_once_fixed(client, small_fleet, ingest_token, admin_token, viewer_token):
-    ts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    ts = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     body = {"points": [{"asset_id": "t-sol-INV-01", "metric": "power_kw", "ts": ts, "value": 10.0},
                        {"asset_id": "t-sol-INV-99", "metric": "power_kw", "ts": ts, "value": 20.0}]}
     assert client.post("/api/v1/telemetry", json=body, headers=_auth(ingest_token)).status_code == 422
@@ -45,7 +45,7 @@ def test_rejected_row_is_listed_and_replayed_once_fixed(client, small_fleet, ing
 def test_bus_message_dead_letter_is_republished(client, small_fleet, admin_token):
     from bus.deadletter import dead_letter
 
-    ts_ms = int(dt.datetime.now(dt.timezone.utc).timestamp()) * 1000
+    ts_ms = int(dt.datetime.now(dt.UTC).timestamp()) * 1000
     message = {"v": 1, "source": "test", "asset_id": ["t-wind-WTG-01"], "metric": ["power_kw"], "ts_ms": [ts_ms],
                "value": [55.0]}
     letter_id = dead_letter(small_fleet.db, "bus.store", "telemetry.v1", "handler store: OperationalError: locked", message)

@@ -32,7 +32,7 @@ class Screen:
 
 
 @pytest.fixture()
-def two_servers(tmp_path):  # noqa: ANN001, ANN201
+def two_servers(tmp_path):
     redis_url = require_redis()
     import redis
 
@@ -65,7 +65,7 @@ def test_push_from_one_process_reaches_clients_of_both(two_servers):
     try:
         wait_for(lambda: on_a.pushes and on_b.pushes, 10, what="full state on both")
         for port, kw in ((port_a, 432.0), (port_b, 876.0)):
-            ts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+            ts = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
             response = httpx.post(f"http://127.0.0.1:{port}/api/v1/telemetry", headers={"Authorization": f"Bearer {ingest}"},
                                   json={"points": [{"asset_id": SOLAR_ASSETS[0], "metric": "power_kw", "ts": ts, "value": kw}]})
             assert response.status_code == 200, response.text

@@ -13,7 +13,7 @@ from tests.support.fleet import SOLAR_ASSETS, WIND_ASSETS
 from tests.support.live_services import wait_for
 
 
-def _client(dash_app, token: str, rooms: list[str]):  # noqa: ANN001, ANN202
+def _client(dash_app, token: str, rooms: list[str]):
     socketio = dash_app.server.extensions["fleetlight_socketio"]
     return socketio.test_client(dash_app.server, namespace=NAMESPACE, auth={"token": token, "rooms": rooms})
 
@@ -22,7 +22,7 @@ _SEEN: dict[int, list] = {}
 
 
 @pytest.fixture(autouse=True)
-def _restore_socketio_server(dash_app):  # noqa: ANN001, ANN202
+def _restore_socketio_server(dash_app):
     """Undo Flask-SocketIO's test client patches of the shared server (they break real clients)."""
     server = dash_app.server.extensions["fleetlight_socketio"].server
     saved = (server.async_handlers, server.eio.async_handlers)
@@ -32,19 +32,19 @@ def _restore_socketio_server(dash_app):  # noqa: ANN001, ANN202
     server.async_handlers, server.eio.async_handlers = saved
 
 
-def _events(client, name: str) -> list:  # noqa: ANN001
+def _events(client, name: str) -> list:
     """Return every ``name`` event received by ``client`` so far (kept across calls)."""
     seen = _SEEN.setdefault(id(client), [])
     seen.extend(client.get_received(NAMESPACE))
     return [e["args"][0] for e in seen if e["name"] == name]
 
 
-def _submit(services, kw: float, asset: str = SOLAR_ASSETS[0], ts: dt.datetime | None = None) -> None:  # noqa: ANN001
+def _submit(services, kw: float, asset: str = SOLAR_ASSETS[0], ts: dt.datetime | None = None) -> None:
     ts = ts or utcnow().replace(microsecond=0)
     services.extras["ingest"].submit_points([ValidPoint(asset, "power_kw", ts, kw)], "test")
 
 
-def _collect(client, name: str, predicate, timeout: float = 5.0) -> dict:  # noqa: ANN001
+def _collect(client, name: str, predicate, timeout: float = 5.0) -> dict:
     def check() -> dict | None:
         return next((p for p in _events(client, name) if predicate(p)), None)
 
@@ -108,8 +108,8 @@ def test_stopped_data_turns_sites_stale(dash_app, live_hub, small_fleet, viewer_
     _collect(client, "map.status", lambda p: p["changed"].get("t-sol", {}).get("status") == "producing")
 
     def stale_pushed() -> dict | None:
-        live_hub._last_sweep = 0.0  # noqa: SLF001 - sweep at the next wake instead of every 5 s
-        live_hub._wake.set()  # noqa: SLF001
+        live_hub._last_sweep = 0.0
+        live_hub._wake.set()
         return next((p for p in _events(client, "map.status") if p["changed"].get("t-sol", {}).get("status") == "stale"), None)
 
     wait_for(stale_pushed, 15, interval=0.2, what="a map.status push naming t-sol stale")

@@ -13,11 +13,11 @@ from tests.support.fleet import SOLAR_ASSETS, WIND_ASSETS
 pytestmark = pytest.mark.browser
 
 
-def _submit(services, asset: str, kw: float, ts: dt.datetime) -> None:  # noqa: ANN001
+def _submit(services, asset: str, kw: float, ts: dt.datetime) -> None:
     services.extras["ingest"].submit_points([ValidPoint(asset, "power_kw", ts, kw)], "test")
 
 
-def _text(dash_duo, selector: str) -> str:  # noqa: ANN001
+def _text(dash_duo, selector: str) -> str:
     """Return the visible text of the first element matching ``selector`` ("" when there is none).
 
     Read in one script call: pushes re-render the rows, so a WebElement found first and read later
@@ -27,7 +27,7 @@ def _text(dash_duo, selector: str) -> str:  # noqa: ANN001
         "const el = document.querySelector(arguments[0]); return el ? el.innerText.trim() : '';", selector)
 
 
-def _cell(dash_duo, site: str, cls: str = "o") -> str:  # noqa: ANN001
+def _cell(dash_duo, site: str, cls: str = "o") -> str:
     return _text(dash_duo, f'#lv-site-rows tr[data-site="{site}"] td.{cls}')
 
 
@@ -72,7 +72,7 @@ def test_markets_page_shows_prices_spread_and_revenue(dash_duo, dash_app, live_h
     store = PriceStore(small_fleet.db, live_hub)
     small_fleet.bus.subscribe(PRICES_TOPIC, store.handle_message, group="store")
     live_hub.extra_full_state["markets"] = store.full_state
-    PriceFeed(small_fleet.bus, load_price_book(get_settings().demo_data_dir)).publish_due(dt.datetime.now(dt.timezone.utc))
+    PriceFeed(small_fleet.bus, load_price_book(get_settings().demo_data_dir)).publish_due(dt.datetime.now(dt.UTC))
     _submit(small_fleet, SOLAR_ASSETS[0], 1000.0, utcnow().replace(microsecond=0))
     browser_sign_in("analyst", "/markets")
     dash_duo.wait_for_contains_text("#mk-node-rows", "HB_SOUTH", timeout=15)

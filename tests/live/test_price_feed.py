@@ -11,11 +11,11 @@ from core.settings import get_settings
 from data.models import MarketPrice
 from live.price_feed import PriceFeed, day_ahead_ticks, load_price_book, real_time_ticks
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture(scope="module")
-def book():  # noqa: ANN201
+def book():
     return load_price_book(get_settings().demo_data_dir)
 
 
@@ -49,11 +49,11 @@ def test_feed_publishes_through_the_bus_into_the_store_once(services, book):
     from live.prices import PriceStore
 
     class _Hub:
-        class socketio:  # noqa: N801 - stands in for the emitter; pushes are covered by the hub tests
+        class socketio:
             pushed: list = []
 
             @classmethod
-            def emit(cls, event, payload, **_kw):  # noqa: ANN001, ANN206
+            def emit(cls, event, payload, **_kw):
                 cls.pushed.append((event, len(payload["prices"])))
 
     store = PriceStore(services.db, _Hub)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
-def served(dash_app, live_hub):  # noqa: ANN001, ANN201
+def served(dash_app, live_hub):
     """Serve the app (with Socket.IO) on a real port in a thread."""
     port = free_port()
     server = make_server("127.0.0.1", port, dash_app.server, threaded=True)
@@ -35,7 +35,7 @@ def _stalled_client(port: int, token: str) -> websocket.WebSocket:
     ws.connect(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket",
                sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
     assert ws.recv().startswith("0")  # engine.io open packet
-    ws.send('40/live,{"token":"%s","rooms":["live"]}' % token)
+    ws.send(f'40/live,{{"token":"{token}","rooms":["live"]}}')
     return ws
 
 
@@ -79,7 +79,7 @@ class _Socket:
         self.queue: queue.Queue = queue.Queue()
         self.closed = False
 
-    def close(self, wait: bool = True, abort: bool = False) -> None:  # noqa: ARG002
+    def close(self, wait: bool = True, abort: bool = False) -> None:
         self.closed = True
 
 
@@ -93,17 +93,17 @@ def test_a_client_catching_up_is_kept_and_a_stalled_one_dropped(live_hub, monkey
         stalled.queue.put(b"x")
     eio = live_hub.socketio.server.eio
     monkeypatch.setattr(eio, "sockets", {"catching-up": catching_up, "stalled": stalled})
-    assert live_hub._drop_slow_clients() == []  # noqa: SLF001 - over the limit, but not for long yet
+    assert live_hub._drop_slow_clients() == []
     dropped = []
     for _ in range(4):
         time.sleep(0.1)
         for _ in range(5):
             catching_up.queue.get()
-        dropped += live_hub._drop_slow_clients()  # noqa: SLF001
+        dropped += live_hub._drop_slow_clients()
     assert dropped == ["stalled"] and stalled.closed
     assert not catching_up.closed
     # once under the limit it is forgotten; a later backlog starts a new grace period
     while catching_up.queue.qsize() > 5:
         catching_up.queue.get()
-    assert live_hub._drop_slow_clients() == []  # noqa: SLF001
-    assert "catching-up" not in live_hub._backlogged  # noqa: SLF001
+    assert live_hub._drop_slow_clients() == []
+    assert "catching-up" not in live_hub._backlogged

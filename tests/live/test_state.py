@@ -7,7 +7,7 @@ from live.physics import pv_expected_fraction, wind_expected_fraction
 from live.state import LiveState, fleet_totals, to_ms
 from tests.support.fleet import SOLAR_ASSETS, WIND_ASSETS, make_small_fleet
 
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def test_pv_model_follows_irradiance_and_temperature():

@@ -16,7 +16,7 @@ def test_alerts_panel_lists_open_alerts_and_events(small_fleet):
         s.add(Event(actor="system", kind="integration.failed", entity_type="provider", entity_id="ercot",
                     payload={"message": "ercot: 401 invalid subscription key"}))
         s.add(Event(actor="system", kind="user.signed_in", entity_type="user", entity_id="x",
-                    ts=dt.datetime.now(dt.timezone.utc)))
+                    ts=dt.datetime.now(dt.UTC)))
     items = recent_alerts()
     titles = [i["title"] for i in items]
     assert "Inverter 2 below expected" in titles
@@ -28,7 +28,7 @@ def test_alerts_panel_lists_open_alerts_and_events(small_fleet):
 def test_wall_screen_fills_by_push(dash_duo, dash_app, live_hub, small_fleet, browser_sign_in):
     from ingest.validation import ValidPoint
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     small_fleet.extras["ingest"].submit_points(
         [ValidPoint(a, "power_kw", now, 750.0) for a in ("t-sol-INV-01", "t-sol-INV-02")], "test")
     browser_sign_in("wall", "/wall")

@@ -8,14 +8,14 @@ from tests.map.fleets import make_map_fleet
 
 
 @pytest.fixture(autouse=True)
-def _fresh_map_cache():  # noqa: ANN202
+def _fresh_map_cache():
     CACHE.clear()
     yield
     CACHE.clear()
 
 
 @pytest.fixture()
-def map_fleet(services):  # noqa: ANN001, ANN201
+def map_fleet(services):
     """Install the map test fleet (Mesa Solar producing at 50 %, Ridge Wind at 25 %) in the test database."""
     make_map_fleet(services.db, live={"m-sol": 0.5, "m-wind": 0.25})
     return services
@@ -25,7 +25,7 @@ MAP_PASSWORD = "correct-horse-battery-9"
 
 
 @pytest.fixture()
-def map_client(dash_app, map_fleet):  # noqa: ANN001, ANN201
+def map_client(dash_app, map_fleet):
     """Return a Flask test client signed in as a viewer, on the map test fleet."""
     import re
 

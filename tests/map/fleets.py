@@ -26,7 +26,7 @@ SITES = [
 
 def make_map_fleet(db: Database, live: dict[str, float] | None = None, now: dt.datetime | None = None) -> None:
     """Write :data:`SITES` (each site also gets a meter) and optional live output per site (fraction of capacity)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     with db.session() as s:
         s.add(Portfolio(id="map", name="Map test"))
         s.flush()

@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 class _Handler(BaseHTTPRequestHandler):
     requests: list[str] = []
 
-    def log_message(self, *_args) -> None:  # noqa: ANN002
+    def log_message(self, *_args) -> None:
         pass
 
     def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
@@ -32,7 +32,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         q = parse_qs(url.query)
         self.requests.append(self.path)
@@ -50,14 +50,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, PNG, "image/png")
         return self._send(401, b"{}")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self.path.startswith("/v1/createSession"):
             return self._send(200, json.dumps({"session": "sess-1", "expiry": "9999999999"}).encode())
         return self._send(404, b"{}")
 
 
 @pytest.fixture()
-def google_server():  # noqa: ANN201
+def google_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -84,7 +84,7 @@ def test_parse_recorded_responses():
     assert zoom_for_viewport({"northeast": {"lat": 1, "lng": 1}, "southwest": {"lat": 0.99, "lng": 0.99}}) >= 14
 
 
-def test_geocode_through_googlemaps_client(google_server):  # noqa: ANN001
+def test_geocode_through_googlemaps_client(google_server):
     settings = load_settings(google_maps_api_key=KEY, provider_base_urls={"google_maps": google_server})
     places = geocode("Sydney", settings)
     assert places[0].label == "Sydney NSW, Australia"
@@ -98,7 +98,7 @@ def test_geocode_through_googlemaps_client(google_server):  # noqa: ANN001
     assert geocode("Sydney", load_settings(google_maps_api_key=None)) == []
 
 
-def test_tile_layers_follow_settings(google_server):  # noqa: ANN001
+def test_tile_layers_follow_settings(google_server):
     plain = load_settings(google_maps_api_key=None, openweathermap_api_key=None)
     assert [t.key for t in tile_layers(plain)] == ["street"]
     assert tile_layers(load_settings(map_tile_url="", google_maps_api_key=None, openweathermap_api_key=None)) == []

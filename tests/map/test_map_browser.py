@@ -9,11 +9,11 @@ from selenium.webdriver.common.keys import Keys
 pytestmark = pytest.mark.browser
 
 
-def _stats(dash_duo):  # noqa: ANN001, ANN202
+def _stats(dash_duo):
     return dash_duo.driver.execute_script("return window.fleetMap.stats()")
 
 
-def _choose(dash_duo, dropdown: str, label: str) -> None:  # noqa: ANN001
+def _choose(dash_duo, dropdown: str, label: str) -> None:
     """Open a dcc.Dropdown and click the option labelled ``label``."""
     dash_duo.find_element(dropdown).click()
     until(lambda: dash_duo.driver.find_elements("css selector", ".dash-dropdown-option"), timeout=5)
@@ -22,13 +22,13 @@ def _choose(dash_duo, dropdown: str, label: str) -> None:  # noqa: ANN001
     ActionChains(dash_duo.driver).send_keys(Keys.ESCAPE).perform()
 
 
-def _open_map(dash_duo, browser_sign_in):  # noqa: ANN001, ANN202
+def _open_map(dash_duo, browser_sign_in):
     browser_sign_in("viewer", "/map")
     dash_duo.wait_for_element("#map-map", timeout=15)
     until(lambda: _stats(dash_duo)["clusters"] + _stats(dash_duo)["points"] > 0, timeout=15)
 
 
-def test_clusters_show_mw_and_status_then_click_through(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+def test_clusters_show_mw_and_status_then_click_through(dash_duo, dash_app, map_fleet, browser_sign_in):
     _open_map(dash_duo, browser_sign_in)
     stats = _stats(dash_duo)
     assert stats["indexed"] == 10  # 9 assets + the substation without assets; 3 sites not on the map
@@ -55,7 +55,7 @@ def test_clusters_show_mw_and_status_then_click_through(dash_duo, dash_app, map_
     assert dash_duo.driver.current_url.endswith("/sites/m-bess")
 
 
-def test_filters_recluster_and_update_kpis(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+def test_filters_recluster_and_update_kpis(dash_duo, dash_app, map_fleet, browser_sign_in):
     _open_map(dash_duo, browser_sign_in)
     dash_duo.wait_for_text_to_equal("#map-kpi-sites", "4", timeout=10)
     _choose(dash_duo, "#map-f-kinds", "Wind")
@@ -67,7 +67,7 @@ def test_filters_recluster_and_update_kpis(dash_duo, dash_app, map_fleet, browse
     until(lambda: _stats(dash_duo)["indexed"] == 10, timeout=10)
 
 
-def test_search_finds_assets_and_flies_there(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+def test_search_finds_assets_and_flies_there(dash_duo, dash_app, map_fleet, browser_sign_in):
     _open_map(dash_duo, browser_sign_in)
     dash_duo.find_element("#map-search").send_keys("m-wind-WTG-3\n")
     dash_duo.wait_for_contains_text("#map-hits", "WTG-3", timeout=10)
@@ -82,7 +82,7 @@ def test_search_finds_assets_and_flies_there(dash_duo, dash_app, map_fleet, brow
     dash_duo.wait_for_contains_text("#map-search-note", "No site, asset", timeout=10)
 
 
-def test_not_on_map_panel_lists_bad_coordinates(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+def test_not_on_map_panel_lists_bad_coordinates(dash_duo, dash_app, map_fleet, browser_sign_in):
     _open_map(dash_duo, browser_sign_in)
     panel = dash_duo.find_element("#map-notonmap")
     assert dash_duo.find_element("#map-notonmap-count").text == "3"
@@ -95,7 +95,7 @@ def test_not_on_map_panel_lists_bad_coordinates(dash_duo, dash_app, map_fleet, b
     assert not [e for e in dash_duo.get_logs() or [] if e["level"] == "SEVERE" and "_map" in e["message"]]
 
 
-def test_live_diff_restyles_clusters_in_place(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+def test_live_diff_restyles_clusters_in_place(dash_duo, dash_app, map_fleet, browser_sign_in):
     _open_map(dash_duo, browser_sign_in)
     # the live subscription (room "map") starts once the first markers are drawn
     until(lambda: dash_duo.driver.execute_script(
@@ -113,7 +113,7 @@ def test_live_diff_restyles_clusters_in_place(dash_duo, dash_app, map_fleet, bro
     assert all("0 MW" in c.text for c in clusters)
 
 
-def test_map_reached_by_client_side_navigation(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+def test_map_reached_by_client_side_navigation(dash_duo, dash_app, map_fleet, browser_sign_in):
     browser_sign_in("viewer", "/")
     dash_duo.wait_for_element(".shell-navbar", timeout=15)
     assert dash_duo.driver.execute_script("return window.fleetMapBoot === undefined")  # no boot script off /map
@@ -124,7 +124,7 @@ def test_map_reached_by_client_side_navigation(dash_duo, dash_app, map_fleet, br
     assert _stats(dash_duo)["indexed"] == 10 and _stats(dash_duo)["state"] == "ready"
 
 
-def test_link_followed_at_once_waits_for_the_deferred_libraries(dash_duo, dash_app, map_fleet, browser_sign_in):  # noqa: ANN001
+def test_link_followed_at_once_waits_for_the_deferred_libraries(dash_duo, dash_app, map_fleet, browser_sign_in):
     """/map starts without AG Grid and Socket.IO; a page that needs them still renders when left at once."""
     browser_sign_in("viewer", "/map")
     dash_duo.wait_for_element(".shell-navbar", timeout=15)
@@ -151,7 +151,7 @@ fetch(arguments[0], {credentials: "same-origin"}).then(function (r) {
 """
 
 
-def _comparable(items):  # noqa: ANN001, ANN202
+def _comparable(items):
     out = {}
     for it in items:
         key = ("c" if it["c"] else "p", it["id"])
@@ -161,7 +161,7 @@ def _comparable(items):  # noqa: ANN001, ANN202
     return out
 
 
-def test_second_visit_draws_the_servers_opening_view_and_it_equals_the_workers(dash_duo, dash_app, map_fleet,  # noqa: ANN001
+def test_second_visit_draws_the_servers_opening_view_and_it_equals_the_workers(dash_duo, dash_app, map_fleet,
                                                                                  browser_sign_in):
     _open_map(dash_duo, browser_sign_in)  # the first visit after a fleet change: the server indexes meanwhile
     until(lambda: dash_duo.driver.execute_async_script(_FETCH_JS, "/_map/opening.json")["status"] == 200, timeout=15)

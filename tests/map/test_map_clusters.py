@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "supercluster"
 
 
 @pytest.fixture(scope="module")
-def golden():  # noqa: ANN201
+def golden():
     """Return (points document, supercluster 8.0.1's output on it, our index of the same points)."""
     doc = json.loads((FIXTURES / "points.json").read_text())
     expected = json.loads(gzip.decompress((FIXTURES / "golden.json.gz").read_bytes()))
@@ -24,7 +24,7 @@ def golden():  # noqa: ANN201
     return doc, expected, index
 
 
-def test_every_level_equals_supercluster(golden):  # noqa: ANN001
+def test_every_level_equals_supercluster(golden):
     doc, expected, index = golden
     assert set(index.levels) == {int(z) for z in expected["levels"]}
     for z, level in expected["levels"].items():
@@ -36,7 +36,7 @@ def test_every_level_equals_supercluster(golden):  # noqa: ANN001
     assert len(index.levels[0].ids) < 60 < len(index.levels[10].ids) < len(doc["points"])
 
 
-def test_views_equal_get_clusters(golden):  # noqa: ANN001
+def test_views_equal_get_clusters(golden):
     _doc, expected, index = golden
     for view in expected["views"]:
         zoom = view["zoom"]
@@ -55,7 +55,7 @@ def test_views_equal_get_clusters(golden):  # noqa: ANN001
                 assert index.expansion_zoom(it["id"]) == expansion
 
 
-def test_positions_follow_points_into_their_clusters(golden):  # noqa: ANN001
+def test_positions_follow_points_into_their_clusters(golden):
     _doc, _expected, index = golden
     for zoom in (0, 3, 8, 15):
         level = index.levels[index.limit_zoom(zoom)]
@@ -75,7 +75,7 @@ def test_geobuf_coordinates_round_like_the_worker_decodes() -> None:
     assert geobuf_coordinates([5.5925049, -0.000004, 179.999996]).tolist() == [5.5925, -0.0, 180.0]
 
 
-def test_opening_view_of_the_map_fleet(map_fleet):  # noqa: ANN001
+def test_opening_view_of_the_map_fleet(map_fleet):
     from callbacks.map import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS
 
     with map_fleet.db.read_session() as session:

@@ -7,6 +7,7 @@ import geobuf
 import orjson
 import pytest
 
+from data.fleet import site_frame
 from data.map_queries import (
     CACHE,
     MapFilters,
@@ -21,7 +22,6 @@ from data.map_queries import (
     search,
     status_payload,
 )
-from data.fleet import site_frame
 from data.models import Site
 
 
@@ -32,7 +32,7 @@ from data.models import Site
      (-120.1, 36.2, "latitude out of range"), (45, 181, "longitude out of range"), (0, 0, "placeholder (0, 0)"),
      ("48.5", "5.5", None)],
 )
-def test_coordinate_problem(lat, lon, problem):  # noqa: ANN001
+def test_coordinate_problem(lat, lon, problem):
     assert coordinate_problem(lat, lon) == problem
 
 
@@ -41,15 +41,15 @@ def test_layout_offsets_spacing():
     assert (east[0], north[0]) == (0.0, 0.0)
     dists = [math.dist((east[i], north[i]), (east[j], north[j])) for i in range(50) for j in range(i)]
     assert min(dists) > 150.0  # laid-out turbines never sit on top of each other
-    assert max(math.hypot(e, n) for e, n in zip(east, north)) < 400.0 * 0.55 * math.sqrt(50) + 1
+    assert max(math.hypot(e, n) for e, n in zip(east, north, strict=False)) < 400.0 * 0.55 * math.sqrt(50) + 1
 
 
-def _data(map_fleet):  # noqa: ANN001, ANN202
+def _data(map_fleet):
     with map_fleet.db.session() as s:
         return build_map_data(s, "v1")
 
 
-def test_points_and_not_on_map(map_fleet):  # noqa: ANN001
+def test_points_and_not_on_map(map_fleet):
     data = _data(map_fleet)
     a = data.assets
     # meters excluded; the substation without assets is one point; sites with bad coordinates have none
@@ -72,7 +72,7 @@ def test_points_and_not_on_map(map_fleet):  # noqa: ANN001
     assert sol.select(["latitude", "longitude"]).unique().height == 3
 
 
-def test_geobuf_and_columns_match(map_fleet):  # noqa: ANN001
+def test_geobuf_and_columns_match(map_fleet):
     data = _data(map_fleet)
     fc = geobuf.decode(data.geobuf())
     assert len(fc["features"]) == data.assets.height
@@ -90,7 +90,7 @@ def test_geobuf_and_columns_match(map_fleet):  # noqa: ANN001
     assert gzip.decompress(data.gzipped("geobuf")) == data.geobuf()
 
 
-def test_cache_follows_fleet_changes(map_fleet):  # noqa: ANN001
+def test_cache_follows_fleet_changes(map_fleet):
     first = CACHE.data(map_fleet.db)
     assert CACHE.data(map_fleet.db) is first
     with map_fleet.db.session() as s:
@@ -102,7 +102,7 @@ def test_cache_follows_fleet_changes(map_fleet):  # noqa: ANN001
     assert "m-nocoord" not in {r["site_id"] for r in second.not_on_map()}
 
 
-def test_status_payload_and_live_diff(map_fleet):  # noqa: ANN001
+def test_status_payload_and_live_diff(map_fleet):
     with map_fleet.db.session() as s:
         payload = status_payload(site_frame(s))
     assert payload["sites"]["m-sol"][0] == "producing" and payload["sites"]["m-sol"][1] == pytest.approx(3.0)
@@ -137,7 +137,7 @@ def test_filter_inputs_are_validated():
             parse_bounds(bad)
 
 
-def test_kpis_follow_filters_and_bounds(map_fleet):  # noqa: ANN001
+def test_kpis_follow_filters_and_bounds(map_fleet):
     data = _data(map_fleet)
     with map_fleet.db.session() as s:
         status = status_payload(site_frame(s))
@@ -160,14 +160,14 @@ def test_kpis_follow_filters_and_bounds(map_fleet):  # noqa: ANN001
     assert wrapped["sites"] == 1
 
 
-def test_filter_options(map_fleet):  # noqa: ANN001
+def test_filter_options(map_fleet):
     opts = filter_options(_data(map_fleet))
     assert opts["kinds"] == ["solar", "wind", "storage", "substation"]
     assert opts["markets"] == ["CAISO", "EPEX", "ERCOT"] and "Texas" in opts["regions"]
     assert opts["capacity"] == [0.0, 100.0]
 
 
-def test_search_sites_and_assets_offline(map_fleet):  # noqa: ANN001
+def test_search_sites_and_assets_offline(map_fleet):
     data = _data(map_fleet)
     hits = search(data, "ridge")
     assert hits[0]["type"] == "site" and hits[0]["id"] == "m-wind" and hits[0]["on_map"]
@@ -182,7 +182,7 @@ def test_search_sites_and_assets_offline(map_fleet):  # noqa: ANN001
         search(data, "x" * 101)
 
 
-def test_portfolio_scope_restricts_everything(map_fleet):  # noqa: ANN001
+def test_portfolio_scope_restricts_everything(map_fleet):
     data = _data(map_fleet)
     scoped = data.restricted({"m-wind", "m-nocoord"})
     assert scoped.sites["site_id"].to_list() == ["m-nocoord", "m-wind"]
@@ -198,21 +198,21 @@ def test_portfolio_scope_restricts_everything(map_fleet):  # noqa: ANN001
     assert sum(it["n"] if it["c"] else 1 for it in items) == scoped.assets.height == 4
 
 
-def test_status_is_kept_warm_while_the_map_is_in_use(map_fleet, monkeypatch):  # noqa: ANN001
+def test_status_is_kept_warm_while_the_map_is_in_use(map_fleet, monkeypatch):
     import time
 
     from data import map_queries
 
     monkeypatch.setattr(map_queries, "STATUS_REFRESH_S", 0.05)
     first = CACHE.status(map_fleet.db)
-    read_at = CACHE._status[map_fleet.db.url][0]  # noqa: SLF001
+    read_at = CACHE._status[map_fleet.db.url][0]
     deadline = time.monotonic() + 5
-    while CACHE._status[map_fleet.db.url][0] == read_at and time.monotonic() < deadline:  # noqa: SLF001
+    while CACHE._status[map_fleet.db.url][0] == read_at and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert CACHE._status[map_fleet.db.url][0] > read_at, "the status was not re-read in the background"  # noqa: SLF001
+    assert CACHE._status[map_fleet.db.url][0] > read_at, "the status was not re-read in the background"
     assert CACHE.status(map_fleet.db)["sites"].keys() == first["sites"].keys()
     # nobody reads it any more: the refresh stops
     monkeypatch.setattr(map_queries, "STATUS_KEEP_WARM_S", 0.0)
-    thread = CACHE._refreshers[map_fleet.db.url]  # noqa: SLF001
+    thread = CACHE._refreshers[map_fleet.db.url]
     thread.join(timeout=5)
     assert not thread.is_alive()

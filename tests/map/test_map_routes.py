@@ -11,7 +11,7 @@ from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, DEFAULT_ZOOM
 from data.map_queries import CACHE
 
 
-def test_map_page_starts_downloads_and_worker_before_dash(map_client):  # noqa: ANN001
+def test_map_page_starts_downloads_and_worker_before_dash(map_client):
     html = map_client.get("/map").get_data(as_text=True)
     head = html[html.index("<head"):html.index("</head>")]
     first_css = head.index('rel="stylesheet"')
@@ -22,7 +22,7 @@ def test_map_page_starts_downloads_and_worker_before_dash(map_client):  # noqa: 
     assert BOOT_URL not in other and "preload" not in other  # other pages are untouched
 
 
-def test_map_page_defers_the_libraries_it_does_not_draw_with(map_client):  # noqa: ANN001
+def test_map_page_defers_the_libraries_it_does_not_draw_with(map_client):
     html = map_client.get("/map").get_data(as_text=True)
     other = map_client.get("/").get_data(as_text=True)
     for library in ("dash_ag_grid", "dash_socketio", "live_push.js"):
@@ -35,7 +35,7 @@ def test_map_page_defers_the_libraries_it_does_not_draw_with(map_client):  # noq
     assert "dash_leaflet" in html and "dash_bootstrap_components" in html  # what the map draws with stays
 
 
-def test_latest_data_is_the_current_version_and_revalidates(map_client, map_fleet):  # noqa: ANN001
+def test_latest_data_is_the_current_version_and_revalidates(map_client, map_fleet):
     version = CACHE.data(map_fleet.db).version
     first = map_client.get(LATEST_URLS["pointsUrl"])
     assert first.status_code == 200 and first.headers["X-Fleet-Map-Version"] == version
@@ -51,17 +51,18 @@ def test_latest_data_is_the_current_version_and_revalidates(map_client, map_flee
     assert stale.status_code == 200 and "immutable" not in stale.headers["Cache-Control"]
 
 
-def test_status_json_is_live_and_not_stored(map_client):  # noqa: ANN001
+def test_status_json_is_live_and_not_stored(map_client):
     response = map_client.get(LATEST_URLS["statusUrl"])
     assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
     doc = json.loads(response.data)
     assert doc["sites"]["m-sol"][0] == "producing" and abs(doc["sites"]["m-sol"][1] - 3.0) < 1e-6
 
 
-def test_opening_view_is_served_once_the_server_has_indexed(map_client, map_fleet):  # noqa: ANN001
+def test_opening_view_is_served_once_the_server_has_indexed(map_client, map_fleet):
     import time
 
-    from callbacks.map import CLUSTER_MAX_ZOOM as MAX_ZOOM, CLUSTER_RADIUS as RADIUS
+    from callbacks.map import CLUSTER_MAX_ZOOM as MAX_ZOOM
+    from callbacks.map import CLUSTER_RADIUS as RADIUS
 
     data = CACHE.data(map_fleet.db)
     first = map_client.get(OPENING_URL)  # not indexed yet: the page's worker does it all; indexing starts
@@ -80,7 +81,7 @@ def test_opening_view_is_served_once_the_server_has_indexed(map_client, map_flee
     assert view["statusTs"] == status["ts"]  # the same status reading as the worker's
 
 
-def test_worker_and_boot_scripts(map_client):  # noqa: ANN001
+def test_worker_and_boot_scripts(map_client):
     worker = map_client.get(WORKER_URL)
     text = worker.get_data(as_text=True)
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
@@ -97,19 +98,19 @@ def test_worker_and_boot_scripts(map_client):  # noqa: ANN001
     assert source == text  # the worker started from a Blob is the same script
 
 
-def test_map_data_needs_sign_in(client, map_fleet):  # noqa: ANN001
+def test_map_data_needs_sign_in(client, map_fleet):
     for url in (*LATEST_URLS.values(), OPENING_URL, WORKER_URL, BOOT_URL):
         response = client.get(url)
         assert response.status_code in (302, 401), url
         assert response.status_code == 401 or "/login" in response.headers["Location"]
 
 
-def _layout(client, referer: str | None):  # noqa: ANN001, ANN202
+def _layout(client, referer: str | None):
     headers = {"Referer": referer} if referer else {}
     return client.get("/_dash-layout", headers=headers).get_data(as_text=True)
 
 
-def _find(node, ident: str):  # noqa: ANN001, ANN202
+def _find(node, ident: str):
     if isinstance(node, dict):
         if node.get("props", {}).get("id") == ident:
             return node
@@ -125,7 +126,7 @@ def _find(node, ident: str):  # noqa: ANN001, ANN202
     return None
 
 
-def test_first_layout_carries_the_page_being_opened(map_client):  # noqa: ANN001
+def test_first_layout_carries_the_page_being_opened(map_client):
     layout = json.loads(_layout(map_client, "http://localhost/map?x=1"))
     location = _find(layout, "_pages_location")["props"]
     assert (location["pathname"], location["search"], location["hash"]) == ("/map", "?x=1", "")
@@ -138,7 +139,7 @@ def test_first_layout_carries_the_page_being_opened(map_client):  # noqa: ANN001
         assert _find(plain, "map-map") is None and "pathname" not in _find(plain, "_pages_location")["props"]
 
 
-def test_first_layout_respects_page_roles(map_client):  # noqa: ANN001
+def test_first_layout_respects_page_roles(map_client):
     import dash
 
     admin_pages = [p["path"] for p in dash.page_registry.values()

@@ -11,10 +11,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture()
-def live_fleet(small_fleet):  # noqa: ANN001, ANN201
+def live_fleet(small_fleet):
     from data.models import Alert
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     points = [ValidPoint(a, "power_kw", now - dt.timedelta(minutes=m), 500.0 + m)
               for a in ("t-sol-INV-01", "t-sol-INV-02", "t-wind-WTG-01") for m in range(0, 60, 5)]
     points.append(ValidPoint("t-wind-WTG-02", "wind_speed_ms", now, 9.5))

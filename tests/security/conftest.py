@@ -11,7 +11,7 @@ PASSWORD = "correct-horse-battery-9"
 ROLES = [r.value for r in Role if r != Role.wall]
 
 
-def make_user(db, role: str, username: str | None = None, password: str = PASSWORD, scope=None):  # noqa: ANN001, ANN201
+def make_user(db, role: str, username: str | None = None, password: str = PASSWORD, scope=None):
     """Create a user with ``role`` and return its UserInfo."""
     from security.users import create_user
 
@@ -25,7 +25,7 @@ def csrf_from_form(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client, username: str, password: str = PASSWORD, next_url: str = "/"):  # noqa: ANN001, ANN201
+def sign_in(client, username: str, password: str = PASSWORD, next_url: str = "/"):
     """Sign ``client`` in through the form; return the POST response."""
     page = client.get("/login")
     token = csrf_from_form(page.get_data(as_text=True))
@@ -33,7 +33,7 @@ def sign_in(client, username: str, password: str = PASSWORD, next_url: str = "/"
                                        "next": next_url})
 
 
-def csrf_header(client) -> dict[str, str]:  # noqa: ANN001
+def csrf_header(client) -> dict[str, str]:
     """Return the X-CSRFToken header Dash's renderer would send (value of the _csrf_token cookie)."""
     cookie = client.get_cookie("_csrf_token")
     assert cookie is not None, "no _csrf_token cookie"
@@ -41,11 +41,11 @@ def csrf_header(client) -> dict[str, str]:  # noqa: ANN001
 
 
 @pytest.fixture()
-def signed_in(dash_app, services):  # noqa: ANN001, ANN201
+def signed_in(dash_app, services):
     """Return a factory: signed_in(role, scope=None) -> a test client signed in with that role."""
     made: dict[str, object] = {}
 
-    def factory(role: str, scope=None):  # noqa: ANN001, ANN202
+    def factory(role: str, scope=None):
         name = f"{role}-{len(made)}"
         make_user(services.db, role, name, scope=scope)
         client = dash_app.server.test_client()
@@ -58,7 +58,7 @@ def signed_in(dash_app, services):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def wall_client(dash_app, services):  # noqa: ANN001, ANN201
+def wall_client(dash_app, services):
     """Return (client signed in as a wall screen, token id)."""
     from api.admin import create_admin_token
 

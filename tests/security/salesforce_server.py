@@ -35,7 +35,7 @@ class SalesforceServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args):  # noqa: ANN002, ANN202
+            def log_message(self, *_args):
                 return
 
             def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
@@ -45,7 +45,7 @@ class SalesforceServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.startswith("/services/data/"):
                     if outer.access_expired or self.headers.get("Authorization") != f"Bearer {SUCCESS['access_token']}":
                         self._send(401, b'[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]')
@@ -54,7 +54,7 @@ class SalesforceServer:
                     return
                 self._send(404, b"{}")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 outer.requests.append({"path": self.path, "form": form})

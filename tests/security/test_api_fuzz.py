@@ -25,7 +25,7 @@ EXPLORE = os.environ.get("FLEETLIGHT_FUZZ_EXPLORE", "") not in ("", "0")
 EXAMPLES = int(os.environ.get("FLEETLIGHT_FUZZ_EXAMPLES", "40"))
 
 
-def _load_schema(dash_app):  # noqa: ANN001, ANN202
+def _load_schema(dash_app):
     """Return the schemathesis schema of the API; a load that trips CPython 3.11's AST recursion-depth
     SystemError (schemathesis imports its OpenAPI modules on first load) is repeated once."""
     try:
@@ -62,7 +62,7 @@ def test_no_server_errors_on_generated_requests(dash_app, small_fleet):
                 @given(case=operation.as_strategy(generation_mode=mode, headers=headers or None))
                 @settings(max_examples=EXAMPLES if headers else 10, deadline=None, database=None, derandomize=not EXPLORE,
                           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-                def run(case):  # noqa: ANN001, ANN202
+                def run(case):
                     response = case.call()
                     counts[case.operation.label] += 1
                     statuses[response.status_code] += 1

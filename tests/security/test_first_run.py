@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from data.models import Role, User
 
 
-def _csrf(client, path):  # noqa: ANN001, ANN202
+def _csrf(client, path):
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
 

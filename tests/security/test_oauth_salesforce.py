@@ -14,7 +14,7 @@ from tests.security.salesforce_server import SUCCESS, SalesforceServer
 
 
 @pytest.fixture()
-def salesforce(services):  # noqa: ANN001, ANN201
+def salesforce(services):
     with SalesforceServer("3MVG9-test-client") as server:
         services.settings = services.settings.model_copy(update={
             "salesforce_client_id": "3MVG9-test-client",
@@ -22,7 +22,7 @@ def salesforce(services):  # noqa: ANN001, ANN201
         yield server
 
 
-def _connect(client, server):  # noqa: ANN001, ANN202
+def _connect(client, server):
     start = client.get("/integrations/salesforce/connect")
     assert start.status_code == 302
     location = urlsplit(start.headers["Location"])
@@ -53,7 +53,7 @@ def test_connect_refresh_call_and_revoke(signed_in, services, salesforce):
     salesforce.access_expired = True
     calls = []
 
-    def send(token):  # noqa: ANN001, ANN202
+    def send(token):
         calls.append(token.access_token)
         return httpx.get(f"{salesforce.url}/services/data/v59.0/query", params={"q": "SELECT Id FROM Case"},
                          headers={"Authorization": f"Bearer {token.access_token}"}, timeout=5)
@@ -105,4 +105,4 @@ def test_unconfigured_salesforce_is_explained(signed_in, services):
     services.settings = services.settings.model_copy(update={"salesforce_client_id": None})
     response = signed_in("admin").get("/integrations/salesforce/connect")
     assert response.status_code == 400 and "FLEETLIGHT_SALESFORCE_CLIENT_ID" in response.get_data(as_text=True)
-    assert json  # noqa: B018
+    assert json

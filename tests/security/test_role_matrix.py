@@ -48,7 +48,7 @@ def _print_matrix() -> None:
 
 
 @pytest.fixture()
-def clients(signed_in, wall_client, dash_app):  # noqa: ANN001, ANN201
+def clients(signed_in, wall_client, dash_app):
     """Return {role: test client signed in with it} plus 'anonymous'."""
     out = {role: signed_in(role) for role in ROLES if role != "wall"}
     out["wall"] = wall_client[0]
@@ -56,11 +56,11 @@ def clients(signed_in, wall_client, dash_app):  # noqa: ANN001, ANN201
     return out
 
 
-def _router_key(app) -> str:  # noqa: ANN001
+def _router_key(app) -> str:
     return next(k for k in app.callback_map if "_pages_content.children" in k)
 
 
-def _route_page(client, app, pathname: str):  # noqa: ANN001, ANN202
+def _route_page(client, app, pathname: str):
     body = {"output": _router_key(app), "outputs": [{"id": "_pages_content", "property": "children"},
                                                       {"id": "_pages_store", "property": "data"}],
             "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
@@ -109,7 +109,7 @@ def test_every_page(dash_app, clients, small_fleet):
 def test_page_without_min_role_is_admin_only(dash_app, clients):
     clients["admin"].get("/")
 
-    def layout(**_kwargs):  # noqa: ANN003, ANN202
+    def layout(**_kwargs):
         return dash.html.Div("secret page body", id="undeclared-body")
 
     dash.page_registry["tests.undeclared"] = {
@@ -134,7 +134,7 @@ def test_page_without_min_role_is_admin_only(dash_app, clients):
         dash.page_registry.pop("tests.undeclared", None)
 
 
-def _callback_body(key: str, spec: dict) -> dict:  # noqa: ANN001
+def _callback_body(key: str, spec: dict) -> dict:
     from security.guard import output_ids_of
 
     outputs = []
@@ -168,7 +168,7 @@ def test_every_callback(dash_app, clients, small_fleet):
             headers = csrf_header(client) if who != "anonymous" else {}
             try:
                 got = client.post("/_dash-update-component", json=body, headers=headers)
-            except Exception as exc:  # noqa: BLE001 - past the guard; the callback itself failed on None inputs
+            except Exception as exc:
                 assert allowed, (key, who, exc)
                 CALLBACK_ERRORS.add(f"{key[:60]}: {type(exc).__name__}")
                 cells[who] = "A"
@@ -192,7 +192,7 @@ def test_unknown_callback_module_is_admin_only(dash_app):
     assert roles.min_role_for_module("callbacks.shell", ["shell-x"]) == "any"
 
 
-def _api_rules(app) -> list[tuple[str, str, object]]:  # noqa: ANN001
+def _api_rules(app) -> list[tuple[str, str, object]]:
     out = []
     for rule in app.server.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.rule in PUBLIC_API or rule.rule.startswith("/api/v1/webhooks/"):

@@ -8,7 +8,7 @@ from security.access import Caller, authorize_room
 
 
 @pytest.fixture()
-def two_portfolios(small_fleet):  # noqa: ANN001, ANN201
+def two_portfolios(small_fleet):
     with small_fleet.db.session() as s:
         s.add(Portfolio(id="partner", name="Partner portfolio"))
         s.flush()

@@ -9,7 +9,7 @@ from data.models import Event, Role
 from tests.security.conftest import PASSWORD, csrf_from_form, csrf_header, make_user, sign_in
 
 
-def _events(db, kind):  # noqa: ANN001, ANN202
+def _events(db, kind):
     with db.session() as s:
         return list(s.execute(select(Event).where(Event.kind == kind)).scalars())
 

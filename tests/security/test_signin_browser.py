@@ -7,7 +7,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _csp_violations(dash_duo) -> list[str]:  # noqa: ANN001
+def _csp_violations(dash_duo) -> list[str]:
     return [e["message"] for e in dash_duo.driver.get_log("browser") if "Content Security Policy" in e["message"]]
 
 

@@ -14,7 +14,7 @@ from security.signatures import slack_signature
 from security.vault import Vault, VaultError, fingerprint, parse_keys
 
 
-def _rows(db):  # noqa: ANN001, ANN202
+def _rows(db):
     with db.session() as s:
         return {r.name: r.ciphertext for r in s.execute(select(SecretRecord)).scalars()}
 
@@ -104,7 +104,7 @@ def test_rotation_while_serving_requests(dash_app, services):
                 statuses.append(r.status_code)
                 if rotating.is_set():
                     during[0] += 1
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=hammer, args=(i,)) for i in range(3)]

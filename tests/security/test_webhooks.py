@@ -91,7 +91,7 @@ def test_slack_vector_tampering_and_staleness():
 
 
 @pytest.fixture()
-def hooks(services):  # noqa: ANN001, ANN201
+def hooks(services):
     from security.vault import get_vault
 
     vault = get_vault()

@@ -14,23 +14,23 @@ from demo.profiles import FleetModel
 from demo.series import DemoData
 from simulator.runner import Simulator, load_fleet_rows
 
-NOW = dt.datetime(2026, 6, 21, 12, 0, 7, 250000, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 21, 12, 0, 7, 250000, tzinfo=dt.UTC)
 
 
 @pytest.fixture()
-def fleet(services, demo_data: DemoData):  # noqa: ANN001, ANN201
+def fleet(services, demo_data: DemoData):
     """Seed a 200-asset demo fleet; return (ingest, db, model_factory)."""
     seed_demo_fleet(services.db, 200)
     ingest = services.extras["ingest"]
     ingest.assets.refresh()
 
-    def factory(db):  # noqa: ANN001, ANN202
+    def factory(db):
         return FleetModel(*load_fleet_rows(db), demo_data)
 
     return ingest, services.db, factory
 
 
-def _count(db, model=TelemetryPoint, **where) -> int:  # noqa: ANN001
+def _count(db, model=TelemetryPoint, **where) -> int:
     stmt = select(func.count()).select_from(model)
     for key, value in where.items():
         stmt = stmt.where(getattr(model, key) == value)
@@ -38,7 +38,7 @@ def _count(db, model=TelemetryPoint, **where) -> int:  # noqa: ANN001
         return s.scalar(stmt)
 
 
-def test_tick_stores_points_through_ingest(fleet) -> None:  # noqa: ANN001
+def test_tick_stores_points_through_ingest(fleet) -> None:
     ingest, db, factory = fleet
     sim = Simulator(ingest, db, interval_s=5, max_assets=5000, model_factory=factory)
     sent = sim.tick(NOW)
@@ -57,7 +57,7 @@ def test_tick_stores_points_through_ingest(fleet) -> None:  # noqa: ANN001
     assert status["last_tick"].startswith("2026-06-21T12:00:07")
 
 
-def test_rotation_covers_every_asset(fleet) -> None:  # noqa: ANN001
+def test_rotation_covers_every_asset(fleet) -> None:
     ingest, db, factory = fleet
     sim = Simulator(ingest, db, interval_s=5, max_assets=60, model_factory=factory)
     model = sim.model()
@@ -74,23 +74,23 @@ def test_rotation_covers_every_asset(fleet) -> None:  # noqa: ANN001
             TelemetryPoint.asset_id == "FR-LHB-MTR-01", TelemetryPoint.metric == "power_kw")) == ticks
 
 
-def test_backfill_fills_grid_then_resumes_from_latest(fleet) -> None:  # noqa: ANN001
+def test_backfill_fills_grid_then_resumes_from_latest(fleet) -> None:
     ingest, db, factory = fleet
     sim = Simulator(ingest, db, interval_s=5, max_assets=5000, model_factory=factory)
     sent = sim.backfill(hours=3, step_minutes=15, now=NOW)
     assert sent > 0 and _count(db) == sent
     with db.session() as s:
         stamps = sorted(set(s.scalars(select(TelemetryPoint.ts).where(TelemetryPoint.asset_id == "FR-LHB-MTR-01"))))
-    assert stamps[0] == dt.datetime(2026, 6, 21, 9, 15, tzinfo=dt.timezone.utc)
-    assert stamps[-1] == dt.datetime(2026, 6, 21, 12, 0, tzinfo=dt.timezone.utc) and len(stamps) == 12
+    assert stamps[0] == dt.datetime(2026, 6, 21, 9, 15, tzinfo=dt.UTC)
+    assert stamps[-1] == dt.datetime(2026, 6, 21, 12, 0, tzinfo=dt.UTC) and len(stamps) == 12
     assert sim.backfill(hours=3, step_minutes=15, now=NOW) == 0  # nothing newer than the latest point
     later = sim.backfill(hours=3, step_minutes=15, now=NOW + dt.timedelta(minutes=31))
     assert later > 0
     with db.session() as s:
-        assert s.scalar(select(func.max(TelemetryPoint.ts))) == dt.datetime(2026, 6, 21, 12, 30, tzinfo=dt.timezone.utc)
+        assert s.scalar(select(func.max(TelemetryPoint.ts))) == dt.datetime(2026, 6, 21, 12, 30, tzinfo=dt.UTC)
 
 
-def test_backfill_budget_puts_meters_and_real_sites_first(fleet) -> None:  # noqa: ANN001
+def test_backfill_budget_puts_meters_and_real_sites_first(fleet) -> None:
     ingest, db, factory = fleet
     sim = Simulator(ingest, db, interval_s=5, max_assets=5000, model_factory=factory)
     sim.backfill(hours=2, step_minutes=15, now=NOW, max_points=8 * 2 * 20)  # 20 assets
@@ -101,10 +101,10 @@ def test_backfill_budget_puts_meters_and_real_sites_first(fleet) -> None:  # noq
     assert len(assets) == 20
 
 
-def test_bad_ticks_are_counted_not_raised(fleet) -> None:  # noqa: ANN001
+def test_bad_ticks_are_counted_not_raised(fleet) -> None:
     ingest, db, factory = fleet
 
-    def broken(_db):  # noqa: ANN001, ANN202
+    def broken(_db):
         raise RuntimeError("model exploded")
 
     sim = Simulator(ingest, db, interval_s=5, max_assets=50, model_factory=broken)
@@ -112,7 +112,7 @@ def test_bad_ticks_are_counted_not_raised(fleet) -> None:  # noqa: ANN001
     assert sim.status()["errors"] == 1 and "model exploded" in sim.status()["last_error"]
 
     class FailingIngest:
-        def submit_points(self, points, source):  # noqa: ANN001, ANN201
+        def submit_points(self, points, source):
             raise ConnectionError("bus down")
 
     sim = Simulator(FailingIngest(), db, interval_s=5, max_assets=50, model_factory=factory)
@@ -120,7 +120,7 @@ def test_bad_ticks_are_counted_not_raised(fleet) -> None:  # noqa: ANN001
     assert sim.status()["errors"] == 2
 
 
-def test_start_backfills_and_ticks_until_stopped(fleet) -> None:  # noqa: ANN001
+def test_start_backfills_and_ticks_until_stopped(fleet) -> None:
     ingest, db, factory = fleet
     sim = Simulator(ingest, db, interval_s=0.2, max_assets=5000, model_factory=factory, backfill_hours=1)
     sim.start()
@@ -136,7 +136,7 @@ def test_start_backfills_and_ticks_until_stopped(fleet) -> None:  # noqa: ANN001
     assert not sim.status()["running"] and sim.status()["state"] == "stopped"
 
 
-def test_bad_arguments_are_refused(fleet) -> None:  # noqa: ANN001
+def test_bad_arguments_are_refused(fleet) -> None:
     ingest, db, _ = fleet
     with pytest.raises(ValueError, match="interval_s"):
         Simulator(ingest, db, interval_s=0, max_assets=10)

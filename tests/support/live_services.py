@@ -46,7 +46,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):  # noqa: ANN001, ANN201
+def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
     """Poll ``predicate`` until it returns a truthy value; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -63,7 +63,7 @@ def start_app_process(env: dict[str, str], port: int, log_path: Path) -> subproc
     import httpx
 
     full_env = {**os.environ, **env, "FLEETLIGHT_PORT": str(port), "FLEETLIGHT_HOST": "127.0.0.1"}
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process by the caller's fixture
+    log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
     def up() -> bool:

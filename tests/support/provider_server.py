@@ -56,7 +56,7 @@ def _read(rel: str) -> bytes:
     return (FIXTURES / rel).read_bytes()
 
 
-def _kelvin_to_c(obj):  # noqa: ANN001, ANN202
+def _kelvin_to_c(obj):
     if isinstance(obj, dict):
         return {k: (round(v - 273.15, 2) if k in TEMP_KEYS and isinstance(v, (int, float)) else _kelvin_to_c(v))
                 for k, v in obj.items()}
@@ -75,7 +75,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 def eex_daily_payload(symbol: str, days: list[str], prices: list[float]) -> bytes:
     """Return a CONSTRUCTED getDaily JSON answer following the EEX user guide's documented shape."""
-    items = [{"symbol": symbol, "tradedatetimegmt": d, "close": p} for d, p in zip(days, prices)]
+    items = [{"symbol": symbol, "tradedatetimegmt": d, "close": p} for d, p in zip(days, prices, strict=False)]
     return json.dumps({"header": {"_constructed": "Fleetlight test payload, not a recording"},
                        "results": {"items": items}}).encode()
 
@@ -103,13 +103,13 @@ class ProviderServer:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go out in separate writes
 
-            def log_message(self, *args) -> None:  # noqa: ANN002
+            def log_message(self, *args) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server._handle(self, "GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 server._handle(self, "POST")
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -129,7 +129,7 @@ class ProviderServer:
                 "ercot": f"{u}/ercot/api/public-reports", "ercot_auth": f"{u}/ercotauth/token",
                 "caiso": f"{u}/caiso/oasisapi", "entsoe": f"{u}/entsoe/api", "eex": f"{u}/eex"}
 
-    def start(self) -> "ProviderServer":
+    def start(self) -> ProviderServer:
         self.thread.start()
         return self
 
@@ -137,10 +137,10 @@ class ProviderServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> "ProviderServer":
+    def __enter__(self) -> ProviderServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc) -> None:
         self.stop()
 
     def inject(self, provider: str, *faults: str) -> None:
@@ -259,7 +259,7 @@ class ProviderServer:
         return "\n".join(",".join(c for i, c in enumerate(ln.split(",")) if i != drop) for ln in lines) + "\n"
 
     @staticmethod
-    def _json_change(provider: str, data, add: bool):  # noqa: ANN001, ANN205
+    def _json_change(provider: str, data, add: bool):
         data = copy.deepcopy(data)
         if add:
             if isinstance(data, dict):
@@ -406,7 +406,7 @@ FAST_LIMITS = {"rate_per_s": 10000, "burst": 10000, "backoff_initial_s": 0.01, "
                "timeout_s": 1.0, "reset_timeout_s": 0.3, "max_attempts": 3, "fail_max": 3}
 
 
-def live_settings(server: ProviderServer, **overrides):  # noqa: ANN201
+def live_settings(server: ProviderServer, **overrides):
     """Return Settings with every provider live against ``server`` and fast limits for tests."""
     from core.settings import load_settings
 
