@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.db import Database
@@ -21,11 +20,3 @@ def record_event(target: Database | Session, actor: str, kind: str, entity_type:
         return
     with target.session() as session:
         session.add(row)
-
-
-def recent_events(session: Session, kind_prefix: str = "", limit: int = 100) -> list[Event]:
-    """Return the newest events, optionally only kinds starting with ``kind_prefix``."""
-    stmt = select(Event).order_by(Event.id.desc()).limit(limit)
-    if kind_prefix:
-        stmt = stmt.where(Event.kind.startswith(kind_prefix))
-    return list(session.execute(stmt).scalars())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from data.db import Database
 from data.models import ApiToken, Event, User
@@ -30,13 +30,6 @@ def list_tokens(db: Database, include_revoked: bool = True) -> list[dict[str, An
              "active": t.revoked_at is None and (t.expires_at is None or t.expires_at > now)}
             for t, owner in s.execute(stmt).all()
         ]
-
-
-def event_kind_counts(db: Database, since: dt.datetime) -> dict[str, int]:
-    """Return the number of audit events per kind since ``since`` (tz-aware)."""
-    with db.session() as s:
-        rows = s.execute(select(Event.kind, func.count()).where(Event.ts >= since).group_by(Event.kind)).all()
-    return {kind: int(n) for kind, n in rows}
 
 
 def event_kinds(db: Database) -> list[str]:

@@ -131,13 +131,6 @@ def record_event(session: Session, *, kind: str, entity_type: str, entity_id: st
     return row
 
 
-def count_forecasts(session: Session, site_id: str | None = None) -> int:
-    """Return the number of stored forecast rows (for a site when given)."""
-    query = select(func.count()).select_from(GenerationForecast)
-    if site_id:
-        query = query.where(GenerationForecast.site_id == site_id)
-    return int(session.scalar(query) or 0)
-
 
 def latest_output_ts(session: Session, site_id: str) -> dt.datetime | None:
     """Return the start of the latest hourly output bucket stored for the site's assets, or None."""
