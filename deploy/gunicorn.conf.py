@@ -27,8 +27,18 @@ preload_app = False  # build the app (and its threads) inside the worker process
 
 
 def post_worker_init(worker) -> None:
-    """Start the background workers (migrations, seeding, simulator, live hub, bus consumers)."""
-    from core.factory import start_background
+    """Start the components (migrations, seeding, live hub, bus consumer, simulator, jobs)."""
+    from bootstrap.build import start
     from core.runtime import services
 
-    start_background(services())
+    start(services())
+
+
+def worker_exit(server, worker) -> None:
+    """Stop every component (reverse order), the scheduler, bus, gateway and database, within 10 s."""
+    from bootstrap.build import stop
+    from core.runtime import installed
+
+    services = installed()
+    if services is not None:
+        stop(services, timeout=10.0)
