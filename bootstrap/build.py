@@ -218,6 +218,7 @@ def stop(services: Services, timeout: float = STOP_TIMEOUT_S) -> list[str]:
     """
     deadline = time.monotonic() + timeout
     for component in reversed(services.components):
+        log.info("stopping %s", component.name)
         try:
             component.stop(max(0.1, deadline - time.monotonic()))
         except Exception:

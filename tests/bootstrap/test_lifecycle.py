@@ -1,0 +1,125 @@
+"""The composition root's lifecycle: every component starts, stops within its timeout, and leaves
+no thread of ours behind; ``python app.py`` exits 0 within 10 s of SIGTERM."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from bootstrap.build import FEATURES, build, start, stop
+from core import runtime
+from core.component import THREAD_PREFIX, Component
+from core.settings import load_settings
+from tests.support.live_services import REPO, free_port, wait_for
+
+
+def _ours() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive()}
+
+
+@pytest.fixture()
+def web_settings(tmp_path):
+    """Settings of a web process on its own SQLite file: simulator on, a 20-asset demo fleet seeded at start."""
+    return load_settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", instance_dir=tmp_path / "instance",
+                         simulator_enabled=True, simulator_interval_s=1.0, seed_on_start=True, seed_assets=20,
+                         provider_polling_enabled=True, secret_key="test-secret-key-not-for-production")
+
+
+def test_roles_get_their_components(web_settings, tmp_path):
+    previous = runtime.installed()
+    try:
+        web = build(web_settings, "web")
+        names = [c.name for c in web.components]
+        assert names == ["store", "live_hub", "ingest", "price_feed", "provider_polling", "alert_raiser",
+                         "forecasting", "retention", "simulator"]
+        assert all(isinstance(c, Component) for c in web.components)
+        assert web.hub is not None and web.simulator is not None and web.gateway is not None
+        web.db.dispose()
+        cli = build(web_settings.model_copy(update={"simulator_enabled": False}), "cli")
+        assert cli.components == [] and cli.hub is None
+        cli.db.dispose()
+        with pytest.raises(ValueError, match="unknown process role 'browser'"):
+            build(web_settings, "browser")  # type: ignore[arg-type]
+    finally:
+        runtime._current = previous
+    assert len(FEATURES) == 9
+
+
+def test_start_then_stop_leaves_no_thread_of_ours(web_settings):
+    from flask import Flask
+
+    from gateway.core import install_gateway
+    from live.hub import bind_socketio
+
+    before = _ours()
+    previous_services, previous_gateway = runtime.installed(), install_gateway(None)
+    services = build(web_settings, "web")
+    bind_socketio(services.socketio, Flask(__name__), "")  # the web app binds it; a bare Flask app will do
+    try:
+        start(services)
+        health = {c.name: c.health() for c in services.components}
+        assert health["live_hub"]["status"] == "ok" and health["retention"]["status"] == "ok"
+        wait_for(lambda: services.simulator.status()["ticks"] > 0, 60, 0.2, "a simulator tick")
+        started = _ours() - before
+        assert {"fleetlight-scheduler", "fleetlight-live-hub", "fleetlight-simulator", "fleetlight-price-feed",
+                "fleetlight-retention"} <= {t.name for t in started}
+        began = time.monotonic()
+        left = stop(services, timeout=10)
+        took = time.monotonic() - began
+    finally:
+        runtime._current = previous_services
+        install_gateway(previous_gateway)
+    assert not (_ours() & started), sorted(t.name for t in _ours() & started)
+    assert not set(left) & {t.name for t in started}, left
+    assert took < 10, took
+    assert all(c.health()["status"] in ("stopped", "ok") for c in services.components if c.name == "store")
+    assert services.simulator.status()["running"] is False
+
+
+def test_app_stops_on_sigterm_within_10_s(tmp_path):
+    port = free_port()
+    env = {**os.environ, "FLEETLIGHT_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+           "FLEETLIGHT_INSTANCE_DIR": str(tmp_path / "instance"), "FLEETLIGHT_SIMULATOR_ENABLED": "true",
+           "FLEETLIGHT_SEED_ON_START": "true", "FLEETLIGHT_SEED_ASSETS": "20", "FLEETLIGHT_PORT": str(port),
+           "FLEETLIGHT_HOST": "127.0.0.1", "FLEETLIGHT_PROVIDER_POLLING_ENABLED": "true"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    log_path = tmp_path / "app.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def healthy() -> bool:
+            if proc.poll() is not None:
+                pytest.fail(f"app exited early: {log_path.read_text()[-3000:]}")
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1.0).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, 90, 0.2, "HTTP 200 on /api/v1/health")
+        body = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5.0).json()
+        assert body["components"]["simulator"]["status"] == "ok"
+        assert body["components"]["live_hub"]["status"] == "ok"
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"app still running 10 s after SIGTERM: {log_path.read_text()[-3000:]}")
+        took = time.monotonic() - began
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    output = log_path.read_text()
+    assert code == 0, output[-3000:]
+    assert "threads still running after stop" not in output, output[-3000:]
+    after = output.split("received SIGTERM: stopping", 1)
+    assert len(after) == 2, output[-3000:]
+    assert all(f"stopping {name}" in after[1] for name in ("simulator", "live_hub", "ingest", "store")), after[1][-3000:]
+    print(f"\nstopped {took:.2f} s after SIGTERM")
