@@ -123,3 +123,14 @@ def test_app_stops_on_sigterm_within_10_s(tmp_path):
     assert len(after) == 2, output[-3000:]
     assert all(f"stopping {name}" in after[1] for name in ("simulator", "live_hub", "ingest", "store")), after[1][-3000:]
     print(f"\nstopped {took:.2f} s after SIGTERM")
+
+
+def test_health_and_integrations_page_read_the_components(client, services):
+    from callbacks.integrations import component_states, components_table
+
+    body = client.get("/api/v1/health").json
+    assert body["components"]["ingest"] == {"status": "ok", "listeners": 0}  # the in-process consumer
+    assert body["components"]["simulator"] == {"status": "disabled"}
+    assert component_states() == {"ingest": {"status": "ok", "listeners": 0}}
+    table = components_table(component_states())
+    assert "ingest" in str(table) and "success" in str(table)
