@@ -18,10 +18,14 @@ try:
 except SettingsError as exc:
     sys.exit(f"Fleetlight cannot start: {exc}")
 
-from bootstrap.web import create_app, serve
 from core.runtime import services
 
-app = create_app(settings)
+try:
+    from bootstrap.web import create_app, serve
+
+    app = create_app(settings)
+except ImportError as exc:  # a missing or broken part stops start-up, named, instead of running without it
+    sys.exit(f"Fleetlight cannot start: a part failed to import ({exc.name or 'unknown module'}): {exc}")
 server = app.server
 
 

@@ -12,23 +12,22 @@ from typing import Any
 
 from dash import Dash
 
+from api import create_api_blueprint
 from bootstrap.build import build, start, stop
+from bootstrap.cli import register_cli
 from bootstrap.services import Services
+from callbacks import register_all
+from components.shell import shell_layout
 from core.logging_setup import configure_logging
 from core.settings import REPO_ROOT, Settings, get_settings
+from live.hub import bind_socketio
+from security import web as security_web
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
     """Return the Dash app (multi-page) with the REST API, CLI, callbacks, security, live hub and gateway."""
-    from api import create_api_blueprint
-    from bootstrap.cli import register_cli
-    from callbacks import register_all
-    from components.shell import shell_layout
-    from live.hub import bind_socketio
-    from security import web as security_web
-
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     services = services or build(settings, "web")

@@ -134,3 +134,15 @@ def test_health_and_integrations_page_read_the_components(client, services):
     assert component_states() == {"ingest": {"status": "ok", "listeners": 0}}
     table = components_table(component_states())
     assert "ingest" in str(table) and "success" in str(table)
+
+
+def test_a_part_that_fails_to_import_stops_start_up_naming_it(tmp_path):
+    shadow = tmp_path / "shadow" / "flask_limiter"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("")  # a broken install: the package is there, its names are not
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "shadow"),
+           "FLEETLIGHT_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "FLEETLIGHT_INSTANCE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", "import app"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert "Fleetlight cannot start: a part failed to import (flask_limiter)" in done.stderr, done.stderr[-2000:]
