@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
+from bus.base import MessageBus
 from core.component import Component
 from core.settings import Settings
 from data.db import Database
@@ -33,7 +34,7 @@ class Services:
 
     settings: Settings
     db: Database
-    bus: Any  # bus.inprocess.InProcessBus | bus.rabbitmq.RabbitMQBus (same interface)
+    bus: MessageBus  # bus.inprocess.InProcessBus or bus.rabbitmq.RabbitMQBus
     ingest: IngestService
     scheduler: BackgroundScheduler
     role: Role = "web"

@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         pages_folder=str(REPO_ROOT / "pages"),
         assets_folder=str(REPO_ROOT / "assets"),
         title="Fleetlight",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash accepts None (no "Updating..." title)
         suppress_callback_exceptions=True,
         serve_locally=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],

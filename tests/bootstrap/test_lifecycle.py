@@ -122,7 +122,7 @@ def test_app_stops_on_sigterm_within_10_s(tmp_path):
     after = output.split("received SIGTERM: stopping", 1)
     assert len(after) == 2, output[-3000:]
     assert all(f"stopping {name}" in after[1] for name in ("simulator", "live_hub", "ingest", "store")), after[1][-3000:]
-    print(f"\nstopped {took:.2f} s after SIGTERM")
+    print(f"\nstopped {took:.2f} s after SIGTERM\n" + after[1][-1500:])
 
 
 def test_health_and_integrations_page_read_the_components(client, services):
