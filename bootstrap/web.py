@@ -81,3 +81,23 @@ def serve(app: Dash, services: Services) -> int:
         left = stop(services)
     log.info("stopped%s", f" (threads left: {', '.join(left)})" if left else "")
     return 0
+
+
+def disconnect_clients(services: Services) -> int:
+    """Close every Socket.IO connection of this process; return how many were closed.
+
+    A server stopping gracefully (gunicorn) waits for open requests, and an open websocket never
+    ends by itself: closing them lets the worker exit (clients reconnect to another process).
+    """
+    server = getattr(services.socketio, "server", None)
+    eio = getattr(server, "eio", None)
+    if eio is None:
+        return 0
+    sockets = dict(eio.sockets)
+    for sid, sock in sockets.items():
+        try:
+            sock.close(wait=False, abort=True)
+        except Exception:
+            log.exception("could not close live client %s", sid)
+    return len(sockets)
+

@@ -28,10 +28,23 @@ preload_app = False  # build the app (and its threads) inside the worker process
 
 def post_worker_init(worker) -> None:
     """Start the components (migrations, seeding, live hub, bus consumer, simulator, jobs)."""
+    import signal
+    import threading
+
     from bootstrap.build import start
+    from bootstrap.web import disconnect_clients
     from core.runtime import services
 
     start(services())
+    graceful_exit = signal.getsignal(signal.SIGTERM)  # gunicorn's: stop accepting, wait for open requests
+
+    def on_sigterm(signum, frame) -> None:
+        # open websockets are requests that never end: close them so the graceful exit can finish
+        threading.Thread(target=disconnect_clients, args=(services(),), name="fleetlight-disconnect").start()
+        if callable(graceful_exit):
+            graceful_exit(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def worker_exit(server, worker) -> None:

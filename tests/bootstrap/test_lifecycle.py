@@ -97,6 +97,15 @@ def test_app_stops_on_sigterm_within_10_s(tmp_path, command):
            "FLEETLIGHT_SEED_ON_START": "true", "FLEETLIGHT_SEED_ASSETS": "20", "FLEETLIGHT_PORT": str(port),
            "FLEETLIGHT_HOST": "127.0.0.1", "FLEETLIGHT_PROVIDER_POLLING_ENABLED": "true"}
     env.pop("PYTEST_CURRENT_TEST", None)
+    from data.db import Database
+    from data.migrate import upgrade_to_head
+    from data.models import Role
+    from security.tokens import create_token
+
+    store = Database(env["FLEETLIGHT_DATABASE_URL"])
+    upgrade_to_head(store)
+    viewer = create_token(store, "sigterm-viewer", ["read"], Role.viewer)
+    store.dispose()
     log_path = tmp_path / "app.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -113,6 +122,12 @@ def test_app_stops_on_sigterm_within_10_s(tmp_path, command):
         body = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5.0).json()
         assert body["components"]["simulator"]["status"] == "ok"
         assert body["components"]["live_hub"]["status"] == "ok"
+        import socketio
+
+        screen = socketio.Client(reconnection=False)  # an open websocket, as a wall display holds one
+        screen.connect(f"http://127.0.0.1:{port}", namespaces=["/live"], auth={"token": viewer, "rooms": ["live"]},
+                       transports=["websocket"], wait_timeout=10)
+        assert screen.connected
         began = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         try:
