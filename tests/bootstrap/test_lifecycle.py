@@ -170,3 +170,42 @@ def test_a_part_that_fails_to_import_stops_start_up_naming_it(tmp_path):
                           timeout=120)
     assert done.returncode != 0
     assert "Fleetlight cannot start: a part failed to import (flask_limiter)" in done.stderr, done.stderr[-2000:]
+
+
+def test_store_worker_stops_on_sigterm_within_10_s(tmp_path):
+    from bus.rabbitmq import queue_name
+    from data.db import Database
+    from data.migrate import upgrade_to_head
+    from tests.bus.conftest import delete_queues
+    from tests.support.live_services import require_rabbitmq
+
+    rabbit_url = require_rabbitmq()
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    store = Database(url)
+    upgrade_to_head(store)
+    store.dispose()
+    env = {**os.environ, "FLEETLIGHT_DATABASE_URL": url, "FLEETLIGHT_RABBITMQ_URL": rabbit_url,
+           "FLEETLIGHT_REDIS_URL": "", "FLEETLIGHT_INSTANCE_DIR": str(tmp_path)}
+    group = f"sigterm-{os.getpid()}"
+    proc = subprocess.Popen([sys.executable, "-m", "bus.worker", "--group", group], cwd=REPO,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:  # the worker prints "worker ready" once consuming
+            lines.append(line)
+            if "worker ready" in line:
+                break
+        assert any("worker ready" in line for line in lines), "".join(lines)[-2000:]
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=10)
+        took = time.monotonic() - began
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        delete_queues(rabbit_url, [queue_name(t, group) for t in ("telemetry.v1", "prices.v1", "events.v1")])
+    assert proc.returncode == 0, output[-2000:]
+    assert "stopping ingest" in output and "threads still running" not in output, output[-2000:]
+    assert took < 10
