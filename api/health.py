@@ -1,4 +1,8 @@
-"""GET /api/v1/health: each component's state, for load balancers and the admin page."""
+"""GET /api/v1/health: each component's state, for load balancers and the admin page.
+
+The database, telemetry freshness and bus are probed here; every other entry is the ``health()``
+of a component of the process (``services.components``, see ``bootstrap.build``).
+"""
 from __future__ import annotations
 
 import time
@@ -37,17 +41,12 @@ def component_health() -> dict[str, Any]:
                          "backend": getattr(bus, "backend_name", type(bus).__name__ if bus else None)}
     if hasattr(bus, "health"):
         components["bus"].update(bus.health())
-    simulator = svc.extras.get("simulator")
-    if simulator is not None:
-        status = simulator.status()
-        components["simulator"] = {"status": "ok" if status.get("running") else "stopped", **status}
-    else:
-        components["simulator"] = {"status": "disabled"}
-    for name, probe in svc.extras.get("health_probes", {}).items():
+    components["simulator"] = {"status": "disabled"}  # replaced by the simulator component when there is one
+    for component in svc.components:
         try:
-            components[name] = probe()
+            components[component.name] = component.health()
         except Exception as exc:
-            components[name] = {"status": "down", "error": str(exc)[:200]}
+            components[component.name] = {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:200]}
     states = {c.get("status") for c in components.values()}
     overall = "down" if components["database"]["status"] == "down" else (
         "ok" if states <= {"ok", "disabled"} else "degraded")

@@ -70,7 +70,7 @@ def register(bp: Blueprint) -> None:
     @bp.get("/live/state")
     @require("telemetry:read")
     def live_state():
-        hub = services().extras.get("live_hub")
+        hub = services().hub
         if hub is None:
             raise ApiError(503, "the live hub is not running in this process")
         return jsonify(hub.live_payload(full=True))

@@ -109,7 +109,7 @@ def register(bp: Blueprint) -> None:
         rows = _read_rows()
         if not rows:
             raise ApiError(400, "batch is empty")
-        ingest = services().extras["ingest"]
+        ingest = services().ingest
         try:
             report = ingest.submit_rows(rows, source=f"api:{caller.name}")
         except DeliveryFailed as exc:

@@ -51,16 +51,16 @@ def webhook_secrets(provider: str) -> list[str]:
 
 
 def _clock() -> float:
-    clock: Callable[[], float] | None = services().extras.get("clock")
+    clock: Callable[[], float] | None = services().clock
     return clock() if clock else time.time()
 
 
 def _replay_cache() -> ReplayCache:
     svc = services()
-    cache = svc.extras.get("webhook_replay_cache")
+    cache = svc.webhook_replay_cache
     if cache is None:
         cache = ReplayCache(2 * svc.settings.webhook_max_age_s, svc.settings.redis_url)
-        svc.extras["webhook_replay_cache"] = cache
+        svc.webhook_replay_cache = cache
     return cache
 
 

@@ -136,10 +136,10 @@ def prepare(n_assets: int, workdir: Path) -> Path:
 SERVE_OURS = """
 import sys; sys.path.insert(0, {repo!r})
 from core.settings import load_settings
-from core.factory import create_app, build_services
+from bootstrap.web import create_app
 s = load_settings(database_url="sqlite:///{db}", instance_dir={inst!r}, simulator_enabled=False, seed_on_start=False,
                   secret_key="bench-secret-key", map_tile_url="", login_rate_limit="1000/minute")
-app = create_app(s, build_services(s))
+app = create_app(s)
 app.run(host="127.0.0.1", port={port}, debug=False, use_reloader=False, threaded=True)
 """
 

@@ -106,10 +106,10 @@ def main() -> None:
 
     os.environ.update(FLEETLIGHT_DATABASE_URL=url, FLEETLIGHT_INSTANCE_DIR=str(work), FLEETLIGHT_LOG_LEVEL="WARNING",
                       FLEETLIGHT_SIMULATOR_ENABLED="false", FLEETLIGHT_SEED_ON_START="false")
-    from core.factory import build_services
+    from bootstrap.build import build
     from core.settings import load_settings
 
-    build_services(load_settings())
+    build(load_settings(), "cli")
     from callbacks.overview import overview_view
 
     server_times = []

@@ -51,7 +51,8 @@ def _overview_body(app) -> dict:
 
 def run_mode(mode: str, n: int, sites: int) -> dict:
     """Build the app in ``mode`` and return {callback: [latencies ms]}."""
-    import core.factory as factory
+    from bootstrap.web import create_app
+    from core import runtime
     from core.settings import load_settings
     from data.db import Database
     from data.migrate import upgrade_to_head
@@ -59,18 +60,19 @@ def run_mode(mode: str, n: int, sites: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="fl-secbench-"))
     url = f"sqlite:///{workdir / 'bench.db'}"
     upgrade_to_head(Database(url))
-    if mode == "open":  # everything except the security package's hook
-        original = factory._load_feature_hooks
+    if mode == "open":
+        # the baseline without the security layer: its install is skipped and every request is an
+        # admin (bench only; the app itself cannot be built without security)
+        from data.models import Role
+        from security import access
+        from security import web as security_web
 
-        def without_security() -> None:
-            original()
-            factory.APP_HOOKS[:] = [h for h in factory.APP_HOOKS if getattr(h, "__module__", "") != "security.web"]
-
-        factory._load_feature_hooks = without_security
+        security_web.install = lambda app, services: None
+        access.IDENTITY_RESOLVERS.append(lambda: access.Caller("bench-open", Role.admin, None, "session"))
     settings = load_settings(database_url=url, instance_dir=workdir, simulator_enabled=False, seed_on_start=False,
                              secret_key="bench-secret")
-    app = factory.create_app(settings)
-    services = factory.runtime.services()
+    app = create_app(settings)
+    services = runtime.services()
     from demo.fleet import seed_demo_fleet
 
     seed_demo_fleet(services.db, sites * 10)

@@ -77,7 +77,7 @@ def replay_dead_letter(services: Any, dead_letter_id: int, actor: str, force: bo
         outcome = {"outcome": "republished", "topic": topic}
     except SchemaError as exc:
         if topic == TELEMETRY_TOPIC and isinstance(payload, dict) and isinstance(payload.get("row"), dict):
-            ingest = services.extras["ingest"]
+            ingest = services.ingest
             report = ingest.submit_rows([payload["row"]], source=f"replay:{dead_letter_id}")
             if report.rejected:
                 reason = report.rejected[0]

@@ -14,8 +14,10 @@ from data.integration_queries import Timeline, hourly_timeline, integration_even
 IDS = {
     "refresh": "int-refresh", "updated": "int-updated", "table": "int-table", "calls": "int-calls-chart",
     "latency": "int-latency-chart", "failures": "int-failures-chart", "events": "int-events",
-    "summary": "int-summary",
+    "summary": "int-summary", "components": "int-components",
 }
+COMPONENT_COLORS = {"ok": "success", "degraded": "warning", "stopped": "secondary", "disabled": "secondary",
+                    "down": "danger"}
 STATE_COLORS = {"live": "success", "offline replay": "info", "degraded": "warning", "breaker open": "danger",
                 "not configured": "secondary"}
 STATE_HELP = {
@@ -127,6 +129,33 @@ def events_list(events: list[dict[str, Any]]) -> Any:
     return dbc.ListGroup(items, flush=True)
 
 
+def component_states() -> dict[str, dict[str, Any]]:
+    """Return ``{component name: its health()}`` for the components of the process's services."""
+    from core.runtime import services
+
+    states: dict[str, dict[str, Any]] = {}
+    for component in services().components:
+        try:
+            states[component.name] = component.health()
+        except Exception as exc:
+            states[component.name] = {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:200]}
+    return states
+
+
+def components_table(states: dict[str, dict[str, Any]]) -> Any:
+    """Return a table of the process's components and their health status (or a note when there are none)."""
+    if not states:
+        return html.Span("no long-lived components run in this process", className="text-body-secondary small")
+    rows = []
+    for name, health in states.items():
+        status = str(health.get("status", "unknown"))
+        detail = health.get("last_error") or health.get("error") or health.get("state") or ""
+        rows.append(html.Tr([html.Td(name), html.Td(dbc.Badge(status, color=COMPONENT_COLORS.get(status, "light"))),
+                             html.Td(str(detail)[:200], className="small text-body-secondary")]))
+    return dbc.Table([html.Thead(html.Tr([html.Th("Component"), html.Th("Status"), html.Th("Detail")])),
+                      html.Tbody(rows)], size="sm", className="mb-0", id=IDS["components"] + "-table")
+
+
 def integrations_view(theme: str | None = "light") -> dict[str, Any]:
     """Return every piece of the integrations page for the current state of the gateway and call log."""
     from core.runtime import db
@@ -146,6 +175,7 @@ def integrations_view(theme: str | None = "light") -> dict[str, Any]:
         "failures": failures_figure(timeline, theme),
         "latency": latency_figure(timeline, theme),
         "events": events_list(events),
+        "components": components_table(component_states()),
         "updated": "updated " + dt.datetime.now(dt.UTC).strftime("%H:%M:%S UTC"),
     }
 
@@ -156,11 +186,11 @@ def register(app: Dash) -> None:
     @app.callback(
         Output(IDS["summary"], "children"), Output(IDS["table"] + "-wrap", "children"),
         Output(IDS["calls"], "figure"), Output(IDS["failures"], "figure"), Output(IDS["latency"], "figure"),
-        Output(IDS["events"], "children"), Output(IDS["updated"], "children"),
+        Output(IDS["events"], "children"), Output(IDS["components"], "children"), Output(IDS["updated"], "children"),
         Input(IDS["refresh"], "n_intervals"), Input("shell-theme", "data"),
         prevent_initial_call=True,
     )
     def refresh(_n: int | None, theme: str | None):
         view = integrations_view(theme)
         return (view["summary"], view["table"], view["calls"], view["failures"], view["latency"], view["events"],
-                view["updated"])
+                view["components"], view["updated"])

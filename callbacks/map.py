@@ -75,11 +75,9 @@ _index_hooks: list[Any] = []
 
 
 def visible_sites() -> set[str] | None:
-    """Return the site ids the signed-in caller may see (None: all, or no sign-in installed)."""
-    try:
-        from security.scope import current_visible_site_ids
-    except ModuleNotFoundError:
-        return None
+    """Return the site ids the signed-in caller may see (None: all)."""
+    from security.scope import current_visible_site_ids
+
     return current_visible_site_ids()
 
 

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask import has_request_context
+
+from security.access import current_caller
+from security.guard import page_allows
 
 NAV_GROUP_ORDER = ("Operations", "Analysis", "Reports", "Admin")
 SHELL_IDS = {"theme": "shell-theme", "theme_switch": "shell-theme-switch", "url": "shell-url"}
@@ -29,13 +34,6 @@ def nav_groups(registry: dict[str, dict[str, Any]] | None = None) -> OrderedDict
 
 def _visible(registry: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
     """Return the registry without the pages the signed-in caller may not open (the server denies them anyway)."""
-    try:
-        from flask import has_request_context
-
-        from security.access import current_caller
-        from security.guard import page_allows
-    except ModuleNotFoundError:
-        return registry
     if not has_request_context():
         return registry
     caller = current_caller()
@@ -57,15 +55,6 @@ def _nav(registry: dict[str, dict[str, Any]] | None = None) -> list[Any]:
             )
         )
     return items
-
-
-def _user_menu() -> Any:
-    """Return the signed-in user's menu (security.web), or nothing when sign-in is not installed."""
-    try:
-        from security.web import user_menu
-    except ModuleNotFoundError:
-        return None
-    return user_menu()
 
 
 def _first_page() -> tuple[str, str, str, Any, Any] | None:
@@ -127,8 +116,20 @@ def page_container() -> Any:
     ])
 
 
-def build_shell() -> html.Div:
-    """Return the layout wrapping every page (called per page load, so the nav is current)."""
+def shell_layout(user_menu: Callable[[], Any] | None = None) -> Callable[[], html.Div]:
+    """Return the app layout function: :func:`build_shell` with the injected ``user_menu`` builder."""
+
+    def layout() -> html.Div:
+        return build_shell(user_menu)
+
+    return layout
+
+
+def build_shell(user_menu: Callable[[], Any] | None = None) -> html.Div:
+    """Return the layout wrapping every page (called per page load, so the nav is current).
+
+    ``user_menu`` returns the signed-in caller's menu (``security.web.user_menu``); None shows none.
+    """
     return html.Div(
         [
             dcc.Location(id=SHELL_IDS["url"]),
@@ -144,7 +145,7 @@ def build_shell() -> html.Div:
                         dbc.Collapse(
                             [
                                 dbc.Nav(_nav(), navbar=True, className="me-auto"),
-                                html.Div(_user_menu(), id="shell-user", className="d-flex align-items-center me-3 small"),
+                                html.Div(user_menu() if user_menu else None, id="shell-user", className="d-flex align-items-center me-3 small"),
                                 html.Div(
                                     [
                                         html.I(className="bi bi-sun me-1"),

@@ -1,16 +1,16 @@
-"""Scheduled polling of every provider (APScheduler BackgroundScheduler), results stored.
+"""Scheduled polling of every provider (jobs on the process's APScheduler scheduler), results stored.
 
-``start_polling(services)`` is called once at app start-up. Providers in live mode are polled at
-their ``poll_interval_s``; market providers in offline replay are polled once shortly after
-start so the recorded prices are in the store; weather in offline replay is not stored for
-sites (the recordings are for other places). Polling is off when
-``FLEETLIGHT_PROVIDER_POLLING_ENABLED=false`` and under pytest.
+``add_polling_jobs(scheduler, db, gateway)`` is called by the provider polling component
+(``bootstrap.components.ProviderPolling``) when a serving process starts. Providers in live mode
+are polled at their ``poll_interval_s``; market providers in offline replay are polled once
+shortly after start so the recorded prices are in the store; weather in offline replay is not
+stored for sites (the recordings are for other places). Polling is off when
+``FLEETLIGHT_PROVIDER_POLLING_ENABLED=false`` (the test settings set it so).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from typing import Any
 
 from connectors.markets.base import MARKET_PROVIDERS, market_provider
@@ -98,38 +98,29 @@ def poll_weather(database: Any, gateway: Gateway | None = None) -> int:
     return stored
 
 
-def start_polling(services: Any, *, gateway: Gateway | None = None, force: bool = False) -> Any:
-    """Start the background scheduler polling every provider; return it (None when polling is off).
+def add_polling_jobs(scheduler: Any, database: Any, gateway: Gateway) -> list[str]:
+    """Add the polling jobs of every provider to ``scheduler`` (the process's one scheduler); return their ids.
 
-    The scheduler is kept in ``services.extras["polling"]``; call ``.shutdown()`` at exit.
+    Providers in live mode are polled every ``poll_interval_s`` (first poll staggered from 20 s
+    after start); market providers in offline replay once, shortly after start.
     """
-    settings = services.settings
-    if services.extras.get("polling") is not None:
-        return services.extras["polling"]
-    if not force and (not getattr(settings, "provider_polling_enabled", True) or "PYTEST_CURRENT_TEST" in os.environ):
-        log.info("provider polling disabled")
-        return None
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     market_provider("ercot")  # imports and registers every market connector
-    gw = gateway or get_gateway()
-    database = services.db
-    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": 600})
     now = dt.datetime.now(dt.UTC)
+    ids: list[str] = []
     for i, name in enumerate(sorted(MARKET_PROVIDERS)):
-        mode = gw.mode(name)
+        mode = gateway.mode(name)
         first = now + dt.timedelta(seconds=20 + 15 * i)
         if mode == "live":
-            scheduler.add_job(poll_market, "interval", args=[name, database, gw], id=f"poll-{name}",
-                              seconds=gw.spec(name).poll_interval_s, next_run_time=first)
+            ids.append(scheduler.add_job(poll_market, "interval", args=[name, database, gateway], id=f"poll-{name}",
+                                         seconds=gateway.spec(name).poll_interval_s, next_run_time=first,
+                                         misfire_grace_time=600, replace_existing=True).id)
         elif mode == "offline replay":
-            scheduler.add_job(poll_market, "date", args=[name, database, gw], id=f"replay-{name}", run_date=first)
-    if any(gw.mode(n) == "live" for n in ("openweathermap", "noaa_nws")):
-        scheduler.add_job(poll_weather, "interval", args=[database, gw], id="poll-weather",
-                          seconds=gw.spec("openweathermap").poll_interval_s,
-                          next_run_time=now + dt.timedelta(seconds=30))
-    scheduler.start()
-    services.extras["polling"] = scheduler
-    log.info("provider polling started: %s", ", ".join(j.id for j in scheduler.get_jobs()))
-    return scheduler
+            ids.append(scheduler.add_job(poll_market, "date", args=[name, database, gateway], id=f"replay-{name}",
+                                         run_date=first, misfire_grace_time=600, replace_existing=True).id)
+    if any(gateway.mode(n) == "live" for n in ("openweathermap", "noaa_nws")):
+        ids.append(scheduler.add_job(poll_weather, "interval", args=[database, gateway], id="poll-weather",
+                                     seconds=gateway.spec("openweathermap").poll_interval_s,
+                                     next_run_time=now + dt.timedelta(seconds=30), misfire_grace_time=600,
+                                     replace_existing=True).id)
+    log.info("provider polling scheduled: %s", ", ".join(ids) or "nothing to poll")
+    return ids

@@ -1,34 +1,18 @@
-"""The process's long-lived services (settings, database, bus), built once at start-up.
+"""The process-wide accessor of the services built by the composition root (``bootstrap``).
 
-Pages, callbacks, API routes and CLI commands reach them through :func:`services` instead of
-building their own; tests build their own :class:`Services` and install it with :func:`install`.
+Dash callbacks and Flask routes cannot take arguments, so they reach the process's services
+through :func:`services`; everything else receives what it needs as arguments. ``core`` imports
+nothing of the app at run time: the types below are for the type checker only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.settings import Settings
-from data.db import Database
+if TYPE_CHECKING:
+    from bootstrap.services import Services
+    from data.db import Database
 
-
-@dataclass
-class Services:
-    """Everything with a lifetime of the process."""
-
-    settings: Settings
-    db: Database
-    bus: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def close(self) -> None:
-        """Close the bus and the database pool."""
-        if self.bus is not None and hasattr(self.bus, "close"):
-            self.bus.close()
-        self.db.dispose()
-
-
-_current: Services | None = None
+_current: Any = None
 
 
 def install(services: Services) -> Services:
@@ -36,6 +20,11 @@ def install(services: Services) -> Services:
     global _current
     _current = services
     return services
+
+
+def installed() -> Services | None:
+    """Return the installed services, or None before start-up has installed them."""
+    return _current
 
 
 def services() -> Services:

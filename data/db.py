@@ -76,7 +76,7 @@ class WalCheckpointer:
         self._engine = engine
         self._interval_s = interval_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="fleetlight-sqlite-checkpoint", daemon=True)
 
     def start(self) -> None:
         """Start checkpointing."""

@@ -27,8 +27,31 @@ preload_app = False  # build the app (and its threads) inside the worker process
 
 
 def post_worker_init(worker) -> None:
-    """Start the background workers (migrations, seeding, simulator, live hub, bus consumers)."""
-    from core.factory import start_background
+    """Start the components (migrations, seeding, live hub, bus consumer, simulator, jobs)."""
+    import signal
+    import threading
+
+    from bootstrap.build import start
+    from bootstrap.web import disconnect_clients
     from core.runtime import services
 
-    start_background(services())
+    start(services())
+    graceful_exit = signal.getsignal(signal.SIGTERM)  # gunicorn's: stop accepting, wait for open requests
+
+    def on_sigterm(signum, frame) -> None:
+        # open websockets are requests that never end: close them so the graceful exit can finish
+        threading.Thread(target=disconnect_clients, args=(services(),), name="fleetlight-disconnect").start()
+        if callable(graceful_exit):
+            graceful_exit(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def worker_exit(server, worker) -> None:
+    """Stop every component (reverse order), the scheduler, bus, gateway and database, within 10 s."""
+    from bootstrap.build import stop
+    from core.runtime import installed
+
+    services = installed()
+    if services is not None:
+        stop(services, timeout=10.0)

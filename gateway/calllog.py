@@ -171,7 +171,7 @@ class CallLog:
             with self._lock:
                 if self._thread is None or not self._thread.is_alive():
                     self._stop.clear()
-                    self._thread = threading.Thread(target=self._run, name="gateway-calllog", daemon=True)
+                    self._thread = threading.Thread(target=self._run, name="fleetlight-gateway-calllog", daemon=True)
                     self._thread.start()
 
     def _run(self) -> None:

@@ -22,10 +22,8 @@ def register_replay(provider: str, handler: ReplayHandler) -> None:
 
 
 def replay_handler(provider: str) -> ReplayHandler | None:
-    """Return the replay handler of ``provider``, importing the connectors on first use."""
-    if provider not in _HANDLERS:
-        try:
-            import connectors.recorded  # noqa: F401  (registers the handlers)
-        except ImportError:  # pragma: no cover - connectors are part of the app
-            return None
+    """Return the replay handler of ``provider``, or None when none is registered.
+
+    The handlers are registered by the composition root (``connectors.recorded.register_recordings``).
+    """
     return _HANDLERS.get(provider)

@@ -39,16 +39,27 @@ class RetentionWorker:
         self._retention = dt.timedelta(days=retention_days)
         self._interval_s = interval_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="telemetry-retention", daemon=True)
+        self._thread: threading.Thread | None = None
         self.last_pruned = 0
 
     def start(self) -> None:
-        """Start pruning."""
+        """Start pruning (a pass at once, then every ``interval_s``)."""
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="fleetlight-retention", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop pruning."""
+    @property
+    def running(self) -> bool:
+        """Return True while the pruning thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop pruning and wait up to ``timeout`` seconds for the thread (a chunk in progress finishes)."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:

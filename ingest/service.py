@@ -138,6 +138,11 @@ class IngestService:
         self.max_age_days = max_age_days
         self._listeners: list[StoredListener] = []
 
+    @property
+    def listeners(self) -> tuple[StoredListener, ...]:
+        """Return the listeners called after every stored batch."""
+        return tuple(self._listeners)
+
     def add_listener(self, listener: StoredListener) -> None:
         """Call ``listener`` with the newly stored rows after every stored batch (live push path)."""
         self._listeners.append(listener)

@@ -34,10 +34,10 @@ from typing import Any
 from flask import request
 from flask_socketio import SocketIO, join_room
 
-from core import factory
-from core.runtime import Services
+from core import runtime
 from data.db import Database
 from live.state import LiveState, fleet_totals
+from security.access import authorize_room, socket_caller
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +64,14 @@ def _now_ms() -> int:
 def room_access_allowed(rooms: list[str], auth: Any) -> list[str]:
     """Return the subset of ``rooms`` the connecting caller may join.
 
-    The one place the sign-in module plugs in: the caller is ``security.access.socket_caller(auth)``
-    (session cookie of the handshake, or ``auth.token`` for machine clients) and each room is
-    checked with ``security.access.authorize_room(room, caller)``. Without those functions (no
-    sign-in module installed) every room is open.
+    The caller is ``security.access.socket_caller(auth)`` (session cookie of the handshake, or
+    ``auth.token`` for machine clients) and each room is checked with
+    ``security.access.authorize_room(room, caller)``; an unidentified caller joins nothing.
     """
-    try:
-        from security import access
-    except ModuleNotFoundError:
-        return list(rooms)
-    authorize = getattr(access, "authorize_room", None)
-    identify = getattr(access, "socket_caller", None)
-    if authorize is None or identify is None:
-        return list(rooms)
-    caller = identify(auth if isinstance(auth, dict) else None)
+    caller = socket_caller(auth if isinstance(auth, dict) else None)
     if caller is None:
         return []
-    return [room for room in rooms if authorize(room, caller)]
+    return [room for room in rooms if authorize_room(room, caller)]
 
 
 def valid_room(room: Any) -> bool:
@@ -150,7 +141,7 @@ class LiveHub:
             return
         self._stop.clear()
         self.load()
-        self._thread = threading.Thread(target=self._run, name="live-hub-flush", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="fleetlight-live-hub", daemon=True)
         self._thread.start()
 
     @property
@@ -158,12 +149,12 @@ class LiveHub:
         """Return True while the flush thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
-    def stop(self) -> None:
-        """Stop the flush thread."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the flush thread, waiting up to ``timeout`` seconds for it."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=timeout)
             self._thread = None
 
     def _run(self) -> None:
@@ -362,13 +353,9 @@ class LiveHub:
 
 
 def current_hub() -> LiveHub | None:
-    """Return the hub of the installed process services (None before the app hook ran)."""
-    from core.runtime import services
-
-    try:
-        return services().extras.get("live_hub")
-    except RuntimeError:
-        return None
+    """Return the hub of the installed process services (None when there are none or no hub)."""
+    services = runtime.installed()
+    return None if services is None else services.hub
 
 
 def _on_connect(auth: Any = None) -> bool:
@@ -376,24 +363,33 @@ def _on_connect(auth: Any = None) -> bool:
     return False if hub is None else hub.on_connect(auth)
 
 
-def attach_hub(socketio: SocketIO, services: Services) -> LiveHub:
-    """Build a hub for ``services`` (its database and ingest listener) and install it in them."""
+def attach_hub(socketio: SocketIO, services: Any) -> LiveHub:
+    """Build a serving hub on ``services`` (their settings, database and ingest), make it their hub; return it.
+
+    ``services`` is a ``bootstrap.services.Services`` (tests attach a hub to their own services).
+    """
     settings = services.settings
     hub = LiveHub(socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True)
-    ingest = services.extras.get("ingest")
-    if ingest is not None:
-        ingest.add_listener(hub.on_stored)
-    services.extras["socketio"] = socketio
-    services.extras["live_hub"] = hub
+    services.ingest.add_listener(hub.on_stored)
+    services.hub = hub
     return hub
 
 
-def make_socketio(app_server: Any, redis_url: str) -> SocketIO:
-    """Return the SocketIO server bound to the Flask app (threading mode, Redis queue if configured)."""
+def make_socketio() -> SocketIO:
+    """Return the (unbound) SocketIO server, threading mode; :func:`bind_socketio` attaches it to Flask.
+
+    The Redis message queue is given when binding: passing it here would build a write-only server.
+    """
     return SocketIO(
-        app_server, async_mode="threading", message_queue=redis_url or None, cors_allowed_origins=[],
-        ping_interval=10, ping_timeout=20, max_http_buffer_size=100_000, logger=False, engineio_logger=False,
+        async_mode="threading", cors_allowed_origins=[], ping_interval=10, ping_timeout=20,
+        max_http_buffer_size=100_000, logger=False, engineio_logger=False,
     )
+
+
+def bind_socketio(socketio: SocketIO, app_server: Any, redis_url: str) -> None:
+    """Attach ``socketio`` to the Flask app (Redis message queue if configured) and route ``connect``."""
+    socketio.on_event("connect", _on_connect, namespace=NAMESPACE)
+    socketio.init_app(app_server, message_queue=redis_url or None)
 
 
 def make_emitter(redis_url: str) -> SocketIO:
@@ -401,38 +397,3 @@ def make_emitter(redis_url: str) -> SocketIO:
     if not redis_url:
         raise ValueError("a worker process can push to browsers only through Redis: set FLEETLIGHT_REDIS_URL")
     return SocketIO(message_queue=redis_url)
-
-
-def install_hub(app: Any, services: Services) -> LiveHub:
-    """APP_HOOK: attach Socket.IO to the Dash server, wire the hub to ingest, register starters."""
-    settings = services.settings
-    socketio = make_socketio(app.server, settings.redis_url)
-    socketio.on_event("connect", _on_connect, namespace=NAMESPACE)
-    app.server.extensions["fleetlight_socketio"] = socketio
-    hub = attach_hub(socketio, services)
-
-    from live.price_feed import wire_prices
-
-    wire_prices(services, hub)
-
-    def start(svc: Services) -> None:
-        svc.extras["live_hub"].start()
-        start_bus = getattr(svc.bus, "start", None)
-        if callable(start_bus):
-            start_bus()
-
-    services.extras.setdefault("background_starters", []).append(start)
-
-    def serve(dash_app: Any, cfg: Any) -> None:
-        socketio.run(dash_app.server, host=cfg.host, port=cfg.port, debug=cfg.debug, use_reloader=False,
-                     allow_unsafe_werkzeug=True)
-
-    services.extras["serve"] = serve
-    services.extras.setdefault("health_probes", {})["live_hub"] = lambda: {
-        "status": "ok" if hub.running else "stopped", "pushes": hub.pushes, "sites": len(hub.state.sites),
-        "redis": bool(settings.redis_url),
-    }
-    return hub
-
-
-factory.APP_HOOKS.append(install_hub)

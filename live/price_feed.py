@@ -244,12 +244,21 @@ class PriceFeed:
     def start(self) -> None:
         """Start the feed thread (publishes at once, then every 10 s)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="price-feed", daemon=True)
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="fleetlight-price-feed", daemon=True)
             self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the feed thread."""
+    @property
+    def running(self) -> bool:
+        """Return True while the feed thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the feed thread and wait up to ``timeout`` seconds for it."""
         self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -258,20 +267,3 @@ class PriceFeed:
             except Exception:
                 log.exception("price feed publish failed")
             self._stop.wait(10.0)
-
-
-def wire_prices(services: Any, hub: Any) -> None:
-    """Subscribe the price store to prices.v1, push stored prices, start the feed with the simulator."""
-    from live.prices import PriceStore
-
-    store = PriceStore(services.db, hub)
-    services.bus.subscribe(PRICES_TOPIC, store.handle_message, group="store")
-    hub.extra_full_state["markets"] = store.full_state
-    services.extras["price_store"] = store
-    if services.settings.simulator_enabled:
-        def start(svc: Any) -> None:
-            feed = PriceFeed(svc.bus, load_price_book(svc.settings.demo_data_dir))
-            svc.extras["price_feed"] = feed
-            feed.start()
-
-        services.extras.setdefault("background_starters", []).append(start)

@@ -38,5 +38,7 @@ def layout(**_kwargs: object) -> html.Div:
         dbc.Row([dbc.Col(_graph(IDS["latency"], view["latency"]), lg=6),
                  dbc.Col(dbc.Card([dbc.CardHeader("Recent integration events"),
                                    dbc.CardBody(html.Div(view["events"], id=IDS["events"]))], className="shadow-sm"),
-                         lg=6)], className="g-3"),
+                         lg=6)], className="g-3 mb-3"),
+        dbc.Card([dbc.CardHeader("Components of this process"),
+                  dbc.CardBody(html.Div(view["components"], id=IDS["components"]))], className="shadow-sm"),
     ])

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from flask import g, has_request_context
 from sqlalchemy import select
 
+from security.access import Caller, current_caller
+
 if TYPE_CHECKING:
     import polars as pl
-
-    from security.access import Caller
 
 
 def visible_site_ids(caller: Caller | None) -> set[str] | None:
@@ -38,11 +38,7 @@ def current_visible_site_ids() -> set[str] | None:
     if not has_request_context():
         return None
     if "fleetlight_visible_sites" not in g:
-        from security.access import IDENTITY_RESOLVERS, current_caller
-
-        caller = current_caller()
-        # without a sign-in module there are no users to scope (the app runs open, e.g. in benches)
-        g.fleetlight_visible_sites = None if caller is None and not IDENTITY_RESOLVERS else visible_site_ids(caller)
+        g.fleetlight_visible_sites = visible_site_ids(current_caller())
     return g.fleetlight_visible_sites
 
 

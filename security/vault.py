@@ -230,10 +230,10 @@ def get_vault() -> Vault:
     from core.runtime import services
 
     svc = services()
-    vault = svc.extras.get("vault")
+    vault = svc.vault
     if vault is None or vault.db is not svc.db:
         vault = Vault(svc.db, key_source(svc.settings))
-        svc.extras["vault"] = vault
+        svc.vault = vault
     return vault
 
 

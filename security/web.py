@@ -1,4 +1,4 @@
-"""The web app's security layer, installed as an APP_HOOK when the app is built.
+"""The web app's security layer, installed by ``bootstrap.web.create_app`` (:func:`install`).
 
 * **Sign-in** (Flask-Login): ``GET/POST /login`` (server-rendered form), ``POST /logout``;
   Argon2id hashes, per-account lock-out (:mod:`security.users`) and a per-address rate limit
@@ -28,7 +28,7 @@ import hmac
 import logging
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from dash import Dash
@@ -39,11 +39,14 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import factory, runtime
+from core import runtime
 from data.models import ApiToken, Role, utcnow
 from security import audit, templates
 from security.access import IDENTITY_RESOLVERS, Caller, current_caller
 from security.guard import CallbackRoles, guard_page_layouts, page_allows, page_for_path
+
+if TYPE_CHECKING:
+    from bootstrap.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -590,7 +593,7 @@ def _limits_disabled() -> bool:
     return bool(app.config.get("TESTING")) and not app.config.get("FLEETLIGHT_RATE_LIMITS_IN_TESTS")
 
 
-def install(app: Dash, services: runtime.Services) -> None:
+def install(app: Dash, services: Services) -> None:
     """Install sign-in, guards, CSRF, headers and rate limits on ``app``'s Flask server."""
     server: Flask = app.server
     settings = services.settings
@@ -681,5 +684,3 @@ def user_menu() -> Any:
     return dbc.DropdownMenu(items, label=[html.I(className="bi bi-person-circle me-1"), label], nav=True,
                             in_navbar=True, align_end=True, id="shell-user-menu", className="text-light")
 
-
-factory.APP_HOOKS.append(install)

@@ -168,7 +168,8 @@ class Simulator:
 
         Starts after the latest stored point of a simulated asset or at ``now - hours``, whichever
         is later (``after_latest=False`` fills the whole window; stored points are skipped by the
-        exactly-once store). At most ``max_points`` points (default ``backfill_max_points``): when the fleet
+        exactly-once store); a :meth:`stop` ends it after the block of 24 steps in progress. At most
+        ``max_points`` points (default ``backfill_max_points``): when the fleet
         is too large, meters and real-site assets are filled first, then as many other assets as
         fit. Errors propagate (callers in the loop log and count them).
         """
@@ -194,6 +195,8 @@ class Simulator:
             rows = self._backfill_rows(model, budget // max(1, 2 * len(times)))
             sent = 0
             for block in np.array_split(times, max(1, len(times) // 24)):
+                if self._stop.is_set():  # stopping: the rest is filled after the next start
+                    break
                 evaluation = model.evaluate(block)
                 points = model.points(evaluation, rows)
                 self._submit(points)

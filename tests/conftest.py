@@ -9,10 +9,14 @@ import pytest
 
 os.environ.setdefault("FLEETLIGHT_SIMULATOR_ENABLED", "false")
 os.environ.setdefault("FLEETLIGHT_SEED_ON_START", "false")
+os.environ.setdefault("FLEETLIGHT_PROVIDER_POLLING_ENABLED", "false")
 
+from connectors.recorded import register_recordings
 from core import runtime
 from core.settings import load_settings
 from tests.support.databases import PostgresFactory, SqliteFactory
+
+register_recordings()  # what bootstrap.build does: offline replays for gateways built by tests
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -63,38 +67,33 @@ def settings(db, tmp_path):
     return load_settings(
         database_url=db.engine.url.render_as_string(hide_password=False), instance_dir=tmp_path / "instance",
         simulator_enabled=False, seed_on_start=False, secret_key="test-secret-key-not-for-production",
+        provider_polling_enabled=False,
     )
 
 
 @pytest.fixture()
 def services(settings, db):
-    """Install and yield the process services (in-process bus, ingest) on the test database."""
-    from bus import InProcessBus
-    from ingest.service import IngestService
+    """Install and yield the process services of role "test" (in-process bus, ingest) on the test database."""
+    from bootstrap.build import build
 
-    bus = InProcessBus(db)
-    svc = runtime.Services(settings=settings, db=db, bus=bus)
-    ingest = IngestService(db, bus, settings.ingest_max_future_s, settings.ingest_max_age_days)
-    ingest.start_consumer()
-    svc.extras["ingest"] = ingest
-    previous = runtime._current
-    runtime.install(svc)
+    previous = runtime.installed()
+    svc = build(settings, "test", db=db)
     yield svc
-    bus.close()
+    svc.bus.close()
     runtime._current = previous
 
 
 @pytest.fixture(scope="session")
 def dash_app(tmp_path_factory: pytest.TempPathFactory):
     """Return the one Dash app of the test session (services are swapped per test)."""
-    from core.factory import create_app
+    from bootstrap.build import build
+    from bootstrap.web import create_app
 
     base = tmp_path_factory.mktemp("app")
     boot_settings = load_settings(database_url=f"sqlite:///{base / 'boot.db'}", instance_dir=base,
-                                  simulator_enabled=False, seed_on_start=False, secret_key="test-secret")
-    from core.factory import build_services
-
-    boot = build_services(boot_settings)
+                                  simulator_enabled=False, seed_on_start=False, secret_key="test-secret",
+                                  provider_polling_enabled=False)
+    boot = build(boot_settings, "web")
     app = create_app(boot_settings, boot)
     app.server.config["TESTING"] = True
     return app
@@ -112,7 +111,7 @@ def small_fleet(services):
     from tests.support.fleet import make_small_fleet
 
     make_small_fleet(services.db)
-    services.extras["ingest"].assets.refresh()
+    services.ingest.assets.refresh()
     return services
 
 

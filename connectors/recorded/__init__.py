@@ -1,8 +1,8 @@
 """Recorded provider payloads replayed when a provider has no credentials (offline mode).
 
 The files in the sub-folders are byte-exact copies of the recorded payloads in tests/fixtures/
-(provenance: tests/fixtures/SOURCES.md). Importing this package registers each connector's
-replay handler with the gateway.
+(provenance: tests/fixtures/SOURCES.md). :func:`register_recordings` registers each connector's
+replay handler with the gateway; ``bootstrap.build`` calls it.
 """
 from __future__ import annotations
 
@@ -39,13 +39,11 @@ def serve(
     )
 
 
-def _register() -> None:
+def register_recordings() -> None:
+    """Register each connector's offline replay with the gateway (called by the composition root)."""
     from connectors.markets import caiso, entsoe, ercot
     from connectors.weather import noaa_ncei, noaa_nws, openweathermap
     from gateway.replay import register_replay
 
     for module in (openweathermap, noaa_nws, noaa_ncei, ercot, caiso, entsoe):
         register_replay(module.NAME, module.replay)
-
-
-_register()

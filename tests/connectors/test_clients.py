@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from connectors import hooks
 from connectors.markets.base import market_provider
-from connectors.polling import poll_market, start_polling
+from connectors.polling import poll_market
 from connectors.store import store_alerts, store_prices, store_weather
 from connectors.weather.base import weather_provider
 from connectors.weather.service import forecast_with_fallback
@@ -230,10 +230,25 @@ def test_replay_poll_without_keys(store_db):
         assert s.scalar(select(func.count()).select_from(MarketPrice)) == 240
 
 
-def test_start_polling_is_off_under_pytest(store_db):
-    from types import SimpleNamespace
-
+def test_provider_polling_follows_its_setting(store_db):
+    # the switch is the setting (the test settings turn it off), not a question about pytest
+    from bootstrap.build import make_scheduler
+    from bootstrap.components import ProviderPolling
     from core.settings import load_settings
+    from gateway import Gateway
 
-    services = SimpleNamespace(settings=load_settings(), db=store_db, extras={})
-    assert start_polling(services) is None
+    gw = Gateway(load_settings(provider_polling_enabled=False), db=None)
+    scheduler = make_scheduler()
+    try:
+        off = ProviderPolling(scheduler, store_db, gw, enabled=False)
+        off.start()
+        assert off.job_ids == [] and scheduler.get_jobs() == []
+        on = ProviderPolling(scheduler, store_db, gw, enabled=True)
+        on.start()  # no keys: every market provider is replayed once from its recording
+        assert sorted(on.job_ids) == sorted(j.id for j in scheduler.get_jobs())
+        assert {"replay-entsoe", "replay-ercot"} <= set(on.job_ids)
+        assert on.health()["polling"] is True
+        on.stop(1.0)
+        assert scheduler.get_jobs() == []
+    finally:
+        gw.close()

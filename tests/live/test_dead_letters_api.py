@@ -28,7 +28,7 @@ def test_rejected_row_is_listed_and_replayed_once_fixed(client, small_fleet, ing
     # the asset is commissioned: the replay now stores the row
     with small_fleet.db.session() as s:
         s.add(Asset(id="t-sol-INV-99", site_id="t-sol", name="late inverter", kind=AssetKind.inverter, capacity_kw=1000.0))
-    small_fleet.extras["ingest"].assets.refresh()
+    small_fleet.ingest.assets.refresh()
     done = client.post(f"/api/v1/dead-letters/{letter['id']}/replay", headers=_auth(admin_token))
     assert done.status_code == 200 and done.get_json()["outcome"] == "resubmitted"
     again = client.post(f"/api/v1/dead-letters/{letter['id']}/replay", headers=_auth(admin_token))

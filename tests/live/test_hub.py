@@ -41,7 +41,7 @@ def _events(client, name: str) -> list:
 
 def _submit(services, kw: float, asset: str = SOLAR_ASSETS[0], ts: dt.datetime | None = None) -> None:
     ts = ts or utcnow().replace(microsecond=0)
-    services.extras["ingest"].submit_points([ValidPoint(asset, "power_kw", ts, kw)], "test")
+    services.ingest.submit_points([ValidPoint(asset, "power_kw", ts, kw)], "test")
 
 
 def _collect(client, name: str, predicate, timeout: float = 5.0) -> dict:

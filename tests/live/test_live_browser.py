@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def _submit(services, asset: str, kw: float, ts: dt.datetime) -> None:
-    services.extras["ingest"].submit_points([ValidPoint(asset, "power_kw", ts, kw)], "test")
+    services.ingest.submit_points([ValidPoint(asset, "power_kw", ts, kw)], "test")
 
 
 def _text(dash_duo, selector: str) -> str:

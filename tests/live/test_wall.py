@@ -29,7 +29,7 @@ def test_wall_screen_fills_by_push(dash_duo, dash_app, live_hub, small_fleet, br
     from ingest.validation import ValidPoint
 
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    small_fleet.extras["ingest"].submit_points(
+    small_fleet.ingest.submit_points(
         [ValidPoint(a, "power_kw", now, 750.0) for a in ("t-sol-INV-01", "t-sol-INV-02")], "test")
     browser_sign_in("wall", "/wall")
     dash_duo.wait_for_element("#wall-root", timeout=15)
@@ -37,6 +37,6 @@ def test_wall_screen_fills_by_push(dash_duo, dash_app, live_hub, small_fleet, br
     dash_duo.wait_for_contains_text("#wall-board", "ERCOT", timeout=10)
     assert not dash_duo.find_element(".shell-navbar").is_displayed()
     # a later measurement arrives by push, with no reload or click
-    small_fleet.extras["ingest"].submit_points(
+    small_fleet.ingest.submit_points(
         [ValidPoint("t-sol-INV-03", "power_kw", now + dt.timedelta(seconds=1), 500.0)], "test")
     dash_duo.wait_for_text_to_equal("#wall-kpi-output", "2.0 MW", timeout=20)

@@ -20,7 +20,7 @@ def live_fleet(small_fleet):
     points.append(ValidPoint("t-wind-WTG-02", "wind_speed_ms", now, 9.5))
     with small_fleet.db.session() as s:
         s.add(Alert(site_id="t-wind", rule="underperformance", severity="warning", title="WTG-02 below power curve"))
-    small_fleet.extras["ingest"].submit_points(points, "test")
+    small_fleet.ingest.submit_points(points, "test")
     return small_fleet
 
 

@@ -83,7 +83,7 @@ def test_rotation_while_serving_requests(dash_app, services):
     for i in range(150):
         seeding.put(f"provider:test-{i:03d}", f"value-{i}")
     # step 1 of the procedure: servers reload with [new, old]
-    services.extras["vault"] = Vault(services.db, lambda: [new, old])
+    services.vault = Vault(services.db, lambda: [new, old])
     statuses: list[int] = []
     errors: list[BaseException] = []
     stop = threading.Event()

@@ -106,7 +106,7 @@ def hooks(services):
 
 def test_slack_endpoint_vector_then_replay(client, services, hooks):
     ts = SLACK["headers"]["X-Slack-Request-Timestamp"]
-    services.extras["clock"] = lambda: float(ts) + 5  # the vector dates from 2018
+    services.clock = lambda: float(ts) + 5  # the vector dates from 2018
     headers = {**SLACK["headers"], "Content-Type": FORM}
     first = client.post("/api/v1/webhooks/slack", data=SLACK_BODY, headers=headers)
     assert first.status_code == 200, first.json
@@ -114,14 +114,14 @@ def test_slack_endpoint_vector_then_replay(client, services, hooks):
     assert "token" not in hooks[0]["data"]  # Slack's verification token is never forwarded
     replay = client.post("/api/v1/webhooks/slack", data=SLACK_BODY, headers=headers)
     assert replay.status_code == 409
-    services.extras["clock"] = lambda: float(ts) + 3600
+    services.clock = lambda: float(ts) + 3600
     stale = client.post("/api/v1/webhooks/slack", data=SLACK_BODY, headers=headers)
     assert stale.status_code == 401 and "stale" in stale.json["error"]["message"]
 
 
 def test_sendgrid_endpoint_vector_tampered_and_replayed(client, services, hooks):
     ts = SENDGRID["headers"]["X-Twilio-Email-Event-Webhook-Timestamp"]
-    services.extras["clock"] = lambda: float(ts) + 5
+    services.clock = lambda: float(ts) + 5
     headers = {**SENDGRID["headers"], "Content-Type": "application/json"}
     tampered = client.post("/api/v1/webhooks/sendgrid", data=SENDGRID_BODY.replace(b"dropped", b"delivrd"),
                            headers=headers)

@@ -21,7 +21,7 @@ NOW = dt.datetime(2026, 6, 21, 12, 0, 7, 250000, tzinfo=dt.UTC)
 def fleet(services, demo_data: DemoData):
     """Seed a 200-asset demo fleet; return (ingest, db, model_factory)."""
     seed_demo_fleet(services.db, 200)
-    ingest = services.extras["ingest"]
+    ingest = services.ingest
     ingest.assets.refresh()
 
     def factory(db):
