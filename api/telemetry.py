@@ -73,7 +73,8 @@ class IngestResponse(BaseModel):
     errors_truncated: bool
 
 
-def _read_rows() -> list:
+def _read_rows() -> tuple[list, bool]:
+    """Return the rows of the request body and whether they are CSV text rows."""
     settings = services().settings
     content_type = (request.mimetype or "").lower()
     length = request.content_length
@@ -88,13 +89,13 @@ def _read_rows() -> list:
                 decoded = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
                 raise ApiError(400, f"body is not valid JSON: {exc}") from None
-            return parse_json_batch(decoded, settings.ingest_max_points)
+            return parse_json_batch(decoded, settings.ingest_max_points), False
         if content_type in ("text/csv", "application/csv"):
             try:
                 text = body.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise ApiError(400, "CSV body is not UTF-8") from None
-            return parse_csv_batch(text, settings.ingest_max_points)
+            return parse_csv_batch(text, settings.ingest_max_points), True
     except BatchFormatError as exc:
         raise ApiError(400, str(exc)) from None
     raise ApiError(415, f"unsupported content type {content_type!r}; send application/json or text/csv")
@@ -106,12 +107,12 @@ def register(bp: Blueprint) -> None:
     @bp.post("/telemetry")
     def ingest_telemetry():
         caller = check("telemetry:write")
-        rows = _read_rows()
+        rows, text = _read_rows()
         if not rows:
             raise ApiError(400, "batch is empty")
         ingest = services().extras["ingest"]
         try:
-            report = ingest.submit_rows(rows, source=f"api:{caller.name}")
+            report = ingest.submit_rows(rows, source=f"api:{caller.name}", text=text)
         except DeliveryFailed as exc:
             current_app.logger.error("telemetry batch could not be stored: %s", exc)
             raise ApiError(503, "the batch was accepted but could not be stored; it is kept in the "

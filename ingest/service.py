@@ -49,6 +49,13 @@ def encode_points(points: Sequence[ValidPoint], source: str) -> dict[str, Any]:
     }
 
 
+def encode_columns(points: Sequence[ValidPoint], ts_ms: Sequence[int], source: str) -> dict[str, Any]:
+    """Return the bus message for ``points`` whose epoch milliseconds ``ts_ms`` are already known."""
+    asset_ids, metrics, _stamps, values = zip(*points, strict=True) if points else ((), (), (), ())
+    return {"v": WIRE_VERSION, "source": source, "asset_id": list(asset_ids), "metric": list(metrics),
+            "ts_ms": list(ts_ms), "value": list(values)}
+
+
 def _all_of(values: list, kinds: tuple[type, ...]) -> bool:
     return set(map(type, values)) <= set(kinds)
 
@@ -146,25 +153,30 @@ class IngestService:
         """Subscribe the store worker to the telemetry topic."""
         self.bus.subscribe(TELEMETRY_TOPIC, self.handle_message, group="store")
 
-    def submit_rows(self, rows: Sequence[Any], source: str, now: dt.datetime | None = None) -> IngestReport:
+    def submit_rows(self, rows: Sequence[Any], source: str, now: dt.datetime | None = None, *,
+                    text: bool = False) -> IngestReport:
         """Validate ``rows``, dead-letter the bad ones with their reason, publish the good ones.
 
-        Returns the report; with the in-process bus the points are stored before it returns and
-        ``inserted``/``duplicates`` are filled in.
+        ``text=True`` for CSV rows (every field is text; see :mod:`ingest.validation`). Each
+        rejected row becomes one dead letter ``{"index", "row", "format"}`` so that a replay
+        validates it by the same rules. Returns the report; with the in-process bus the points
+        are stored before it returns and ``inserted``/``duplicates`` are filled in.
         """
         now = now or dt.datetime.now(dt.UTC)
-        wanted = {r.get("asset_id") for r in rows if isinstance(r, dict) and isinstance(r.get("asset_id"), str)}
+        wanted = {a.strip() for r in rows if type(r) is dict and isinstance(a := r.get("asset_id"), str)}
         capacities = self.assets.capacities(wanted)
-        outcome = validate_rows(rows, capacities, now, self.max_future_s, self.max_age_days)
+        outcome = validate_rows(rows, capacities, now, self.max_future_s, self.max_age_days, text=text)
         if outcome.rejected:
+            row_format = "csv" if text else "json"
             dead_letter_many(
                 self.db, source, TELEMETRY_TOPIC,
-                [(f"{r.field}: {r.error}", {"index": r.index, "row": r.as_dict()["row"]}) for r in outcome.rejected],
+                [(f"{r.field}: {r.error}", {"index": r.index, "row": r.as_dict()["row"], "format": row_format})
+                 for r in outcome.rejected],
             )
         report = IngestReport(received=len(rows), accepted=len(outcome.points), rejected=outcome.rejected)
         if outcome.points:
             token = _last_store.set(None)
-            message = encode_points(outcome.points, source)
+            message = encode_columns(outcome.points, outcome.ts_ms, source)
             handoff = _published.set((id(message), outcome.points))
             try:
                 self.bus.publish(TELEMETRY_TOPIC, message)
@@ -197,4 +209,5 @@ class IngestService:
                 log.exception("live listener failed")
 
 
-__all__ = ["IngestReport", "IngestService", "TELEMETRY_TOPIC", "decode_points", "encode_points", "store_points"]
+__all__ = ["IngestReport", "IngestService", "TELEMETRY_TOPIC", "decode_points", "encode_columns", "encode_points",
+           "store_points"]
