@@ -49,11 +49,9 @@ def encode_points(points: Sequence[ValidPoint], source: str) -> dict[str, Any]:
     }
 
 
-def encode_columns(points: Sequence[ValidPoint], ts_ms: Sequence[int], source: str) -> dict[str, Any]:
-    """Return the bus message for ``points`` whose epoch milliseconds ``ts_ms`` are already known."""
-    asset_ids, metrics, _stamps, values = zip(*points, strict=True) if points else ((), (), (), ())
-    return {"v": WIRE_VERSION, "source": source, "asset_id": list(asset_ids), "metric": list(metrics),
-            "ts_ms": list(ts_ms), "value": list(values)}
+def encode_columns(columns: dict[str, list[Any]], source: str) -> dict[str, Any]:
+    """Return the bus message of validated points given as columns asset_id, metric, ts_ms, value."""
+    return {"v": WIRE_VERSION, "source": source, **{name: columns[name] for name in ("asset_id", "metric", "ts_ms", "value")}}
 
 
 def _all_of(values: list, kinds: tuple[type, ...]) -> bool:
@@ -163,7 +161,7 @@ class IngestService:
         are stored before it returns and ``inserted``/``duplicates`` are filled in.
         """
         now = now or dt.datetime.now(dt.UTC)
-        wanted = {a.strip() for r in rows if type(r) is dict and isinstance(a := r.get("asset_id"), str)}
+        wanted = {a for r in rows if type(r) is dict and isinstance(a := r.get("asset_id"), str)}
         capacities = self.assets.capacities(wanted)
         outcome = validate_rows(rows, capacities, now, self.max_future_s, self.max_age_days, text=text)
         if outcome.rejected:
@@ -176,7 +174,7 @@ class IngestService:
         report = IngestReport(received=len(rows), accepted=len(outcome.points), rejected=outcome.rejected)
         if outcome.points:
             token = _last_store.set(None)
-            message = encode_columns(outcome.points, outcome.ts_ms, source)
+            message = encode_columns(outcome.columns, source)
             handoff = _published.set((id(message), outcome.points))
             try:
                 self.bus.publish(TELEMETRY_TOPIC, message)

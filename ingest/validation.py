@@ -12,13 +12,14 @@ What is accepted (the OpenAPI document of ``POST /api/v1/telemetry`` says the sa
 
 - a point is an object with exactly the fields ``asset_id``, ``metric``, ``ts``, ``value``;
 - ``asset_id`` (1-80 characters) and ``metric`` (a name of :data:`ingest.metrics.METRICS`) are
-  strings; surrounding whitespace is ignored;
+  strings, taken as they are (in JSON, surrounding whitespace makes an unknown asset or metric);
 - ``ts`` is an RFC 3339 date-time string with seconds and an explicit offset:
   ``YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)``; epoch numbers, dates without a time and
   times without an offset are refused;
 - ``value`` is a JSON number (integer or decimal), finite; ``true``/``false``, ``null`` and
-  numeric strings are refused. In CSV, where every field is text, ``value`` is a decimal number
-  written as ``[+-]digits[.digits][e[+-]digits]``; ``nan``, ``inf`` and words are refused.
+  numeric strings are refused. In CSV, where every field is text, surrounding whitespace of a
+  field is ignored and ``value`` is a decimal number written as ``[+-]digits[.digits][e[+-]digits]``;
+  ``nan``, ``inf`` and words are refused.
 """
 from __future__ import annotations
 
@@ -102,7 +103,9 @@ class ValidationOutcome:
 
     points: list[ValidPoint] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-    ts_ms: list[int] = field(default_factory=list)  # epoch milliseconds of each accepted point
+    # the accepted points as columns (ts as epoch milliseconds UTC), ready for the bus message
+    columns: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in ("asset_id", "metric",
+                                                                                         "ts_ms", "value")})
 
 
 def _shown(value: Any) -> Any:
@@ -144,7 +147,7 @@ def parse_json_batch(body: Any, max_points: int) -> list[Any]:
 
 
 def parse_csv_batch(text: str, max_points: int) -> list[dict[str, str]]:
-    """Return the rows of a CSV batch with header asset_id,metric,ts,value (every field as text).
+    """Return the rows of a CSV batch with header asset_id,metric,ts,value (every field as text, stripped).
 
     Raises :class:`BatchFormatError` naming the line for text that is not CSV (e.g. a stray
     carriage return or NUL byte inside a field).
@@ -160,7 +163,7 @@ def parse_csv_batch(text: str, max_points: int) -> list[dict[str, str]]:
         for row in reader:
             if len(rows) >= max_points:
                 raise BatchFormatError(f"batch has more than {max_points} rows; the limit is {max_points} per request")
-            rows.append({k: row[k] for k in CSV_COLUMNS})
+            rows.append({k: v.strip() if isinstance(v := row[k], str) else v for k in CSV_COLUMNS})
     except csv.Error as exc:
         raise BatchFormatError(f"CSV line {reader.line_num + 1}: {exc}") from exc
     return rows
@@ -212,8 +215,7 @@ _TYPED, _OK, _EMPTY_ASSET, _LONG_ASSET, _TS_GRAMMAR, _TS_CALENDAR, _VALUE_TEXT, 
 
 def _reason(code: int, row: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, str]:
     """Word the rejection of ``row`` for reason ``code``."""
-    asset_id, metric = str(row.get("asset_id", "")).strip(), str(row.get("metric", "")).strip()
-    ts = str(row.get("ts", "")).strip()
+    asset_id, metric, ts = str(row.get("asset_id", "")), str(row.get("metric", "")), str(row.get("ts", ""))
     if code == _EMPTY_ASSET:
         return "asset_id", "must not be empty"
     if code == _LONG_ASSET:
@@ -292,14 +294,20 @@ def validate_rows(
                 problems[index[j]] = ("ts", f"duplicate of row {index[first]} in this batch (same asset, metric and ts)")
             else:
                 problems[index[j]] = _reason(code, good[j], {**ctx, "value": value, "low": low, "high": high})
-        accepted = frame.filter(pl.col("code") == _OK)
+        ok = frame["code"] == _OK
+        accepted = frame if ok.all() else frame.filter(ok)
+        if accepted.height == len(good):  # the common case: the sent strings are the accepted ones
+            asset_ids, metrics, ts_text = columns["asset_id"], columns["metric"], columns["ts"]
+        else:
+            positions = accepted["j"].to_list()
+            asset_ids, metrics, ts_text = ([columns[name][j] for j in positions] for name in ("asset_id", "metric", "ts"))
         utc = dt.UTC
         # Z and +00:00 parse as UTC already; stamps inside the time window cannot overflow in astimezone
-        stamps = [ts if ts.tzinfo is utc else ts.astimezone(utc)
-                  for ts in map(dt.datetime.fromisoformat, accepted["ts_text"].to_list())]
-        outcome.points = list(map(ValidPoint, accepted["asset_id"].to_list(), accepted["metric"].to_list(), stamps,
-                                  accepted["value"].to_list()))
-        outcome.ts_ms = (accepted["ts_us"] // 1000).to_list()
+        stamps = [ts if ts.tzinfo is utc else ts.astimezone(utc) for ts in map(dt.datetime.fromisoformat, ts_text)]
+        values = accepted["value"].to_list()
+        outcome.points = list(map(ValidPoint, asset_ids, metrics, stamps, values))
+        outcome.columns = {"asset_id": asset_ids, "metric": metrics, "ts_ms": (accepted["ts_us"] // 1000).to_list(),
+                           "value": values}
     outcome.rejected = [Rejection(i, *problems[i], rows[i]) for i in sorted(problems)]
     return outcome
 
@@ -328,16 +336,13 @@ def _check_columns(columns: dict[str, list[Any]], capacities: Mapping[str, float
     """Return the batch as a frame with a reason ``code`` per row (0 = accepted) and the parsed columns."""
     lookup = capacities.get
     capacity = [lookup(a) for a in columns["asset_id"]]
-    for j, cap in enumerate(capacity):
-        if cap is None and isinstance(a := columns["asset_id"][j], str) and a != a.strip():
-            capacity[j] = lookup(a.strip())  # surrounding whitespace is ignored
     frame = pl.DataFrame(
         {
             "j": pl.Series(range(n), dtype=pl.Int64),
-            "asset_id": pl.Series(columns["asset_id"], dtype=pl.String).str.strip_chars(),
-            "metric": pl.Series(columns["metric"], dtype=pl.String).str.strip_chars(),
-            "ts_text": pl.Series(columns["ts"], dtype=pl.String).str.strip_chars(),
-            "value_in": (pl.Series(columns["value"], dtype=pl.String).str.strip_chars() if text
+            "asset_id": pl.Series(columns["asset_id"], dtype=pl.String),
+            "metric": pl.Series(columns["metric"], dtype=pl.String),
+            "ts_text": pl.Series(columns["ts"], dtype=pl.String),
+            "value_in": (pl.Series(columns["value"], dtype=pl.String) if text
                          else pl.Series(columns["value"], dtype=pl.Float64, strict=False)),
             "capacity": pl.Series(capacity, dtype=pl.Float64),
         }
