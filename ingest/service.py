@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,10 +123,10 @@ class AssetDirectory:
             self._capacity = {r[0]: float(r[1]) for r in rows}
             self._loaded_at = time.monotonic()
 
-    def capacities(self, wanted: Iterable[str]) -> dict[str, float]:
+    def capacities(self, wanted: Set[str]) -> dict[str, float]:
         """Return the capacity map, reloading first if any of ``wanted`` is unknown and the cache is old."""
         cap = self._capacity
-        if not cap or any(a not in cap for a in wanted):
+        if not cap or not cap.keys() >= wanted:
             if time.monotonic() - self._loaded_at > self._min_refresh_s or not cap:
                 self.refresh()
         return self._capacity
@@ -161,9 +161,7 @@ class IngestService:
         are stored before it returns and ``inserted``/``duplicates`` are filled in.
         """
         now = now or dt.datetime.now(dt.UTC)
-        wanted = {a for r in rows if type(r) is dict and isinstance(a := r.get("asset_id"), str)}
-        capacities = self.assets.capacities(wanted)
-        outcome = validate_rows(rows, capacities, now, self.max_future_s, self.max_age_days, text=text)
+        outcome = validate_rows(rows, self.assets.capacities, now, self.max_future_s, self.max_age_days, text=text)
         if outcome.rejected:
             row_format = "csv" if text else "json"
             dead_letter_many(

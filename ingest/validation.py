@@ -28,7 +28,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -245,7 +245,7 @@ def _reason(code: int, row: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, s
 
 def validate_rows(
     rows: Sequence[Any],
-    asset_capacity_kw: Mapping[str, float],
+    asset_capacity_kw: Mapping[str, float] | Callable[[Set[str]], Mapping[str, float]],
     now: dt.datetime,
     max_future_s: int = 300,
     max_age_days: int = 3650,
@@ -254,6 +254,8 @@ def validate_rows(
 ) -> ValidationOutcome:
     """Return the valid points of ``rows`` and a rejection for every bad row.
 
+    ``asset_capacity_kw`` maps asset id -> capacity (kW), or is a function that returns that map
+    given the set of asset ids of the batch (so a directory can reload when one is new).
     ``text=True`` for CSV rows, whose fields are all text (``value`` is then read as a decimal
     number). Checks, in this order: shape (exactly the four fields), types (see the module
     docstring), non-empty asset id, RFC 3339 timestamp that exists in the calendar, known asset,
@@ -286,6 +288,10 @@ def validate_rows(
                 problems[index[j]] = (name, problem)
                 values[j] = None
     if good:
+        if callable(asset_capacity_kw):
+            wanted = set(columns["asset_id"])  # strings only: ids of the wrong type were set to None above
+            wanted.discard(None)
+            asset_capacity_kw = asset_capacity_kw(wanted)
         frame = _check_columns(columns, asset_capacity_kw, now, max_future_s, max_age_days, text, len(good))
         ctx = {"max_future_s": max_future_s, "max_age_days": max_age_days, "text": text}
         bad = frame.filter(pl.col("code") > _OK).select("j", "code", "first", "value", "low", "high")
