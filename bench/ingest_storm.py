@@ -256,7 +256,9 @@ def main() -> int:
     port = free_port()
     env = {**os.environ, "FLEETLIGHT_DATABASE_URL": url, "FLEETLIGHT_PORT": str(port), "FLEETLIGHT_HOST": "127.0.0.1",
            "FLEETLIGHT_INSTANCE_DIR": str(work), "FLEETLIGHT_SIMULATOR_ENABLED": "false",
-           "FLEETLIGHT_SEED_ON_START": "false", "FLEETLIGHT_LOG_LEVEL": "ERROR"}
+           "FLEETLIGHT_SEED_ON_START": "false", "FLEETLIGHT_LOG_LEVEL": "ERROR",
+           # the storm is one client token: lift the per-client API rate limit (1,200/minute by default)
+           "FLEETLIGHT_API_RATE_LIMIT": "1000000/minute"}
     py = sys.executable
     token = subprocess.run([py, "-m", "flask", "--app", "app", "create-token", "--name", "storm"], cwd=ROOT, env=env,
                            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
