@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bus.deadletter import dead_letter_many
 from data.db import Database
@@ -27,6 +28,9 @@ from ingest.validation import Rejection, ValidPoint, validate_rows
 log = logging.getLogger(__name__)
 
 TELEMETRY_TOPIC = "telemetry.v1"
+STORE_ATTEMPTS = 4
+# PostgreSQL deadlock_detected and serialization_failure: the transaction was rolled back and may run again
+_TRANSIENT_SQLSTATES = ("40P01", "40001")
 WIRE_VERSION = 1
 _last_store: contextvars.ContextVar[StoreResult | None] = contextvars.ContextVar("last_store", default=None)
 # In-process delivery runs the consumer in the publishing thread: the consumer can take the points the
@@ -191,12 +195,27 @@ class IngestService:
         if points:
             self.bus.publish(TELEMETRY_TOPIC, encode_points(points, source))
 
+    def _store(self, points: Sequence[ValidPoint]) -> tuple[StoreResult, list]:
+        """Store ``points`` in one transaction, run again if the database aborted it as a deadlock
+        victim or a serialization failure (it was rolled back whole, so a retry stores each point once)."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                with self.db.session() as session:
+                    return store_points_in_session(session, points)
+            except OperationalError as exc:
+                code = getattr(exc.orig, "sqlstate", None)
+                if code not in _TRANSIENT_SQLSTATES or attempt == STORE_ATTEMPTS:
+                    raise
+                log.warning("telemetry store transaction aborted (%s, attempt %d of %d); running it again",
+                            code, attempt, STORE_ATTEMPTS)
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
     def handle_message(self, message: dict[str, Any]) -> None:
         """Bus consumer: decode, store durably, then notify live listeners."""
         handed = _published.get()
         points = handed[1] if handed is not None and handed[0] == id(message) else decode_points(message)
-        with self.db.session() as session:
-            result, inserted = store_points_in_session(session, points)
+        result, inserted = self._store(points)
         _last_store.set(result)
         for listener in self._listeners:
             try:
