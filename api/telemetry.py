@@ -73,31 +73,80 @@ class IngestResponse(BaseModel):
     errors_truncated: bool
 
 
-def _read_rows() -> list:
+READ_SIZE = 64 * 1024
+# after the limit, up to this much more is read and thrown away so that the client, still sending,
+# can read the 413 instead of a reset connection; a longer body is cut off by closing the connection
+DRAIN_BYTES = 64 * 1024 * 1024
+
+
+def _drain(stream, budget: int) -> None:
+    while budget > 0:
+        data = stream.read(min(READ_SIZE, budget))
+        if not data:
+            return
+        budget -= len(data)
+
+
+def read_body_within(limit: int) -> bytes:
+    """Return the whole request body; raise ApiError 413 if it is longer than ``limit`` bytes.
+
+    A body is never cut: with a Content-Length over the limit nothing is read, and a chunked body
+    (no Content-Length) is read up to one byte past the limit and then refused whole.
+    """
+    environ = request.environ
+    raw = environ["wsgi.input"]
+    length = request.content_length
+    too_large = f"body exceeds the limit of {limit} bytes; split the batch"
+    if length is not None:
+        if length > limit:
+            _drain(raw, min(length, DRAIN_BYTES))
+            raise ApiError(413, f"body of {length} bytes exceeds the limit of {limit} bytes; split the batch")
+        return request.get_data(cache=False)
+    if not environ.get("wsgi.input_terminated"):
+        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            raise ApiError(411, "this server cannot read a chunked body; send a Content-Length")
+        return b""
+    parts, size = [], 0
+    while True:
+        data = raw.read(READ_SIZE)
+        if not data:
+            return b"".join(parts)
+        size += len(data)
+        if size > limit:
+            _drain(raw, DRAIN_BYTES)
+            raise ApiError(413, too_large)
+        parts.append(data)
+
+
+def _read_rows() -> tuple[list, bool]:
+    """Return the rows of the request body and whether they are CSV text rows."""
     settings = services().settings
     content_type = (request.mimetype or "").lower()
-    length = request.content_length
-    if length is not None and length > settings.ingest_max_body_bytes:
-        raise ApiError(413, f"body of {length} bytes exceeds the limit of {settings.ingest_max_body_bytes} bytes")
-    body = request.get_data(cache=False)
-    if len(body) > settings.ingest_max_body_bytes:
-        raise ApiError(413, f"body exceeds the limit of {settings.ingest_max_body_bytes} bytes")
+    body = read_body_within(settings.ingest_max_body_bytes)
     try:
         if content_type in ("application/json", ""):
             try:
                 decoded = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
                 raise ApiError(400, f"body is not valid JSON: {exc}") from None
-            return parse_json_batch(decoded, settings.ingest_max_points)
+            return parse_json_batch(decoded, settings.ingest_max_points), False
         if content_type in ("text/csv", "application/csv"):
             try:
                 text = body.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise ApiError(400, "CSV body is not UTF-8") from None
-            return parse_csv_batch(text, settings.ingest_max_points)
+            return parse_csv_batch(text, settings.ingest_max_points), True
     except BatchFormatError as exc:
         raise ApiError(400, str(exc)) from None
     raise ApiError(415, f"unsupported content type {content_type!r}; send application/json or text/csv")
+
+
+def _limit_text() -> str:
+    """Return the default body limit as text for the API description (the setting may lower or raise it)."""
+    from core.settings import Settings
+
+    default = Settings.model_fields["ingest_max_body_bytes"].default
+    return f"{default:,} bytes by default (the `ingest_max_body_bytes` setting)"
 
 
 def register(bp: Blueprint) -> None:
@@ -106,12 +155,12 @@ def register(bp: Blueprint) -> None:
     @bp.post("/telemetry")
     def ingest_telemetry():
         caller = check("telemetry:write")
-        rows = _read_rows()
+        rows, text = _read_rows()
         if not rows:
             raise ApiError(400, "batch is empty")
         ingest = services().ingest
         try:
-            report = ingest.submit_rows(rows, source=f"api:{caller.name}")
+            report = ingest.submit_rows(rows, source=f"api:{caller.name}", text=text)
         except DeliveryFailed as exc:
             current_app.logger.error("telemetry batch could not be stored: %s", exc)
             raise ApiError(503, "the batch was accepted but could not be stored; it is kept in the "
@@ -146,22 +195,37 @@ def register(bp: Blueprint) -> None:
     spec.add_path("/telemetry", "post", {
         "summary": "Batch ingest of telemetry points (JSON or CSV), bearer token with telemetry:write",
         "description": "Good rows are stored exactly once (idempotent on asset, metric, ts); rejected rows "
-        "are listed with the field and reason and kept in the dead-letter store. 200: all stored; 422: some "
-        "rows rejected (the others stored); 202: queued (RabbitMQ bus).",
+        "are listed with the index, field and reason and kept in the dead-letter store, one dead letter per "
+        "row. 200: all stored; 422: some rows rejected (the others stored); 202: queued (RabbitMQ bus).\n\n"
+        "Types are strict: `value` is a JSON number (booleans, null and numeric strings are refused), `ts` "
+        "an RFC 3339 date-time string with seconds and an offset, `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM|-HH:MM)` "
+        "(epoch numbers and naive times are refused), no fields other than the four. Surrounding whitespace "
+        "of the string fields is ignored. A timestamp must lie within the server's window (default: not "
+        "more than 300 s ahead, not older than 3,650 days). In CSV every field is text: `value` must be a "
+        "decimal number `[+-]digits[.digits][e[+-]digits]` (no nan, inf or words); other columns are ignored.\n\n"
+        f"The body (with or without Content-Length, i.e. chunked too) may be at most "
+        f"{_limit_text()}; a longer one is refused whole with 413 and nothing is stored. At most "
+        "50,000 points per request (the `ingest_max_points` setting).",
         "security": [{"bearer": []}],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"oneOf": [
                 {"type": "object", "properties": {"points": {"type": "array", "items": spec.schema_ref(PointIn)}},
-                 "required": ["points"]},
+                 "required": ["points"], "additionalProperties": False},
                 {"type": "array", "items": {"$ref": "#/components/schemas/PointIn"}}]}},
-            "text/csv": {"schema": {"type": "string", "description": "header asset_id,metric,ts,value"}},
+            "text/csv": {"schema": {"type": "string", "description": "UTF-8 CSV with a header naming at least "
+                                    "asset_id,metric,ts,value (any order; other columns ignored); each line one "
+                                    "point, fields as in PointIn, value a decimal number"}},
         }},
         "responses": {
             "200": {"description": "stored", "content": {"application/json": {"schema": spec.schema_ref(IngestResponse)}}},
             "202": {"description": "queued"},
             "422": {"description": "some rows rejected", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResponse"}}}},
-            "400": {"description": "unreadable batch"}, "401": {"description": "no or bad token"},
-            "413": {"description": "body too large"}, "415": {"description": "unsupported content type"},
+            "400": {"description": "unreadable batch (not JSON, JSON nested deeper than 1,024 levels, wrong envelope, "
+                                   "bad CSV header, too many points)"},
+            "401": {"description": "no or bad token"},
+            "411": {"description": "chunked body on a server that cannot read one"},
+            "413": {"description": "body too large (refused whole, nothing stored)"},
+            "415": {"description": "unsupported content type"},
         },
     })
     spec.add_path("/telemetry", "get", {

@@ -1,8 +1,18 @@
-"""Writing to and reading from the dead-letter store (the ``dead_letters`` table)."""
+"""Writing to and reading from the dead-letter store (the ``dead_letters`` table).
+
+One dead letter per failed message: while a dead letter is being replayed (inside
+:func:`replaying`), a failure that any part of the path would dead-letter (the bus refusing the
+message, a consumer failing, ingest rejecting the row again) is recorded as the attempt's error
+instead of becoming a new dead letter; :mod:`bus.replay` then writes it to the original row.
+"""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from data.db import Database
@@ -26,8 +36,37 @@ def _jsonable(payload: Any) -> Any:
     return payload
 
 
+@dataclass
+class ReplayAttempt:
+    """The errors met while replaying dead letter ``dead_letter_id`` (in the replaying thread)."""
+
+    dead_letter_id: int
+    errors: list[str] = field(default_factory=list)
+
+
+_attempt: contextvars.ContextVar[ReplayAttempt | None] = contextvars.ContextVar("dead_letter_replay", default=None)
+
+
+@contextlib.contextmanager
+def replaying(dead_letter_id: int) -> Iterator[ReplayAttempt]:
+    """Within the block, failures are collected on the yielded attempt instead of dead-lettered anew."""
+    attempt = ReplayAttempt(dead_letter_id)
+    token = _attempt.set(attempt)
+    try:
+        yield attempt
+    finally:
+        _attempt.reset(token)
+
+
 def dead_letter(db: Database, source: str, topic: str, reason: str, payload: Any, attempts: int = 1) -> int:
-    """Keep ``payload`` with its ``reason``; return the dead letter's id."""
+    """Keep ``payload`` with its ``reason``; return the dead letter's id.
+
+    During a replay the reason is added to the attempt and the replayed dead letter's id returned.
+    """
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.errors.append(_clean(reason[:4000]))
+        return attempt.dead_letter_id
     with db.session() as session:
         row = DeadLetter(source=source, topic=topic, reason=_clean(reason[:4000]), payload=_jsonable(payload),
                          attempts=attempts)
@@ -38,8 +77,13 @@ def dead_letter(db: Database, source: str, topic: str, reason: str, payload: Any
 
 
 def dead_letter_many(db: Database, source: str, topic: str, items: list[tuple[str, Any]]) -> int:
-    """Keep many (reason, payload) items at once; return how many were stored."""
+    """Keep many (reason, payload) items at once; return how many were stored (during a replay: 0,
+    the reasons are added to the attempt)."""
     if not items:
+        return 0
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.errors.extend(_clean(reason[:4000]) for reason, _payload in items)
         return 0
     with db.session() as session:
         session.add_all(

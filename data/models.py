@@ -218,6 +218,9 @@ class DeadLetter(Base):
     payload: Mapped[dict] = mapped_column(default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     replayed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # a replay that fails again counts here, on the same row (``reason`` stays the first failure)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 # --- weather, markets, forecasts ------------------------------------------------------------

@@ -12,11 +12,12 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bus.deadletter import dead_letter_many
 from data.db import Database
@@ -27,6 +28,9 @@ from ingest.validation import Rejection, ValidPoint, validate_rows
 log = logging.getLogger(__name__)
 
 TELEMETRY_TOPIC = "telemetry.v1"
+STORE_ATTEMPTS = 4
+# PostgreSQL deadlock_detected and serialization_failure: the transaction was rolled back and may run again
+_TRANSIENT_SQLSTATES = ("40P01", "40001")
 WIRE_VERSION = 1
 _last_store: contextvars.ContextVar[StoreResult | None] = contextvars.ContextVar("last_store", default=None)
 # In-process delivery runs the consumer in the publishing thread: the consumer can take the points the
@@ -47,6 +51,11 @@ def encode_points(points: Sequence[ValidPoint], source: str) -> dict[str, Any]:
         "ts_ms": [int(p.ts.timestamp() * 1000) for p in points],
         "value": [p.value for p in points],
     }
+
+
+def encode_columns(columns: dict[str, list[Any]], source: str) -> dict[str, Any]:
+    """Return the bus message of validated points given as columns asset_id, metric, ts_ms, value."""
+    return {"v": WIRE_VERSION, "source": source, **{name: columns[name] for name in ("asset_id", "metric", "ts_ms", "value")}}
 
 
 def _all_of(values: list, kinds: tuple[type, ...]) -> bool:
@@ -118,10 +127,10 @@ class AssetDirectory:
             self._capacity = {r[0]: float(r[1]) for r in rows}
             self._loaded_at = time.monotonic()
 
-    def capacities(self, wanted: Iterable[str]) -> dict[str, float]:
+    def capacities(self, wanted: Set[str]) -> dict[str, float]:
         """Return the capacity map, reloading first if any of ``wanted`` is unknown and the cache is old."""
         cap = self._capacity
-        if not cap or any(a not in cap for a in wanted):
+        if not cap or not cap.keys() >= wanted:
             if time.monotonic() - self._loaded_at > self._min_refresh_s or not cap:
                 self.refresh()
         return self._capacity
@@ -151,25 +160,28 @@ class IngestService:
         """Subscribe the store worker to the telemetry topic."""
         self.bus.subscribe(TELEMETRY_TOPIC, self.handle_message, group="store")
 
-    def submit_rows(self, rows: Sequence[Any], source: str, now: dt.datetime | None = None) -> IngestReport:
+    def submit_rows(self, rows: Sequence[Any], source: str, now: dt.datetime | None = None, *,
+                    text: bool = False) -> IngestReport:
         """Validate ``rows``, dead-letter the bad ones with their reason, publish the good ones.
 
-        Returns the report; with the in-process bus the points are stored before it returns and
-        ``inserted``/``duplicates`` are filled in.
+        ``text=True`` for CSV rows (every field is text; see :mod:`ingest.validation`). Each
+        rejected row becomes one dead letter ``{"index", "row", "format"}`` so that a replay
+        validates it by the same rules. Returns the report; with the in-process bus the points
+        are stored before it returns and ``inserted``/``duplicates`` are filled in.
         """
         now = now or dt.datetime.now(dt.UTC)
-        wanted = {r.get("asset_id") for r in rows if isinstance(r, dict) and isinstance(r.get("asset_id"), str)}
-        capacities = self.assets.capacities(wanted)
-        outcome = validate_rows(rows, capacities, now, self.max_future_s, self.max_age_days)
+        outcome = validate_rows(rows, self.assets.capacities, now, self.max_future_s, self.max_age_days, text=text)
         if outcome.rejected:
+            row_format = "csv" if text else "json"
             dead_letter_many(
                 self.db, source, TELEMETRY_TOPIC,
-                [(f"{r.field}: {r.error}", {"index": r.index, "row": r.as_dict()["row"]}) for r in outcome.rejected],
+                [(f"{r.field}: {r.error}", {"index": r.index, "row": r.as_dict()["row"], "format": row_format})
+                 for r in outcome.rejected],
             )
         report = IngestReport(received=len(rows), accepted=len(outcome.points), rejected=outcome.rejected)
         if outcome.points:
             token = _last_store.set(None)
-            message = encode_points(outcome.points, source)
+            message = encode_columns(outcome.columns, source)
             handoff = _published.set((id(message), outcome.points))
             try:
                 self.bus.publish(TELEMETRY_TOPIC, message)
@@ -188,12 +200,27 @@ class IngestService:
         if points:
             self.bus.publish(TELEMETRY_TOPIC, encode_points(points, source))
 
+    def _store(self, points: Sequence[ValidPoint]) -> tuple[StoreResult, list]:
+        """Store ``points`` in one transaction, run again if the database aborted it as a deadlock
+        victim or a serialization failure (it was rolled back whole, so a retry stores each point once)."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                with self.db.session() as session:
+                    return store_points_in_session(session, points)
+            except OperationalError as exc:
+                code = getattr(exc.orig, "sqlstate", None)
+                if code not in _TRANSIENT_SQLSTATES or attempt == STORE_ATTEMPTS:
+                    raise
+                log.warning("telemetry store transaction aborted (%s, attempt %d of %d); running it again",
+                            code, attempt, STORE_ATTEMPTS)
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
     def handle_message(self, message: dict[str, Any]) -> None:
         """Bus consumer: decode, store durably, then notify live listeners."""
         handed = _published.get()
         points = handed[1] if handed is not None and handed[0] == id(message) else decode_points(message)
-        with self.db.session() as session:
-            result, inserted = store_points_in_session(session, points)
+        result, inserted = self._store(points)
         _last_store.set(result)
         for listener in self._listeners:
             try:
@@ -202,4 +229,5 @@ class IngestService:
                 log.exception("live listener failed")
 
 
-__all__ = ["IngestReport", "IngestService", "TELEMETRY_TOPIC", "decode_points", "encode_points", "store_points"]
+__all__ = ["IngestReport", "IngestService", "TELEMETRY_TOPIC", "decode_points", "encode_columns", "encode_points",
+           "store_points"]

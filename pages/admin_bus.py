@@ -14,7 +14,8 @@ dash.register_page(
 )
 
 COLUMNS = [("id", "Id"), ("received_at", "Received (UTC)"), ("source", "Source"), ("topic", "Topic"),
-           ("reason", "Reason"), ("attempts", "Attempts"), ("replayed_at", "Replayed"), ("payload", "Payload")]
+           ("reason", "Reason"), ("attempts", "Attempts"), ("last_attempt_at", "Last attempt"),
+           ("last_error", "Last error"), ("replayed_at", "Replayed"), ("payload", "Payload")]
 
 
 def layout(**_kwargs: object) -> html.Div:
@@ -31,7 +32,7 @@ def layout(**_kwargs: object) -> html.Div:
         ], className="g-2 align-items-center")),
         dbc.CardBody([
             dash_table.DataTable(
-                id=IDS["table"], data=dead_letter_rows(None, None), columns=[{"id": c, "name": n} for c, n in COLUMNS],
+                id=IDS["table"], data=dead_letter_rows(None, None), selected_rows=[], columns=[{"id": c, "name": n} for c, n in COLUMNS],
                 row_selectable="single", page_size=15, style_table={"overflowX": "auto"},
                 style_cell={"fontSize": "0.8rem", "maxWidth": "420px", "overflow": "hidden", "textOverflow": "ellipsis",
                             "whiteSpace": "nowrap", "textAlign": "left"},
@@ -49,7 +50,8 @@ def layout(**_kwargs: object) -> html.Div:
         ]),
         dbc.CardFooter(html.Small(
             "Messages that failed validation or processing are kept here with the reason. Replay republishes a "
-            "valid bus message (stores are idempotent) or re-validates a rejected telemetry row.",
+            "valid bus message (stores are idempotent) or re-validates a rejected telemetry row; a replay that "
+            "fails again counts as an attempt on the same dead letter.",
             className="text-body-secondary")),
     ], className="shadow-sm")
     schemas = dbc.Card([

@@ -98,3 +98,46 @@ def test_inprocess_bus_refuses_a_message_off_schema(small_fleet):
     with small_fleet.db.session() as s:
         letter = s.execute(select(DeadLetter)).scalar_one()
     assert letter.source == "bus.publish" and "ts_ms" in letter.reason
+
+
+@pytest.mark.parametrize("ts", ["2026-06-01T11:55:00.5+00:00", "2026-06-01T11:55:00.123456Z", "2026-06-01T13:54:59.999+01:59",
+                                "2026-06-01T06:25:00-05:30", "2026-06-01T11:55:00-00:00", "2026-06-02T11:54:00+23:59"])
+def test_the_column_parse_and_the_stored_timestamp_agree(ts):
+    out = validate_rows([row(ts=ts)], CAPS, NOW)
+    assert not out.rejected, out.rejected
+    point = out.points[0]
+    assert point.ts.tzinfo is dt.UTC and point.ts == dt.datetime.fromisoformat(ts)
+    assert out.columns["ts_ms"] == [int(point.ts.timestamp() * 1000)]
+    assert out.columns["asset_id"] == ["a1"] and out.columns["value"] == [500.0]
+
+
+@pytest.mark.parametrize("ts", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "0000-01-01T00:00:00Z"])
+def test_timestamps_at_the_ends_of_the_calendar_are_rejected_not_raised(ts):
+    out = validate_rows([row(), row(ts=ts), row(asset_id="a2")], CAPS, NOW)
+    assert [p.asset_id for p in out.points] == ["a1", "a2"]
+    assert out.rejected[0].index == 1 and out.rejected[0].field == "ts"
+
+
+def test_csv_rows_are_text_and_values_decimal_numbers():
+    rows = parse_csv_batch("asset_id,metric,ts,value\n a1 ,power_kw,2026-06-01T11:55:00Z, 1.5e2 \n"
+                           "a1,power_kw,2026-06-01T11:56:00Z,true\na1,power_kw,2026-06-01T11:57:00Z\n", 10)
+    out = validate_rows(rows, CAPS, NOW, text=True)
+    assert [(p.asset_id, p.value) for p in out.points] == [("a1", 150.0)]
+    assert [(r.index, r.field) for r in out.rejected] == [(1, "value"), (2, "value")]
+    assert "not a finite decimal number" in out.rejected[0].error and "too few fields" in out.rejected[1].error
+
+
+def test_json_strings_are_taken_as_sent():
+    out = validate_rows([row(asset_id=" a1"), row(ts=" 2026-06-01T11:55:00Z")], CAPS, NOW)
+    assert [(r.field, r.error.split(" ")[0]) for r in out.rejected] == [("asset_id", "unknown"), ("ts", "timestamp")]
+
+
+def test_a_capacity_function_is_given_the_batch_asset_ids():
+    asked = []
+
+    def capacities(wanted):
+        asked.append(set(wanted))
+        return CAPS
+
+    out = validate_rows([row(), row(asset_id="a2"), row(asset_id=7)], capacities, NOW)
+    assert asked == [{"a1", "a2"}] and len(out.points) == 2 and out.rejected[0].field == "asset_id"
