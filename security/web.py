@@ -29,7 +29,7 @@ import logging
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from dash import Dash
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, request, session
@@ -43,7 +43,14 @@ from core import factory, runtime
 from data.models import ApiToken, Role, utcnow
 from security import audit, templates
 from security.access import IDENTITY_RESOLVERS, Caller, current_caller
-from security.guard import CallbackRoles, guard_page_layouts, page_allows, page_for_path
+from security.guard import (
+    ANY_SIGNED_IN,
+    CallbackRoles,
+    guard_page_layouts,
+    page_allows,
+    page_for_path,
+    page_min_role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,7 @@ PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/", "/api/", 
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/setup", "/wall/activate", "/_favicon.ico", "/favicon.ico",
                           "/integrations/salesforce/callback"})
 DASH_INDEX_RULES = frozenset({"/", "/<path:path>"})
+OPEN_API_PATHS = frozenset({"/api/v1/health", "/api/v1/openapi.json"})
 SEEN_REFRESH_S = 30
 
 bp = Blueprint("fleetlight_security", __name__)
@@ -191,9 +199,29 @@ def _deny(status: int, message: str) -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Return ``target`` if it is a same-origin relative path after normalisation, else "/".
+
+    Browsers drop tabs and newlines from URLs and read ``\\`` as ``/``, so ``/%09/evil.example``
+    (decoded by Flask to ``/\t/evil.example``) would become the scheme-relative ``//evil.example``.
+    """
+    if not target or not isinstance(target, str) or len(target) > 2000:
         return "/"
-    if target.startswith(("/login", "/logout")):
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return "/"  # control characters, spaces and backslashes never appear in our own paths
+    cleaned = target
+    for _ in range(3):  # an encoded %2f or %5c decodes to a separator in some redirect chains
+        decoded = unquote(cleaned)
+        if decoded == cleaned:
+            break
+        cleaned = decoded
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in cleaned) or "\\" in cleaned:
+        return "/"
+    if not cleaned.startswith("/") or cleaned.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    if cleaned.startswith(("/login", "/logout")):
         return "/"
     return target
 
@@ -267,17 +295,58 @@ def _protect_csrf() -> Response | None:
     return None
 
 
+def _bearer_sent() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def _bearer_allowed_on_dash(caller: Caller, callback_roles: CallbackRoles) -> bool:
+    """Return True if a bearer-token ``caller`` may use this Dash request: wall tokens, on what /wall needs.
+
+    Every other token is for the REST API only: its scopes cannot be mapped onto Dash callbacks,
+    so a ``read`` token of an admin must not reach the admin page's callbacks this way.
+    """
+    if caller.role != Role.wall:
+        return False
+    path = request.path
+    if path in ("/_dash-layout", "/_dash-dependencies", "/_reload-hash"):
+        return True
+    if path == "/_dash-update-component":
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        return isinstance(output, str) and callback_roles.min_role(output) in (ANY_SIGNED_IN, Role.wall.value)
+    if request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES:
+        page = page_for_path(path)
+        return page is not None and page_min_role(page) == Role.wall
+    return False
+
+
+def _guard_api(path: str) -> Response | None:
+    """Refuse the REST API to wall screens (they show /wall and nothing else); the views check the rest."""
+    if path in OPEN_API_PATHS or path.startswith("/api/v1/webhooks/"):
+        return None
+    caller = current_caller()
+    if caller is not None and caller.role == Role.wall:
+        return _deny(403, "a wall screen shows /wall only; it has no access to the REST API")
+    return None
+
+
 def _guard_access(callback_roles: CallbackRoles) -> Response | None:
     path = request.path
+    index_rule = request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
-        if path.startswith("/api/") and request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES:
-            return _deny(404, f"no API route {path}")
+        if index_rule:
+            # e.g. /assets//admin or /api/nope: Dash's catch-all page route, not a file or an API route
+            return _deny(404, f"no such file or API route {path}")
+        if path.startswith("/api/"):
+            return _guard_api(path)
         return None
     if request.url_rule is None and request.method == "GET":
         return None  # Flask answers 404
     caller = current_caller()
     if caller is None:
         return _deny(401, "sign in to continue")
+    if caller.kind == "token" and _bearer_sent() and not _bearer_allowed_on_dash(caller, callback_roles):
+        return _deny(403, "bearer tokens are accepted by the REST API (/api/v1) only; sign in to use the pages")
     if path == "/_dash-update-component":
         body = request.get_json(silent=True)
         output = body.get("output") if isinstance(body, dict) else None
@@ -289,7 +358,7 @@ def _guard_access(callback_roles: CallbackRoles) -> Response | None:
         if not allowed:
             return _deny(403, f"role '{caller.role.value}' may not run this callback")
         return None
-    if request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES:
+    if index_rule:
         page = page_for_path(path)
         if page is not None and not page_allows(page, caller):
             return _deny(403, f"the page '{page.get('name', path)}' needs the role "
@@ -641,6 +710,13 @@ def install(app: Dash, services: runtime.Services) -> None:
     @server.after_request
     def _fleetlight_headers(response: Response) -> Response:
         return _security_headers(app, response)
+
+    from dash.exceptions import DependencyException
+
+    @server.errorhandler(DependencyException)
+    def _no_such_component_file(_exc: Exception) -> Response:
+        # Dash raises this for an unknown /_dash-component-suites/ path: a missing file, not a crash
+        return _deny(404, "no such component file")
 
     @server.errorhandler(429)
     def _too_many(exc: Exception) -> Response:
