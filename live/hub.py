@@ -390,10 +390,15 @@ def attach_hub(socketio: SocketIO, services: Services) -> LiveHub:
 
 def make_socketio(app_server: Any, redis_url: str) -> SocketIO:
     """Return the SocketIO server bound to the Flask app (threading mode, Redis queue if configured)."""
-    return SocketIO(
-        app_server, async_mode="threading", message_queue=redis_url or None, cors_allowed_origins=[],
+    from security.live_channel import LiveChannelHeaders, origin_allowed
+
+    # only the app's own origin (plus FLEETLIGHT_ALLOWED_ORIGINS): [] would switch the check off
+    socketio = SocketIO(
+        app_server, async_mode="threading", message_queue=redis_url or None, cors_allowed_origins=origin_allowed,
         ping_interval=10, ping_timeout=20, max_http_buffer_size=100_000, logger=False, engineio_logger=False,
     )
+    app_server.wsgi_app = LiveChannelHeaders(app_server.wsgi_app)
+    return socketio
 
 
 def make_emitter(redis_url: str) -> SocketIO:
