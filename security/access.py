@@ -70,6 +70,8 @@ class Caller:
     kind: str  # "token" | "session" | "wall"
     user_id: int | None = None
     portfolio_scope: tuple[str, ...] = ()  # portfolio ids this caller may see; empty = all
+    token_id: int | None = None  # the bearer token, or the wall token behind a wall session
+    session_id: str | None = None  # row id in auth_sessions of a cookie session (security.sessions)
 
     def at_least(self, minimum: Role | str) -> bool:
         """Return True if this caller's role ranks at or above ``minimum``."""
@@ -110,7 +112,8 @@ def _bearer_caller() -> Caller | None:
             if user is None or not user.is_active:
                 return None
             scope = tuple(user.portfolio_scope or ())
-    return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id, scope)
+    return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id, scope,
+                  token_id=identity.token_id)
 
 
 def current_caller() -> Caller | None:
@@ -230,7 +233,8 @@ def socket_caller(auth: dict | None = None) -> Caller | None:
         identity = verify_token(db(), str(token))
         if identity is None:
             return None
-        return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id)
+        return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id,
+                      token_id=identity.token_id)
     g.pop("fleetlight_caller", None)  # re-resolve on every event: a revoked session stops at once
     return current_caller()
 

@@ -51,6 +51,7 @@ from security.guard import (
     page_for_path,
     page_min_role,
 )
+from security.sessions import Timeouts, check_session, end_session, open_session, session_row_id
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,9 @@ class SessionUser:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, info: Any) -> None:
+    def __init__(self, info: Any, session_id: str | None = None) -> None:
         self.info = info
+        self.session_id = session_id
 
     def get_id(self) -> str:
         """Return the session id: user id plus a fingerprint that changes with the password."""
@@ -86,7 +88,8 @@ class SessionUser:
 
     def caller(self) -> Caller:
         """Return the user as an access-control Caller."""
-        return Caller(self.info.username, self.info.role, None, "session", self.info.id, self.info.portfolio_scope)
+        return Caller(self.info.username, self.info.role, None, "session", self.info.id, self.info.portfolio_scope,
+                      session_id=self.session_id)
 
 
 class WallScreen:
@@ -96,9 +99,10 @@ class WallScreen:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, token_id: int, name: str) -> None:
+    def __init__(self, token_id: int, name: str, session_id: str | None = None) -> None:
         self.token_id = token_id
         self.name = name
+        self.session_id = session_id
 
     def get_id(self) -> str:
         """Return the session id of the screen (its token's id)."""
@@ -106,7 +110,22 @@ class WallScreen:
 
     def caller(self) -> Caller:
         """Return the screen as a read-only wall Caller."""
-        return Caller(f"wall:{self.name}", Role.wall, None, "wall")
+        return Caller(f"wall:{self.name}", Role.wall, None, "wall", token_id=self.token_id, session_id=self.session_id)
+
+
+def _timeouts() -> Timeouts:
+    settings = _settings()
+    return Timeouts(settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600)
+
+
+def _server_session_ok(user_id: int | None = None, token_id: int | None = None) -> str | None:
+    """Return the row id of the cookie's live server-side session, or None if it was ended or never existed."""
+    key = session.get("fl_sid")
+    reason = check_session(runtime.db(), key, _timeouts(), user_id=user_id, token_id=token_id)
+    if reason is not None:
+        g.fleetlight_session_end = reason
+        return None
+    return session_row_id(key)
 
 
 def _load_identity(identity: str) -> SessionUser | WallScreen | None:
@@ -121,14 +140,17 @@ def _load_identity(identity: str) -> SessionUser | WallScreen | None:
         info = get_user(db, int(user_id))
         if info is None or not info.is_active or not hmac.compare_digest(info.fingerprint, fingerprint):
             return None
-        return SessionUser(info)
+        row_id = _server_session_ok(user_id=info.id)
+        return SessionUser(info, row_id) if row_id else None
     if kind == "w" and rest.isdigit():
         with db.session() as s:
             token = s.get(ApiToken, int(rest))
             if (token is None or token.revoked_at is not None or token.role != Role.wall
                     or (token.expires_at is not None and token.expires_at <= utcnow())):
                 return None
-            return WallScreen(token.id, token.name)
+            token_id, name = token.id, token.name
+        row_id = _server_session_ok(token_id=token_id)
+        return WallScreen(token_id, name, row_id) if row_id else None
     return None
 
 
@@ -243,6 +265,7 @@ def _is_background_poll(body: Any) -> bool:
 def _end_session(reason: str) -> None:
     user = current_user._get_current_object()
     caller = user.caller() if getattr(user, "is_authenticated", False) else None
+    end_session(runtime.db(), session.get("fl_sid"), reason)
     logout_user()
     session.clear()
     g.fleetlight_session_expired = True
@@ -274,6 +297,14 @@ def _enforce_timeouts() -> None:
     elif now - seen_at > SEEN_REFRESH_S:
         if not (request.path == "/_dash-update-component" and _is_background_poll(request.get_json(silent=True))):
             session["fl_seen_at"] = now
+            _touch_server_session()
+
+
+def _touch_server_session() -> None:
+    """Record activity on the server-side session (its idle clock), if the cookie has a live one."""
+    user = current_user._get_current_object()
+    if isinstance(user, SessionUser):
+        check_session(runtime.db(), session.get("fl_sid"), _timeouts(), user_id=user.info.id, touch=True)
 
 
 def _protect_csrf() -> Response | None:
@@ -449,8 +480,11 @@ def _login_form(message: str = "", level: str = "danger", status: int = 200, use
 
 def _start_session(info: Any) -> None:
     """Begin a fresh signed-in session for ``info`` (new CSRF token, timeout clocks reset)."""
+    end_session(runtime.db(), session.get("fl_sid"), "replaced by a new sign-in")
     session.clear()
-    login_user(SessionUser(info))
+    key = open_session(runtime.db(), user_id=info.id)
+    session["fl_sid"] = key
+    login_user(SessionUser(info, session_row_id(key)))
     session.permanent = True
     now = time.time()
     session["fl_auth_at"] = now
@@ -563,8 +597,11 @@ def wall_activate() -> Response:
         html = templates.message_page("Wall display", "Invalid display token",
                                       "This activation link is invalid, expired or revoked.", "/login", "Sign in")
         return Response(html, status=403, mimetype="text/html")
+    end_session(runtime.db(), session.get("fl_sid"), "replaced by a wall activation")
     session.clear()
-    login_user(WallScreen(identity.token_id, identity.name))
+    key = open_session(runtime.db(), token_id=identity.token_id)
+    session["fl_sid"] = key
+    login_user(WallScreen(identity.token_id, identity.name, session_row_id(key)))
     session.permanent = True
     session["fl_csrf"] = secrets.token_urlsafe(32)
     session["fl_seen_at"] = time.time()

@@ -1,0 +1,160 @@
+"""Server-side sessions: every signed-in browser (person or wall screen) has a row in ``auth_sessions``.
+
+The signed session cookie carries a random key (``fl_sid``); the row, keyed by the key's SHA-256,
+says whether that cookie still counts. Signing out, a password change, disabling the user,
+revoking a wall token and the idle/absolute timeouts end the row, so a copied cookie stops
+working at once, in every server process and after a restart. The live hub checks the rows of
+its open sockets every second (:func:`invalid_socket_identities`) and disconnects the ended ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from data.db import Database
+from data.models import ApiToken, AuthSession, User, utcnow
+
+SEEN_WRITE_S = 30  # seen_at is written at most this often per session
+
+
+def session_row_id(key: str) -> str:
+    """Return the row id (hex SHA-256) of the session key ``key``."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def open_session(db: Database, *, user_id: int | None = None, token_id: int | None = None) -> str:
+    """Create a session row for a user or a wall token; return the clear key for the cookie."""
+    if (user_id is None) == (token_id is None):
+        raise ValueError("a session belongs to exactly one user or one wall token")
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.session() as s:
+        s.add(AuthSession(id=session_row_id(key), user_id=user_id, token_id=token_id, created_at=now, seen_at=now))
+    return key
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Idle and absolute session lifetimes in seconds (people only; wall screens never time out)."""
+
+    idle_s: float
+    absolute_s: float
+
+    def expired(self, row: AuthSession, now: dt.datetime) -> str | None:
+        """Return "idle timeout"/"absolute timeout" if ``row`` (a person's session) is past one, else None."""
+        if row.user_id is None:
+            return None
+        if (now - row.created_at).total_seconds() > self.absolute_s:
+            return "absolute timeout"
+        if (now - row.seen_at).total_seconds() > self.idle_s:
+            return "idle timeout"
+        return None
+
+
+def check_session(db: Database, key: str | None, timeouts: Timeouts, *, user_id: int | None = None,
+                  token_id: int | None = None, touch: bool = False) -> str | None:
+    """Return None if the session ``key`` is live for that user/token, else the reason it is not.
+
+    A session found past its timeout is ended here. ``touch`` records activity (at most every
+    :data:`SEEN_WRITE_S`).
+    """
+    if not key or not isinstance(key, str) or len(key) > 200:
+        return "no server-side session"
+    now = utcnow()
+    with db.session() as s:
+        row = s.get(AuthSession, session_row_id(key))
+        if row is None:
+            return "unknown session"
+        if row.ended_at is not None:
+            return row.end_reason or "ended"
+        if row.user_id != user_id or row.token_id != token_id:
+            return "session of another identity"
+        reason = timeouts.expired(row, now)
+        if reason:
+            row.ended_at, row.end_reason = now, reason
+            return reason
+        if touch and (now - row.seen_at).total_seconds() > SEEN_WRITE_S:
+            row.seen_at = now
+    return None
+
+
+def end_session(db: Database, key: str | None, reason: str) -> bool:
+    """End the session ``key``; return True if it was live."""
+    if not key:
+        return False
+    with db.session() as s:
+        result = s.execute(update(AuthSession).where(AuthSession.id == session_row_id(key),
+                                                     AuthSession.ended_at.is_(None))
+                           .values(ended_at=utcnow(), end_reason=reason[:40]))
+        return result.rowcount > 0
+
+
+def end_sessions_of(session, *, user_id: int | None = None, token_id: int | None = None, reason: str) -> int:
+    """End every live session of a user or a wall token inside the SQLAlchemy ``session``; return how many."""
+    column = AuthSession.user_id if user_id is not None else AuthSession.token_id
+    ident = user_id if user_id is not None else token_id
+    result = session.execute(update(AuthSession).where(column == ident, AuthSession.ended_at.is_(None))
+                             .values(ended_at=utcnow(), end_reason=reason[:40]))
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class SocketIdentity:
+    """What an open socket was authenticated as (checked again every second by the hub)."""
+
+    session_id: str | None  # row id of the browser session, for cookie-authenticated sockets
+    user_id: int | None
+    token_id: int | None  # bearer token of a machine client, or the wall token behind a wall session
+    fingerprint: str | None = None  # the user's password fingerprint at connect time
+
+
+def invalid_socket_identities(db: Database, identities: Iterable[SocketIdentity], timeouts: Timeouts) -> set[SocketIdentity]:
+    """Return the identities that no longer hold: ended or timed-out session, revoked or expired token,
+    disabled user or changed password. Timed-out sessions are ended on the way."""
+    from security.users import _fingerprint
+
+    identities = set(identities)
+    if not identities:
+        return set()
+    now = utcnow()
+    bad: set[SocketIdentity] = set()
+    session_ids = {i.session_id for i in identities if i.session_id}
+    user_ids = {i.user_id for i in identities if i.user_id is not None}
+    token_ids = {i.token_id for i in identities if i.token_id is not None}
+    with db.session() as s:
+        rows = {r.id: r for r in s.execute(select(AuthSession).where(AuthSession.id.in_(session_ids))).scalars()} \
+            if session_ids else {}
+        dead_sessions = set()
+        for sid in session_ids:
+            row = rows.get(sid)
+            if row is None or row.ended_at is not None:
+                dead_sessions.add(sid)
+                continue
+            reason = timeouts.expired(row, now)
+            if reason:
+                row.ended_at, row.end_reason = now, reason
+                dead_sessions.add(sid)
+        users = {u.id: u for u in s.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
+        tokens = {t.id: t for t in s.execute(select(ApiToken).where(ApiToken.id.in_(token_ids))).scalars()} \
+            if token_ids else {}
+        for ident in identities:
+            if ident.session_id and ident.session_id in dead_sessions:
+                bad.add(ident)
+                continue
+            if ident.user_id is not None:
+                user = users.get(ident.user_id)
+                if user is None or not user.is_active or (
+                        ident.fingerprint and _fingerprint(user.password_hash) != ident.fingerprint):
+                    bad.add(ident)
+                    continue
+            if ident.token_id is not None:
+                token = tokens.get(ident.token_id)
+                if token is None or token.revoked_at is not None or (
+                        token.expires_at is not None and token.expires_at <= now):
+                    bad.add(ident)
+    return bad
