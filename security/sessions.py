@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -110,14 +111,11 @@ class SocketIdentity:
     session_id: str | None  # row id of the browser session, for cookie-authenticated sockets
     user_id: int | None
     token_id: int | None  # bearer token of a machine client, or the wall token behind a wall session
-    fingerprint: str | None = None  # the user's password fingerprint at connect time
 
 
 def invalid_socket_identities(db: Database, identities: Iterable[SocketIdentity], timeouts: Timeouts) -> set[SocketIdentity]:
     """Return the identities that no longer hold: ended or timed-out session, revoked or expired token,
     disabled user or changed password. Timed-out sessions are ended on the way."""
-    from security.users import _fingerprint
-
     identities = set(identities)
     if not identities:
         return set()
@@ -148,8 +146,7 @@ def invalid_socket_identities(db: Database, identities: Iterable[SocketIdentity]
                 continue
             if ident.user_id is not None:
                 user = users.get(ident.user_id)
-                if user is None or not user.is_active or (
-                        ident.fingerprint and _fingerprint(user.password_hash) != ident.fingerprint):
+                if user is None or not user.is_active:
                     bad.add(ident)
                     continue
             if ident.token_id is not None:
@@ -158,3 +155,62 @@ def invalid_socket_identities(db: Database, identities: Iterable[SocketIdentity]
                         token.expires_at is not None and token.expires_at <= now):
                     bad.add(ident)
     return bad
+
+
+def current_timeouts() -> Timeouts:
+    """Return the session timeouts of the installed settings."""
+    from core import runtime
+
+    settings = runtime.services().settings
+    return Timeouts(settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600)
+
+
+class SocketSessions:
+    """The identities of this process's open sockets (Socket.IO sid -> :class:`SocketIdentity`)."""
+
+    def __init__(self) -> None:
+        self._by_sid: dict[str, SocketIdentity] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._by_sid)
+
+    def track(self, sid: str, auth: object) -> SocketIdentity | None:
+        """Record who the socket ``sid`` connected as (from the handshake's cookie or ``auth.token``)."""
+        from security.access import socket_caller
+
+        caller = socket_caller(auth if isinstance(auth, dict) else None)
+        if caller is None:
+            return None
+        identity = SocketIdentity(caller.session_id, caller.user_id, caller.token_id)
+        with self._lock:
+            self._by_sid[sid] = identity
+        return identity
+
+    def sids_of(self, *, user_id: int | None = None, token_id: int | None = None,
+                session_id: str | None = None) -> list[str]:
+        """Return the sids connected as that user, token or session."""
+        with self._lock:
+            return [sid for sid, i in self._by_sid.items()
+                    if (user_id is not None and i.user_id == user_id) or (token_id is not None and i.token_id == token_id)
+                    or (session_id is not None and i.session_id == session_id)]
+
+    def forget(self, sids: Iterable[str]) -> None:
+        """Stop tracking ``sids``."""
+        with self._lock:
+            for sid in sids:
+                self._by_sid.pop(sid, None)
+
+    def revoked(self, db: Database, connected: Callable[[str], bool], timeouts: Timeouts | None = None) -> list[str]:
+        """Return the sids whose identity no longer holds (and forget them and the closed ones)."""
+        with self._lock:
+            gone = [sid for sid in self._by_sid if not connected(sid)]
+            for sid in gone:
+                del self._by_sid[sid]
+            snapshot = dict(self._by_sid)
+        if not snapshot:
+            return []
+        bad = invalid_socket_identities(db, snapshot.values(), timeouts or current_timeouts())
+        stale = [sid for sid, identity in snapshot.items() if identity in bad]
+        self.forget(stale)
+        return stale

@@ -2,41 +2,15 @@
 transports (real Socket.IO and websocket clients against a served app), and /socket.io carries a CSP."""
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 import socketio
 import websocket
-from werkzeug.serving import make_server
 
 from live.hub import NAMESPACE
-from tests.support.live_services import free_port, wait_for
+from tests.support.live_services import wait_for
 
 FOREIGN = ["http://127.0.0.1:1", "http://evil.example", "null", "https://127.0.0.1"]
-
-
-@pytest.fixture()
-def hub(dash_app, small_fleet):
-    """Yield a running hub on the app's Socket.IO server, wired to this test's services."""
-    from live.hub import attach_hub
-
-    live = attach_hub(dash_app.server.extensions["fleetlight_socketio"], small_fleet)
-    live.interval_s = 0.05
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture()
-def served(dash_app, hub):
-    """Serve the app (Flask + Socket.IO) on a loopback port in a thread; yield its base URL."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, dash_app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
 
 
 @pytest.fixture()
