@@ -4,9 +4,9 @@ A caller is identified by a bearer token (machine clients, wall displays) or by 
 session (browser users and activated wall screens, resolved by :mod:`security.web` through
 :data:`IDENTITY_RESOLVERS`).
 
-Roles are ranked ``wall < viewer < analyst < operator < manager < admin`` for *page access*
-(a page's ``min_role``); actions inside a page are checked by *permission* (:data:`PERMISSIONS`),
-e.g. ``check("alerts:ack")`` inside a callback or route.
+Roles are ranked ``wall < viewer < analyst < operator < manager < admin`` and strictly
+cumulative: for *page access* (a page's ``min_role``) and for *permissions* alike
+(:data:`PERMISSION_MIN_ROLE`), e.g. ``check("alerts:ack")`` inside a callback or route.
 
 Socket.IO (for ``live/hub.py``)::
 
@@ -39,20 +39,25 @@ from flask import g, request
 
 from data.models import Role
 
-# permission -> roles holding it; tokens hold the permissions in their scopes (within their role)
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "fleet:read": frozenset({Role.wall, Role.viewer, Role.analyst, Role.operator, Role.manager, Role.admin}),
-    "telemetry:read": frozenset({Role.wall, Role.viewer, Role.analyst, Role.operator, Role.manager, Role.admin}),
-    "telemetry:write": frozenset({Role.operator, Role.admin}),
-    "analysis:read": frozenset({Role.analyst, Role.operator, Role.manager, Role.admin}),
-    "alerts:ack": frozenset({Role.operator, Role.admin}),
-    "reports:manage": frozenset({Role.manager, Role.admin}),
-    "admin": frozenset({Role.admin}),
-}
-
-
 ROLE_ORDER: tuple[Role, ...] = (Role.wall, Role.viewer, Role.analyst, Role.operator, Role.manager, Role.admin)
 ROLE_RANK: dict[Role, int] = {role: rank for rank, role in enumerate(ROLE_ORDER)}
+
+# permission -> the lowest role holding it. Roles are strictly cumulative: every role holds all
+# the permissions of the roles below it (a manager acknowledges alerts like an operator).
+PERMISSION_MIN_ROLE: dict[str, Role] = {
+    "fleet:read": Role.wall,
+    "telemetry:read": Role.wall,
+    "analysis:read": Role.analyst,
+    "telemetry:write": Role.operator,
+    "alerts:ack": Role.operator,
+    "reports:manage": Role.manager,
+    "admin": Role.admin,
+}
+# permission -> roles holding it; tokens hold the permissions in their scopes (within their role)
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    permission: frozenset(r for r in ROLE_ORDER if ROLE_RANK[r] >= ROLE_RANK[minimum])
+    for permission, minimum in PERMISSION_MIN_ROLE.items()
+}
 
 
 def role_at_least(role: Role | str, minimum: Role | str) -> bool:

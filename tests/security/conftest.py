@@ -87,6 +87,11 @@ def hub(dash_app, small_fleet):
 @pytest.fixture()
 def served(dash_app, hub):
     """Serve the app (Flask + Socket.IO) on a loopback port in a thread; yield its base URL."""
+    # undo what an earlier Flask-SocketIO test_client patched on the shared server (it breaks real clients)
+    sio_server = dash_app.server.extensions["fleetlight_socketio"].server
+    for name in ("_send_packet", "_send_eio_packet"):
+        sio_server.__dict__.pop(name, None)
+    sio_server.async_handlers = sio_server.eio.async_handlers = True  # python-socketio's defaults
     port = free_port()
     server = make_server("127.0.0.1", port, dash_app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

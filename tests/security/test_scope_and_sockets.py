@@ -48,7 +48,7 @@ EXPECTED = {  # room -> roles allowed (unscoped callers)
     "map": "wall viewer analyst operator manager admin", "markets": "wall viewer analyst operator manager admin",
     "site:t-sol": "wall viewer analyst operator manager admin", "site:p-sol": "wall viewer analyst operator manager admin",
     "page:/": "viewer analyst operator manager admin", "page:/admin": "admin", "admin": "admin",
-    "commands": "operator admin", "no-such-room": "admin",
+    "commands": "operator manager admin", "no-such-room": "admin",  # roles are cumulative (issue 11)
 }
 
 
