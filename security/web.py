@@ -365,6 +365,8 @@ def _guard_access(callback_roles: CallbackRoles) -> Response | None:
     path = request.path
     index_rule = request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        if index_rule and path == "/favicon.ico":
+            return redirect("/_favicon.ico")  # browsers ask for it unprompted; Dash serves the icon there
         if index_rule:
             # e.g. /assets//admin or /api/nope: Dash's catch-all page route, not a file or an API route
             return _deny(404, f"no such file or API route {path}")

@@ -140,3 +140,9 @@ def test_invalid_component_suite_paths_are_404(client):
                  "/_dash-component-suites/dash/deps/nothing.min.js"):
         got = client.get(path)
         assert got.status_code == 404, (path, got.status_code)
+
+
+def test_favicon_is_the_icon_not_the_shell(client):
+    got = client.get("/favicon.ico")
+    assert got.status_code == 302 and got.headers["Location"] == "/_favicon.ico"
+    assert client.get("/_favicon.ico").status_code == 200
