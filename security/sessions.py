@@ -67,8 +67,10 @@ def check_session(db: Database, key: str | None, timeouts: Timeouts, *, user_id:
     if not key or not isinstance(key, str) or len(key) > 200:
         return "no server-side session"
     now = utcnow()
-    with db.session() as s:
-        row = s.get(AuthSession, session_row_id(key))
+    row_id = session_row_id(key)
+    # read first (on SQLite a write session takes the write lock): write only to end or touch
+    with db.read_session() as s:
+        row = s.get(AuthSession, row_id)
         if row is None:
             return "unknown session"
         if row.ended_at is not None:
@@ -76,11 +78,13 @@ def check_session(db: Database, key: str | None, timeouts: Timeouts, *, user_id:
         if row.user_id != user_id or row.token_id != token_id:
             return "session of another identity"
         reason = timeouts.expired(row, now)
-        if reason:
-            row.ended_at, row.end_reason = now, reason
-            return reason
-        if touch and (now - row.seen_at).total_seconds() > SEEN_WRITE_S:
-            row.seen_at = now
+        stale_seen = touch and (now - row.seen_at).total_seconds() > SEEN_WRITE_S
+    if reason:
+        end_session(db, key, reason)
+        return reason
+    if stale_seen:
+        with db.session() as s:
+            s.execute(update(AuthSession).where(AuthSession.id == row_id).values(seen_at=now))
     return None
 
 
@@ -124,7 +128,8 @@ def invalid_socket_identities(db: Database, identities: Iterable[SocketIdentity]
     session_ids = {i.session_id for i in identities if i.session_id}
     user_ids = {i.user_id for i in identities if i.user_id is not None}
     token_ids = {i.token_id for i in identities if i.token_id is not None}
-    with db.session() as s:
+    timed_out: dict[str, str] = {}
+    with db.read_session() as s:  # every second: read only, write only what timed out
         rows = {r.id: r for r in s.execute(select(AuthSession).where(AuthSession.id.in_(session_ids))).scalars()} \
             if session_ids else {}
         dead_sessions = set()
@@ -135,7 +140,7 @@ def invalid_socket_identities(db: Database, identities: Iterable[SocketIdentity]
                 continue
             reason = timeouts.expired(row, now)
             if reason:
-                row.ended_at, row.end_reason = now, reason
+                timed_out[sid] = reason
                 dead_sessions.add(sid)
         users = {u.id: u for u in s.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
         tokens = {t.id: t for t in s.execute(select(ApiToken).where(ApiToken.id.in_(token_ids))).scalars()} \
@@ -154,6 +159,11 @@ def invalid_socket_identities(db: Database, identities: Iterable[SocketIdentity]
                 if token is None or token.revoked_at is not None or (
                         token.expires_at is not None and token.expires_at <= now):
                     bad.add(ident)
+    if timed_out:
+        with db.session() as s:
+            for sid, reason in timed_out.items():
+                s.execute(update(AuthSession).where(AuthSession.id == sid, AuthSession.ended_at.is_(None))
+                          .values(ended_at=now, end_reason=reason))
     return bad
 
 
