@@ -5,12 +5,18 @@
   (Flask-Limiter, ``FLEETLIGHT_LOGIN_RATE_LIMIT``). The session cookie is HttpOnly,
   SameSite=Lax, and Secure whenever the request came over TLS (or ``FLEETLIGHT_FORCE_HTTPS``).
   Idle (``SESSION_IDLE_MINUTES``) and absolute (``SESSION_ABSOLUTE_HOURS``) timeouts; Dash
-  ``dcc.Interval`` polls do not count as activity. A password change ends every session.
+  ``dcc.Interval`` polls do not count as activity. Sessions are kept server-side as well
+  (:mod:`security.sessions`): the cookie names a row that sign-out, a password change, disabling
+  the user, revoking a wall token or a timeout ends, checked on every request and socket event.
 * **Wall screens:** ``GET /wall/activate?token=fl_...`` (a token of role ``wall`` created on the
   admin page) signs the browser in as that screen until the token is revoked.
 * **Deny by default:** every path except the sign-in routes, static assets, the REST API (which
   checks its own permissions) and Socket.IO needs a signed-in caller; page GETs check the page's
   ``min_role``; ``/_dash-update-component`` checks the callback's role (:mod:`security.guard`).
+  Bearer tokens are for the REST API: on pages and Dash endpoints only wall tokens are accepted,
+  on what ``/wall`` needs. Wall screens get no REST API (``/health`` and the OpenAPI document aside).
+* **Redirects:** ``next=`` is followed only when it is a same-origin relative path after
+  normalisation (control characters, backslashes, encoded separators refused); otherwise ``/``.
 * **CSRF:** every state-changing request authenticated by the session cookie (and the sign-in
   form) must carry the session's token, as form field ``csrf_token`` or header ``X-CSRFToken``.
   Dash's renderer already sends ``X-CSRFToken`` with the value of the ``_csrf_token`` cookie on
