@@ -1,7 +1,9 @@
 """POST /api/v1/webhooks/<provider>: signature-verified callbacks from Twilio, SendGrid and Slack.
 
 A request is accepted only with a valid signature (constant-time compare), a timestamp within
-``FLEETLIGHT_WEBHOOK_MAX_AGE_S`` (SendGrid, Slack) and a signature not seen before (replay).
+``FLEETLIGHT_WEBHOOK_MAX_AGE_S`` (SendGrid, Slack) and signed content not received before: the
+replay cache is keyed on what the signature covers, not on its spelling, and kept in the
+database (:mod:`security.replay`), so it holds across restarts and server processes.
 Accepted payloads are published on the bus topic ``webhooks.<provider>`` as
 ``{"provider", "received_at" (ISO UTC), "content_type", "data"}`` for the notification and
 alerting workers (delivery receipts, Slack commands); no credential field is forwarded.
@@ -26,7 +28,8 @@ from api import spec
 from api.errors import ApiError
 from core.runtime import services
 from data.models import utcnow
-from security.signatures import ReplayCache, SignatureError, verify_sendgrid, verify_slack, verify_twilio
+from security.replay import TWILIO_RECEIPT_DAYS, WebhookReceipts
+from security.signatures import SignatureError, verify_sendgrid, verify_slack, verify_twilio
 
 log = logging.getLogger(__name__)
 
@@ -55,32 +58,35 @@ def _clock() -> float:
     return clock() if clock else time.time()
 
 
-def _replay_cache() -> ReplayCache:
+def _receipts() -> WebhookReceipts:
     svc = services()
-    cache = svc.webhook_replay_cache
-    if cache is None:
-        cache = ReplayCache(2 * svc.settings.webhook_max_age_s, svc.settings.redis_url)
-        svc.webhook_replay_cache = cache
-    return cache
+    receipts = svc.webhook_receipts
+    if receipts is None or receipts.db is not svc.db:
+        receipts = WebhookReceipts(svc.db)
+        svc.webhook_receipts = receipts
+    return receipts
+
+
+def _receipt_ttl_s(provider: str) -> float:
+    if provider == "twilio":
+        return TWILIO_RECEIPT_DAYS * 86400.0
+    return 2.0 * services().settings.webhook_max_age_s
 
 
 def verify(provider: str, body: bytes) -> str:
-    """Verify the current request for ``provider``; return its signature (for the replay check)."""
+    """Verify the current request for ``provider``; return the digest of its signed content (the replay key)."""
     settings = services().settings
     headers = request.headers
     content_type = request.content_type or ""
     if provider == "twilio":
-        signature = headers.get("X-Twilio-Signature")
-        verify_twilio(webhook_secrets(provider), request.url, signature, body, content_type)
-    elif provider == "sendgrid":
-        signature = headers.get("X-Twilio-Email-Event-Webhook-Signature")
-        verify_sendgrid(webhook_secrets(provider), signature, headers.get("X-Twilio-Email-Event-Webhook-Timestamp"),
-                        body, _clock(), settings.webhook_max_age_s)
-    else:
-        signature = headers.get("X-Slack-Signature")
-        verify_slack(webhook_secrets(provider), signature, headers.get("X-Slack-Request-Timestamp"), body, _clock(),
-                     settings.webhook_max_age_s)
-    return signature or ""
+        return verify_twilio(webhook_secrets(provider), request.url, headers.get("X-Twilio-Signature"), body,
+                             content_type)
+    if provider == "sendgrid":
+        return verify_sendgrid(webhook_secrets(provider), headers.get("X-Twilio-Email-Event-Webhook-Signature"),
+                               headers.get("X-Twilio-Email-Event-Webhook-Timestamp"), body, _clock(),
+                               settings.webhook_max_age_s)
+    return verify_slack(webhook_secrets(provider), headers.get("X-Slack-Signature"),
+                        headers.get("X-Slack-Request-Timestamp"), body, _clock(), settings.webhook_max_age_s)
 
 
 def parse_payload(body: bytes, content_type: str) -> Any:
@@ -107,11 +113,11 @@ def register(bp: Blueprint) -> None:
             raise ApiError(413, f"webhook body larger than {MAX_BODY} bytes")
         body = request.get_data(cache=True)
         try:
-            signature = verify(provider, body)
+            digest = verify(provider, body)
         except SignatureError as exc:
             log.warning("webhook %s rejected: %s", provider, exc)
             raise ApiError(401, f"signature check failed: {exc}") from None
-        if _replay_cache().seen_before(provider, signature, _clock()):
+        if _receipts().seen_before(provider, digest, _receipt_ttl_s(provider), _clock()):
             raise ApiError(409, "this signed request was already received (replay)")
         content_type = request.content_type or ""
         message = {"provider": provider, "received_at": utcnow().isoformat(), "content_type": content_type.split(";")[0],

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from live.hub import LiveHub
     from live.price_feed import PriceFeed
     from live.prices import PriceStore
-    from security.signatures import ReplayCache
+    from security.replay import WebhookReceipts
     from security.vault import Vault
     from simulator.runner import Simulator
 
@@ -49,7 +49,7 @@ class Services:
     alert_raiser: AlertRaiser | None = None
     retention: RetentionWorker | None = None
     vault: Vault | None = None
-    webhook_replay_cache: ReplayCache | None = None
+    webhook_receipts: WebhookReceipts | None = None  # persisted webhook replay protection
     clock: Callable[[], float] | None = None  # webhook timestamp checks; None = time.time
     fresh_fleet: bool = False  # the store was empty and the demo fleet was seeded at start
     components: list[Component] = field(default_factory=list)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     force_https: bool = False  # served only over TLS: Secure cookies and HSTS on every response
     proxy_hops: int = Field(0, ge=0, le=5)  # reverse proxies trusted for X-Forwarded-For/-Proto
     csp_extra_sources: dict[str, list[str]] = Field(default_factory=dict)  # {"img-src": ["https://..."]}
+    # origins besides the app's own that may open the live channel (Socket.IO), comma-separated
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     salesforce_client_id: str | None = None
     salesforce_client_secret: SecretStr | None = None
     salesforce_login_url: str = "https://login.salesforce.com"
@@ -119,6 +121,20 @@ class Settings(BaseSettings):
             value = value.strip()
             return json.loads(value) if value else {}
         return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)):
+            from urllib.parse import urlsplit
+
+            for item in items:
+                parts = urlsplit(str(item))
+                if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                    raise ValueError(f"{item!r} is not an origin like https://wall.example.com (scheme://host[:port])")
+            return [str(i).rstrip("/") for i in items]
+        return items
 
     @field_validator("provider_base_urls", "provider_limits", "provider_prices", mode="before")
     @classmethod

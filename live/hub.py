@@ -54,6 +54,7 @@ SWEEP_INTERVAL_S = 5.0
 RELOAD_IDLE_S = 10.0
 SLOW_CLIENT_QUEUE = 2000
 SLOW_CLIENT_GRACE_S = 3.0
+AUTH_CHECK_S = 1.0  # open sockets whose session or token ended are dropped within about this (issue 11)
 REPEAT_S = 1.0
 
 
@@ -110,6 +111,8 @@ class LiveHub:
         self._backlogged: dict[str, tuple[float, int]] = {}
         self.extra_full_state: dict[str, Callable[[], list[tuple[str, Any]]]] = {}
         self.pushes = 0
+        self.sessions = _socket_sessions()
+        self._last_auth_check = 0.0
 
     # --- state -------------------------------------------------------------------------------
 
@@ -228,6 +231,9 @@ class LiveHub:
             self._emit("live_sites", self.live_payload(full=True), "live")
         if self.serving:
             self._drop_slow_clients()
+            if mono - self._last_auth_check >= AUTH_CHECK_S:
+                self._last_auth_check = mono
+                self._drop_revoked_clients()
 
     def _sweep(self) -> None:
         """Recompute every site so ones that stopped reporting turn stale on screens and the map."""
@@ -287,6 +293,34 @@ class LiveHub:
                 log.exception("could not drop slow client %s", eio_sid)
         return dropped
 
+    def _drop_revoked_clients(self) -> list[str]:
+        """Disconnect the sockets whose session, token or user no longer holds; return their sids."""
+        if self.sessions is None or not len(self.sessions):
+            return []
+        manager = self.socketio.server.manager
+        stale = self.sessions.revoked(self.db, lambda sid: manager.is_connected(sid, NAMESPACE))
+        for sid in stale:
+            self._disconnect(sid, "credentials ended")
+        return stale
+
+    def disconnect_identity(self, *, user_id: int | None = None, token_id: int | None = None,
+                            session_id: str | None = None) -> int:
+        """Disconnect at once this process's sockets of a user, token or session; return how many."""
+        if self.sessions is None:
+            return 0
+        sids = self.sessions.sids_of(user_id=user_id, token_id=token_id, session_id=session_id)
+        self.sessions.forget(sids)
+        for sid in sids:
+            self._disconnect(sid, "disconnected by identity")
+        return len(sids)
+
+    def _disconnect(self, sid: str, why: str) -> None:
+        log.info("disconnecting live client %s: %s", sid, why)
+        try:
+            self.socketio.server.disconnect(sid, namespace=NAMESPACE)
+        except Exception:
+            log.exception("could not disconnect live client %s", sid)
+
     # --- full state --------------------------------------------------------------------------
 
     def live_payload(self, full: bool = True) -> dict[str, Any]:
@@ -339,6 +373,8 @@ class LiveHub:
         if not allowed:
             return False
         sid = request.sid  # type: ignore[attr-defined]
+        if self.sessions is not None:
+            self.sessions.track(sid, auth)  # re-checked every AUTH_CHECK_S: revocation reaches open sockets
         for room in allowed:
             join_room(room)
         messages = [m for room in allowed for m in self.full_state(room)]
@@ -350,6 +386,15 @@ class LiveHub:
         # emit after the connect handshake has completed (emits inside the handler may be dropped)
         self.socketio.start_background_task(lambda: (time.sleep(0.05), send()))
         return True
+
+
+def _socket_sessions() -> Any:
+    """Return a tracker of socket identities (security.sessions), or None without the sign-in module."""
+    try:
+        from security.sessions import SocketSessions
+    except ModuleNotFoundError:
+        return None
+    return SocketSessions()
 
 
 def current_hub() -> LiveHub | None:
@@ -379,17 +424,24 @@ def make_socketio() -> SocketIO:
     """Return the (unbound) SocketIO server, threading mode; :func:`bind_socketio` attaches it to Flask.
 
     The Redis message queue is given when binding: passing it here would build a write-only server.
+    Only the app's own origin (plus FLEETLIGHT_ALLOWED_ORIGINS) may connect: ``[]`` would switch
+    Engine.IO's origin check off.
     """
+    from security.live_channel import origin_allowed
+
     return SocketIO(
-        async_mode="threading", cors_allowed_origins=[], ping_interval=10, ping_timeout=20,
+        async_mode="threading", cors_allowed_origins=origin_allowed, ping_interval=10, ping_timeout=20,
         max_http_buffer_size=100_000, logger=False, engineio_logger=False,
     )
 
 
 def bind_socketio(socketio: SocketIO, app_server: Any, redis_url: str) -> None:
     """Attach ``socketio`` to the Flask app (Redis message queue if configured) and route ``connect``."""
+    from security.live_channel import LiveChannelHeaders
+
     socketio.on_event("connect", _on_connect, namespace=NAMESPACE)
     socketio.init_app(app_server, message_queue=redis_url or None)
+    app_server.wsgi_app = LiveChannelHeaders(app_server.wsgi_app)
 
 
 def make_emitter(redis_url: str) -> SocketIO:

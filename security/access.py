@@ -4,9 +4,9 @@ A caller is identified by a bearer token (machine clients, wall displays) or by 
 session (browser users and activated wall screens, resolved by :mod:`security.web` through
 :data:`IDENTITY_RESOLVERS`).
 
-Roles are ranked ``wall < viewer < analyst < operator < manager < admin`` for *page access*
-(a page's ``min_role``); actions inside a page are checked by *permission* (:data:`PERMISSIONS`),
-e.g. ``check("alerts:ack")`` inside a callback or route.
+Roles are ranked ``wall < viewer < analyst < operator < manager < admin`` and strictly
+cumulative: for *page access* (a page's ``min_role``) and for *permissions* alike
+(:data:`PERMISSION_MIN_ROLE`), e.g. ``check("alerts:ack")`` inside a callback or route.
 
 Socket.IO (for ``live/hub.py``)::
 
@@ -39,20 +39,25 @@ from flask import g, request
 
 from data.models import Role
 
-# permission -> roles holding it; tokens hold the permissions in their scopes (within their role)
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "fleet:read": frozenset({Role.wall, Role.viewer, Role.analyst, Role.operator, Role.manager, Role.admin}),
-    "telemetry:read": frozenset({Role.wall, Role.viewer, Role.analyst, Role.operator, Role.manager, Role.admin}),
-    "telemetry:write": frozenset({Role.operator, Role.admin}),
-    "analysis:read": frozenset({Role.analyst, Role.operator, Role.manager, Role.admin}),
-    "alerts:ack": frozenset({Role.operator, Role.admin}),
-    "reports:manage": frozenset({Role.manager, Role.admin}),
-    "admin": frozenset({Role.admin}),
-}
-
-
 ROLE_ORDER: tuple[Role, ...] = (Role.wall, Role.viewer, Role.analyst, Role.operator, Role.manager, Role.admin)
 ROLE_RANK: dict[Role, int] = {role: rank for rank, role in enumerate(ROLE_ORDER)}
+
+# permission -> the lowest role holding it. Roles are strictly cumulative: every role holds all
+# the permissions of the roles below it (a manager acknowledges alerts like an operator).
+PERMISSION_MIN_ROLE: dict[str, Role] = {
+    "fleet:read": Role.wall,
+    "telemetry:read": Role.wall,
+    "analysis:read": Role.analyst,
+    "telemetry:write": Role.operator,
+    "alerts:ack": Role.operator,
+    "reports:manage": Role.manager,
+    "admin": Role.admin,
+}
+# permission -> roles holding it; tokens hold the permissions in their scopes (within their role)
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    permission: frozenset(r for r in ROLE_ORDER if ROLE_RANK[r] >= ROLE_RANK[minimum])
+    for permission, minimum in PERMISSION_MIN_ROLE.items()
+}
 
 
 def role_at_least(role: Role | str, minimum: Role | str) -> bool:
@@ -70,6 +75,8 @@ class Caller:
     kind: str  # "token" | "session" | "wall"
     user_id: int | None = None
     portfolio_scope: tuple[str, ...] = ()  # portfolio ids this caller may see; empty = all
+    token_id: int | None = None  # the bearer token, or the wall token behind a wall session
+    session_id: str | None = None  # row id in auth_sessions of a cookie session (security.sessions)
 
     def at_least(self, minimum: Role | str) -> bool:
         """Return True if this caller's role ranks at or above ``minimum``."""
@@ -110,7 +117,8 @@ def _bearer_caller() -> Caller | None:
             if user is None or not user.is_active:
                 return None
             scope = tuple(user.portfolio_scope or ())
-    return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id, scope)
+    return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id, scope,
+                  token_id=identity.token_id)
 
 
 def current_caller() -> Caller | None:
@@ -230,7 +238,8 @@ def socket_caller(auth: dict | None = None) -> Caller | None:
         identity = verify_token(db(), str(token))
         if identity is None:
             return None
-        return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id)
+        return Caller(f"token:{identity.name}", identity.role, identity.scopes, "token", identity.user_id,
+                      token_id=identity.token_id)
     g.pop("fleetlight_caller", None)  # re-resolve on every event: a revoked session stops at once
     return current_caller()
 

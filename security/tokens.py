@@ -75,8 +75,11 @@ def verify_token(db: Database, token: str) -> TokenIdentity | None:
 
 def revoke_token(db: Database, token_id: int) -> bool:
     """Revoke the token with ``token_id``; return True if it existed and was active."""
+    from security.sessions import end_sessions_of
+
     with db.session() as session:
         result = session.execute(
             update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
         )
+        end_sessions_of(session, token_id=token_id, reason="token revoked")  # wall screens activated with it
         return result.rowcount > 0

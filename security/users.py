@@ -18,6 +18,7 @@ from data.db import Database
 from data.models import Role, User, utcnow
 from security import audit
 from security.passwords import check_policy, hash_password, needs_rehash, verify_password
+from security.sessions import end_sessions_of
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
 
@@ -150,6 +151,7 @@ def authenticate(db: Database, username: str, password: str, max_failures: int, 
         u.locked_until = None
         if needs_rehash(u.password_hash):
             u.password_hash = hash_password(password)
+            end_sessions_of(s, user_id=u.id, reason="password changed")
         audit.record(db, u.username, "user.signed_in", "user", str(u.id), {"source": source, "role": u.role.value},
                      session=s)
         return SignIn.ok, _info(u)
@@ -180,6 +182,8 @@ def update_user(db: Database, user_id: int, actor: str, *, role: Role | None = N
             audit.record(db, actor, "user.updated", "user", str(u.id),
                          {"username": u.username, "is_active": bool(is_active)}, session=s)
             u.is_active = bool(is_active)
+            if not u.is_active:
+                end_sessions_of(s, user_id=u.id, reason="user disabled")
         if portfolio_scope is not None and list(portfolio_scope) != list(u.portfolio_scope or []):
             audit.record(db, actor, "user.updated", "user", str(u.id),
                          {"username": u.username, "portfolio_scope": list(portfolio_scope)}, session=s)
@@ -191,6 +195,7 @@ def update_user(db: Database, user_id: int, actor: str, *, role: Role | None = N
         if password is not None:
             check_policy(password)
             u.password_hash = hash_password(password)
+            end_sessions_of(s, user_id=u.id, reason="password changed")
             audit.record(db, actor, "user.password_changed", "user", str(u.id), {"username": u.username}, session=s)
         s.flush()
         return _info(u)

@@ -5,12 +5,18 @@
   (Flask-Limiter, ``FLEETLIGHT_LOGIN_RATE_LIMIT``). The session cookie is HttpOnly,
   SameSite=Lax, and Secure whenever the request came over TLS (or ``FLEETLIGHT_FORCE_HTTPS``).
   Idle (``SESSION_IDLE_MINUTES``) and absolute (``SESSION_ABSOLUTE_HOURS``) timeouts; Dash
-  ``dcc.Interval`` polls do not count as activity. A password change ends every session.
+  ``dcc.Interval`` polls do not count as activity. Sessions are kept server-side as well
+  (:mod:`security.sessions`): the cookie names a row that sign-out, a password change, disabling
+  the user, revoking a wall token or a timeout ends, checked on every request and socket event.
 * **Wall screens:** ``GET /wall/activate?token=fl_...`` (a token of role ``wall`` created on the
   admin page) signs the browser in as that screen until the token is revoked.
 * **Deny by default:** every path except the sign-in routes, static assets, the REST API (which
   checks its own permissions) and Socket.IO needs a signed-in caller; page GETs check the page's
   ``min_role``; ``/_dash-update-component`` checks the callback's role (:mod:`security.guard`).
+  Bearer tokens are for the REST API: on pages and Dash endpoints only wall tokens are accepted,
+  on what ``/wall`` needs. Wall screens get no REST API (``/health`` and the OpenAPI document aside).
+* **Redirects:** ``next=`` is followed only when it is a same-origin relative path after
+  normalisation (control characters, backslashes, encoded separators refused); otherwise ``/``.
 * **CSRF:** every state-changing request authenticated by the session cookie (and the sign-in
   form) must carry the session's token, as form field ``csrf_token`` or header ``X-CSRFToken``.
   Dash's renderer already sends ``X-CSRFToken`` with the value of the ``_csrf_token`` cookie on
@@ -29,7 +35,7 @@ import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from dash import Dash
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, request, session
@@ -43,7 +49,15 @@ from core import runtime
 from data.models import ApiToken, Role, utcnow
 from security import audit, templates
 from security.access import IDENTITY_RESOLVERS, Caller, current_caller
-from security.guard import CallbackRoles, guard_page_layouts, page_allows, page_for_path
+from security.guard import (
+    ANY_SIGNED_IN,
+    CallbackRoles,
+    guard_page_layouts,
+    page_allows,
+    page_for_path,
+    page_min_role,
+)
+from security.sessions import Timeouts, check_session, end_session, open_session, session_row_id
 
 if TYPE_CHECKING:
     from bootstrap.services import Services
@@ -57,6 +71,7 @@ PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/", "/api/", 
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/setup", "/wall/activate", "/_favicon.ico", "/favicon.ico",
                           "/integrations/salesforce/callback"})
 DASH_INDEX_RULES = frozenset({"/", "/<path:path>"})
+OPEN_API_PATHS = frozenset({"/api/v1/health", "/api/v1/openapi.json"})
 SEEN_REFRESH_S = 30
 
 bp = Blueprint("fleetlight_security", __name__)
@@ -72,8 +87,9 @@ class SessionUser:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, info: Any) -> None:
+    def __init__(self, info: Any, session_id: str | None = None) -> None:
         self.info = info
+        self.session_id = session_id
 
     def get_id(self) -> str:
         """Return the session id: user id plus a fingerprint that changes with the password."""
@@ -81,7 +97,8 @@ class SessionUser:
 
     def caller(self) -> Caller:
         """Return the user as an access-control Caller."""
-        return Caller(self.info.username, self.info.role, None, "session", self.info.id, self.info.portfolio_scope)
+        return Caller(self.info.username, self.info.role, None, "session", self.info.id, self.info.portfolio_scope,
+                      session_id=self.session_id)
 
 
 class WallScreen:
@@ -91,9 +108,10 @@ class WallScreen:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, token_id: int, name: str) -> None:
+    def __init__(self, token_id: int, name: str, session_id: str | None = None) -> None:
         self.token_id = token_id
         self.name = name
+        self.session_id = session_id
 
     def get_id(self) -> str:
         """Return the session id of the screen (its token's id)."""
@@ -101,7 +119,22 @@ class WallScreen:
 
     def caller(self) -> Caller:
         """Return the screen as a read-only wall Caller."""
-        return Caller(f"wall:{self.name}", Role.wall, None, "wall")
+        return Caller(f"wall:{self.name}", Role.wall, None, "wall", token_id=self.token_id, session_id=self.session_id)
+
+
+def _timeouts() -> Timeouts:
+    settings = _settings()
+    return Timeouts(settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600)
+
+
+def _server_session_ok(user_id: int | None = None, token_id: int | None = None) -> str | None:
+    """Return the row id of the cookie's live server-side session, or None if it was ended or never existed."""
+    key = session.get("fl_sid")
+    reason = check_session(runtime.db(), key, _timeouts(), user_id=user_id, token_id=token_id)
+    if reason is not None:
+        g.fleetlight_session_end = reason
+        return None
+    return session_row_id(key)
 
 
 def _load_identity(identity: str) -> SessionUser | WallScreen | None:
@@ -116,14 +149,17 @@ def _load_identity(identity: str) -> SessionUser | WallScreen | None:
         info = get_user(db, int(user_id))
         if info is None or not info.is_active or not hmac.compare_digest(info.fingerprint, fingerprint):
             return None
-        return SessionUser(info)
+        row_id = _server_session_ok(user_id=info.id)
+        return SessionUser(info, row_id) if row_id else None
     if kind == "w" and rest.isdigit():
         with db.session() as s:
             token = s.get(ApiToken, int(rest))
             if (token is None or token.revoked_at is not None or token.role != Role.wall
                     or (token.expires_at is not None and token.expires_at <= utcnow())):
                 return None
-            return WallScreen(token.id, token.name)
+            token_id, name = token.id, token.name
+        row_id = _server_session_ok(token_id=token_id)
+        return WallScreen(token_id, name, row_id) if row_id else None
     return None
 
 
@@ -194,9 +230,29 @@ def _deny(status: int, message: str) -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Return ``target`` if it is a same-origin relative path after normalisation, else "/".
+
+    Browsers drop tabs and newlines from URLs and read ``\\`` as ``/``, so ``/%09/evil.example``
+    (decoded by Flask to ``/\t/evil.example``) would become the scheme-relative ``//evil.example``.
+    """
+    if not target or not isinstance(target, str) or len(target) > 2000:
         return "/"
-    if target.startswith(("/login", "/logout")):
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return "/"  # control characters, spaces and backslashes never appear in our own paths
+    cleaned = target
+    for _ in range(3):  # an encoded %2f or %5c decodes to a separator in some redirect chains
+        decoded = unquote(cleaned)
+        if decoded == cleaned:
+            break
+        cleaned = decoded
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in cleaned) or "\\" in cleaned:
+        return "/"
+    if not cleaned.startswith("/") or cleaned.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    if cleaned.startswith(("/login", "/logout")):
         return "/"
     return target
 
@@ -218,6 +274,7 @@ def _is_background_poll(body: Any) -> bool:
 def _end_session(reason: str) -> None:
     user = current_user._get_current_object()
     caller = user.caller() if getattr(user, "is_authenticated", False) else None
+    end_session(runtime.db(), session.get("fl_sid"), reason)
     logout_user()
     session.clear()
     g.fleetlight_session_expired = True
@@ -249,6 +306,14 @@ def _enforce_timeouts() -> None:
     elif now - seen_at > SEEN_REFRESH_S:
         if not (request.path == "/_dash-update-component" and _is_background_poll(request.get_json(silent=True))):
             session["fl_seen_at"] = now
+            _touch_server_session()
+
+
+def _touch_server_session() -> None:
+    """Record activity on the server-side session (its idle clock), if the cookie has a live one."""
+    user = current_user._get_current_object()
+    if isinstance(user, SessionUser):
+        check_session(runtime.db(), session.get("fl_sid"), _timeouts(), user_id=user.info.id, touch=True)
 
 
 def _protect_csrf() -> Response | None:
@@ -270,17 +335,60 @@ def _protect_csrf() -> Response | None:
     return None
 
 
+def _bearer_sent() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def _bearer_allowed_on_dash(caller: Caller, callback_roles: CallbackRoles) -> bool:
+    """Return True if a bearer-token ``caller`` may use this Dash request: wall tokens, on what /wall needs.
+
+    Every other token is for the REST API only: its scopes cannot be mapped onto Dash callbacks,
+    so a ``read`` token of an admin must not reach the admin page's callbacks this way.
+    """
+    if caller.role != Role.wall:
+        return False
+    path = request.path
+    if path in ("/_dash-layout", "/_dash-dependencies", "/_reload-hash"):
+        return True
+    if path == "/_dash-update-component":
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        return isinstance(output, str) and callback_roles.min_role(output) in (ANY_SIGNED_IN, Role.wall.value)
+    if request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES:
+        page = page_for_path(path)
+        return page is not None and page_min_role(page) == Role.wall
+    return False
+
+
+def _guard_api(path: str) -> Response | None:
+    """Refuse the REST API to wall screens (they show /wall and nothing else); the views check the rest."""
+    if path in OPEN_API_PATHS or path.startswith("/api/v1/webhooks/"):
+        return None
+    caller = current_caller()
+    if caller is not None and caller.role == Role.wall:
+        return _deny(403, "a wall screen shows /wall only; it has no access to the REST API")
+    return None
+
+
 def _guard_access(callback_roles: CallbackRoles) -> Response | None:
     path = request.path
+    index_rule = request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
-        if path.startswith("/api/") and request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES:
-            return _deny(404, f"no API route {path}")
+        if index_rule and path == "/favicon.ico":
+            return redirect("/_favicon.ico")  # browsers ask for it unprompted; Dash serves the icon there
+        if index_rule:
+            # e.g. /assets//admin or /api/nope: Dash's catch-all page route, not a file or an API route
+            return _deny(404, f"no such file or API route {path}")
+        if path.startswith("/api/"):
+            return _guard_api(path)
         return None
     if request.url_rule is None and request.method == "GET":
         return None  # Flask answers 404
     caller = current_caller()
     if caller is None:
         return _deny(401, "sign in to continue")
+    if caller.kind == "token" and _bearer_sent() and not _bearer_allowed_on_dash(caller, callback_roles):
+        return _deny(403, "bearer tokens are accepted by the REST API (/api/v1) only; sign in to use the pages")
     if path == "/_dash-update-component":
         body = request.get_json(silent=True)
         output = body.get("output") if isinstance(body, dict) else None
@@ -292,7 +400,7 @@ def _guard_access(callback_roles: CallbackRoles) -> Response | None:
         if not allowed:
             return _deny(403, f"role '{caller.role.value}' may not run this callback")
         return None
-    if request.url_rule is not None and request.url_rule.rule in DASH_INDEX_RULES:
+    if index_rule:
         page = page_for_path(path)
         if page is not None and not page_allows(page, caller):
             return _deny(403, f"the page '{page.get('name', path)}' needs the role "
@@ -383,8 +491,11 @@ def _login_form(message: str = "", level: str = "danger", status: int = 200, use
 
 def _start_session(info: Any) -> None:
     """Begin a fresh signed-in session for ``info`` (new CSRF token, timeout clocks reset)."""
+    end_session(runtime.db(), session.get("fl_sid"), "replaced by a new sign-in")
     session.clear()
-    login_user(SessionUser(info))
+    key = open_session(runtime.db(), user_id=info.id)
+    session["fl_sid"] = key
+    login_user(SessionUser(info, session_row_id(key)))
     session.permanent = True
     now = time.time()
     session["fl_auth_at"] = now
@@ -497,8 +608,11 @@ def wall_activate() -> Response:
         html = templates.message_page("Wall display", "Invalid display token",
                                       "This activation link is invalid, expired or revoked.", "/login", "Sign in")
         return Response(html, status=403, mimetype="text/html")
+    end_session(runtime.db(), session.get("fl_sid"), "replaced by a wall activation")
     session.clear()
-    login_user(WallScreen(identity.token_id, identity.name))
+    key = open_session(runtime.db(), token_id=identity.token_id)
+    session["fl_sid"] = key
+    login_user(WallScreen(identity.token_id, identity.name, session_row_id(key)))
     session.permanent = True
     session["fl_csrf"] = secrets.token_urlsafe(32)
     session["fl_seen_at"] = time.time()
@@ -644,6 +758,13 @@ def install(app: Dash, services: Services) -> None:
     @server.after_request
     def _fleetlight_headers(response: Response) -> Response:
         return _security_headers(app, response)
+
+    from dash.exceptions import DependencyException
+
+    @server.errorhandler(DependencyException)
+    def _no_such_component_file(_exc: Exception) -> Response:
+        # Dash raises this for an unknown /_dash-component-suites/ path: a missing file, not a crash
+        return _deny(404, "no such component file")
 
     @server.errorhandler(429)
     def _too_many(exc: Exception) -> Response:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from werkzeug.serving import make_server
 
 from data.models import Role
+from tests.support.live_services import free_port
 
 PASSWORD = "correct-horse-battery-9"
 ROLES = [r.value for r in Role if r != Role.wall]
@@ -67,3 +70,31 @@ def wall_client(dash_app, services):
     response = client.get("/wall/activate", query_string={"token": token})
     assert response.status_code == 302
     return client, token_id
+
+
+@pytest.fixture()
+def hub(dash_app, small_fleet):
+    """Yield a running hub on the app's Socket.IO server, wired to this test's services."""
+    from live.hub import attach_hub
+
+    live = attach_hub(dash_app.server.extensions["fleetlight_socketio"], small_fleet)
+    live.interval_s = 0.05
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture()
+def served(dash_app, hub):
+    """Serve the app (Flask + Socket.IO) on a loopback port in a thread; yield its base URL."""
+    # undo what an earlier Flask-SocketIO test_client patched on the shared server (it breaks real clients)
+    sio_server = dash_app.server.extensions["fleetlight_socketio"].server
+    for name in ("_send_packet", "_send_eio_packet"):
+        sio_server.__dict__.pop(name, None)
+    sio_server.async_handlers = sio_server.eio.async_handlers = True  # python-socketio's defaults
+    port = free_port()
+    server = make_server("127.0.0.1", port, dash_app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()

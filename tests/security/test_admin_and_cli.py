@@ -66,7 +66,8 @@ def test_wall_display_activation_and_revocation(signed_in, services, dash_app, s
     screen = dash_app.server.test_client()
     go = screen.get("/wall/activate", query_string={"token": made["token"]})
     assert go.status_code == 302 and go.headers["Location"] == "/wall"
-    assert screen.get("/api/v1/sites").status_code == 200  # read-only data
+    assert screen.get("/wall").status_code == 200
+    assert screen.get("/api/v1/sites").status_code == 403  # a wall shows /wall only, not the REST API (issue 11)
     assert screen.get("/").status_code == 403  # viewer pages are not for the wall
     assert screen.get("/api/v1/admin/users").status_code == 403
     admin.delete(f"/api/v1/admin/tokens/{made['id']}", headers=csrf_header(admin))

@@ -218,8 +218,10 @@ def test_every_api_route(dash_app, clients, small_fleet):
                 continue
             if permission is None:
                 cells[who] = "A" if got.status_code not in (401, 403) else "-"
+                assert who != "wall" or got.status_code == 403, (rule, method, got.status_code)
                 continue
-            allowed = Role(who) in PERMISSIONS[permission]
+            # wall screens show /wall only: the REST API refuses them whatever the permission (issue 11)
+            allowed = who != "wall" and Role(who) in PERMISSIONS[permission]
             assert (got.status_code not in (401, 403)) is allowed, (rule, method, who, got.status_code)
             cells[who] = _cell(allowed)
         MATRIX.append(("api", f"{method} {rule}  ({permission or 'checked in view'})", cells))
@@ -241,3 +243,83 @@ def test_api_tokens_follow_their_scopes(client, services, small_fleet):
 def test_print_matrix():
     """Prints the collected matrix (run with -s)."""
     _print_matrix()
+
+
+# --- the scoped-user column (issue 11, item 6) ------------------------------------------------------
+
+OTHER_PORTFOLIO = ("t-sol", "t-wind", "Test Solar", "Test Wind")  # the "test" portfolio's sites
+
+
+@pytest.fixture()
+def scoped_client(signed_in, small_fleet):
+    """Return a viewer limited to a portfolio "partner" holding one site, p-sol."""
+    from data.models import Portfolio, Site, SiteKind
+
+    with small_fleet.db.session() as s:
+        s.add(Portfolio(id="partner", name="Partner portfolio"))
+        s.flush()
+        s.add(Site(id="p-sol", portfolio_id="partner", name="Partner Solar", kind=SiteKind.solar, capacity_mw=2.0,
+                   market="ERCOT"))
+    return signed_in("viewer", scope=["partner"])
+
+
+def _leaks(text: str) -> list[str]:
+    return [needle for needle in OTHER_PORTFOLIO if needle in text]
+
+
+def test_scoped_user_api_routes_show_no_other_portfolio(dash_app, scoped_client):
+    """Every GET route of the REST API, as the scoped viewer: no id or name of the other portfolio."""
+    checked, leaks = 0, []
+    for rule, method, _view in _api_rules(dash_app):
+        if method != "GET":
+            continue
+        # ids of the caller's own portfolio (an error echoing a requested other id is not a leak)
+        path = _concrete(rule.replace("<site_id>", "p-sol").replace("<asset_id>", "p-sol-INV-01"))
+        got = scoped_client.get(path)
+        found = _leaks(got.get_data(as_text=True))
+        cell = "-" if got.status_code in (401, 403) else ("LEAK" if found else "A")
+        MATRIX.append(("scoped", f"GET {rule}", {"viewer": cell}))
+        if found:
+            leaks.append((rule, got.status_code, found))
+        checked += 1
+    assert checked >= 8
+    # the other portfolio's site itself is not found, not forbidden (its existence is not disclosed)
+    assert scoped_client.get("/api/v1/sites/t-sol").status_code == 404
+    assert scoped_client.get("/api/v1/assets/t-sol-INV-01").status_code == 404
+    assert leaks == [], leaks
+
+
+def test_scoped_user_socket_rooms(scoped_client, dash_app):
+    from security.access import authorize_room
+
+    with dash_app.server.test_request_context("/", headers={"Cookie": f"session={scoped_client.get_cookie('session').value}"}):
+        for room in ("live", "overview", "map", "markets", "wall", "alerts", "site:t-sol", "site:t-wind"):
+            assert not authorize_room(room), room
+        assert authorize_room("site:p-sol")
+
+
+def test_scoped_user_pages_and_callbacks(dash_app, scoped_client):
+    """Page router and server callbacks as the scoped viewer; known leaks are reported (pages and
+    callbacks are not yet behind one scoped accessor: issue 11, item 6)."""
+    scoped_client.get("/")
+    leaks = []
+    for page in list(dash.page_registry.values()):
+        path = _concrete((page.get("path_template") or page["path"]).replace("<site_id>", "p-sol"))
+        found = _leaks(_route_page(scoped_client, dash_app, path).get_data(as_text=True))
+        if found:
+            leaks.append(("page", path, found))
+    for key, spec in sorted(dash_app.callback_map.items()):
+        if "callback" not in spec or key == _router_key(dash_app):
+            continue
+        try:
+            got = scoped_client.post("/_dash-update-component", json=_callback_body(key, spec),
+                                     headers=csrf_header(scoped_client))
+        except Exception:
+            continue  # raised past the guard with all-None inputs: no output to leak
+        found = _leaks(got.get_data(as_text=True))
+        if found:
+            leaks.append(("callback", key[:70], found))
+    for kind, target, found in leaks:
+        MATRIX.append(("scoped", f"{kind} {target}", {"viewer": "LEAK " + ",".join(found)}))
+    if leaks:
+        pytest.xfail(f"{len(leaks)} pages/callbacks still show other portfolios' sites: {leaks}")

@@ -48,7 +48,7 @@ EXPECTED = {  # room -> roles allowed (unscoped callers)
     "map": "wall viewer analyst operator manager admin", "markets": "wall viewer analyst operator manager admin",
     "site:t-sol": "wall viewer analyst operator manager admin", "site:p-sol": "wall viewer analyst operator manager admin",
     "page:/": "viewer analyst operator manager admin", "page:/admin": "admin", "admin": "admin",
-    "commands": "operator admin", "no-such-room": "admin",
+    "commands": "operator manager admin", "no-such-room": "admin",  # roles are cumulative (issue 11)
 }
 
 
@@ -94,3 +94,16 @@ def test_hub_connect_uses_the_session(dash_app, signed_in, two_portfolios, servi
     anonymous = socketio.test_client(dash_app.server, namespace=live_hub.NAMESPACE,
                                      flask_test_client=dash_app.server.test_client(), auth={"rooms": ["live"]})
     assert not anonymous.is_connected(live_hub.NAMESPACE)
+
+
+def test_scoped_user_gets_only_their_sites_from_the_live_state(signed_in, two_portfolios, services, dash_app):
+    from live.hub import attach_hub
+
+    hub = attach_hub(dash_app.server.extensions["fleetlight_socketio"], services)
+    hub.load()  # not started: the route answers from the loaded state
+    partner = signed_in("viewer", scope=["partner"])
+    everyone = signed_in("viewer")
+    scoped = partner.get("/api/v1/live/state").json
+    assert set(scoped["sites"]) == {"p-sol"}
+    assert scoped["fleet"]["cap"] == 2.0  # totals over the partner's site alone (issue 11, item 6)
+    assert set(everyone.get("/api/v1/live/state").json["sites"]) == {"t-sol", "t-wind", "p-sol"}

@@ -157,3 +157,93 @@ def test_unconfigured_and_unknown_providers(client, services):
                            headers={"X-Slack-Signature": sig, "X-Slack-Request-Timestamp": str(now), "Content-Type": FORM})
     assert response.status_code == 401 and "no Slack signing secret" in response.json["error"]["message"]
     assert client.post("/api/v1/webhooks/pagerduty", data=b"{}").status_code == 404
+
+
+# --- replays (issue 11, item 7) -------------------------------------------------------------------
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _malleated(signature: str) -> str:
+    """Return the other valid ECDSA signature (r, n-s) of the same message, base64 DER."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+    r, s = decode_dss_signature(base64.b64decode(signature))
+    return base64.b64encode(encode_dss_signature(r, P256_ORDER - s)).decode()
+
+
+def _respelled(signature: str) -> str | None:
+    """Return another base64 spelling of the same bytes (non-zero padding bits), if the length allows one."""
+    raw = base64.b64decode(signature)
+    if len(raw) % 3 == 0:
+        return None
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    body = signature.rstrip("=")
+    last = alphabet.index(body[-1])
+    other = body[:-1] + alphabet[last ^ 1] + signature[len(body):]
+    assert base64.b64decode(other) == raw and other != signature
+    return other
+
+
+def test_sendgrid_malleated_and_respelled_signatures_are_replays(client, services, hooks):
+    ts = SENDGRID["headers"]["X-Twilio-Email-Event-Webhook-Timestamp"]
+    services.clock = lambda: float(ts) + 5
+    sig = SENDGRID["headers"]["X-Twilio-Email-Event-Webhook-Signature"]
+    headers = {**SENDGRID["headers"], "Content-Type": "application/json"}
+    # the malleated signature verifies on its own (ECDSA accepts both): only the content key stops it
+    verify_sendgrid([SENDGRID["verification_public_key"]], _malleated(sig), ts, SENDGRID_BODY, int(ts) + 5, 300)
+    assert client.post("/api/v1/webhooks/sendgrid", data=SENDGRID_BODY, headers=headers).status_code == 200
+    variants = [_malleated(sig), " " + sig + " "]
+    respelled = _respelled(sig) or _respelled(_malleated(sig))
+    variants += [respelled] if respelled else []
+    for variant in variants:
+        again = client.post("/api/v1/webhooks/sendgrid", data=SENDGRID_BODY,
+                            headers={**headers, "X-Twilio-Email-Event-Webhook-Signature": variant})
+        assert again.status_code == 409, (variant, again.status_code, again.get_data(as_text=True)[:200])
+    assert len(hooks) == 1
+
+
+def test_twilio_replay_is_refused_after_a_restart(client, services, hooks):
+    token = TWILIO["form_encoded_webhook"]["auth_token"]
+    params = {"MessageSid": "SM-restart", "MessageStatus": "delivered"}
+    url = "http://localhost/api/v1/webhooks/twilio"
+    headers = {"X-Twilio-Signature": twilio_signature(token, url, params)}
+    assert client.post("/api/v1/webhooks/twilio", data=params, headers=headers).status_code == 200
+    services.webhook_receipts = None  # a new process: nothing in memory, the table remains
+    assert client.post("/api/v1/webhooks/twilio", data=params, headers=headers).status_code == 409
+    # the same fields in another order, or the URL with its default port, are the same signed content
+    reordered = "MessageStatus=delivered&MessageSid=SM-restart"
+    assert client.post("/api/v1/webhooks/twilio", data=reordered, headers={
+        **headers, "Content-Type": FORM}).status_code == 409
+    assert client.post("/api/v1/webhooks/twilio", data=params, headers={
+        **headers, "Host": "localhost:80"}).status_code == 409
+    from data.models import WebhookReceipt
+
+    with services.db.session() as s:
+        assert s.query(WebhookReceipt).filter(WebhookReceipt.provider == "twilio").count() == 1
+
+
+def test_twilio_json_body_needs_body_sha256(client, services, hooks):
+    token = TWILIO["form_encoded_webhook"]["auth_token"]
+    url = "http://localhost/api/v1/webhooks/twilio"
+    url_only = twilio_signature(token, url, {})  # a signature over the URL alone, captured once
+    forged = client.post("/api/v1/webhooks/twilio", data=b'{"MessageStatus": "failed", "injected": true}',
+                         headers={"X-Twilio-Signature": url_only, "Content-Type": "application/json"})
+    assert forged.status_code == 401 and "bodySHA256" in forged.json["error"]["message"]
+    body = b'{"MessageStatus": "delivered"}'
+    import hashlib
+
+    signed_url = url + "?bodySHA256=" + hashlib.sha256(body).hexdigest()
+    ok = client.post("/api/v1/webhooks/twilio?bodySHA256=" + hashlib.sha256(body).hexdigest(), data=body,
+                     headers={"X-Twilio-Signature": twilio_signature(token, signed_url, {}),
+                              "Content-Type": "application/json"})
+    assert ok.status_code == 200, ok.get_data(as_text=True)[:200]
+    with pytest.raises(SignatureError, match="bodySHA256"):
+        verify_twilio([token], url, url_only, b'{"a": 1}', "application/json")
+
+
+def test_sendgrid_rejects_a_signature_that_is_not_der(client, services, hooks):
+    ts = SENDGRID["headers"]["X-Twilio-Email-Event-Webhook-Timestamp"]
+    with pytest.raises(SignatureError, match="DER"):
+        verify_sendgrid([SENDGRID["verification_public_key"]], base64.b64encode(b"\x30\x02junk").decode(), ts,
+                        SENDGRID_BODY, int(ts) + 5, 300)
