@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import spec
 from api.errors import ApiError
 from core.runtime import db
-from domain.status import StatusName
 from data.fleet import SITE_COLUMNS, asset_latest, get_site, list_assets, site_frame
+from domain.status import StatusName
 from security.access import require
 from security.scope import current_site_visible, current_visible_site_ids, filter_site_frame, visible_assets
 
