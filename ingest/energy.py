@@ -1,13 +1,17 @@
 """Energy in the store: the trapezoid segments of newly stored power points, added to the rollups.
 
 The rule is :mod:`domain.energy` (exported part, gaps over ``energy_max_gap_s`` not bridged,
-segment counted in the bucket of its START). After the raw insert of a batch, for every asset
-with new ``power_kw`` points, the stored points from the last one before the batch to the first
-one after it are read with their LAG; the segments between them (with the new points) are added
-and the segments the old points formed without them are subtracted. So an in-order point adds
-one segment, a late point between two stored ones replaces the old segment by two new ones, and
-a re-sent batch (nothing inserted) changes nothing. It is one set-based statement per dialect
-plus one UPDATE per resolution, executed inside the database.
+segment counted in the bucket of its START). After the raw insert of a batch:
+
+* an asset whose new ``power_kw`` points are all newer than its latest stored one (the live case)
+  gets the segments from that latest point through the new ones (LAG over the batch);
+* an asset with a late point: the stored points from the last one before its new points to the
+  first one after them are read with their LAG, with and without the new points; the segments
+  with them are added and those the old points formed alone subtracted, so a late point between
+  two stored ones replaces the old segment by the two new ones.
+
+A re-sent batch (nothing inserted) changes nothing. Two set-based statements plus one UPDATE per
+resolution, executed inside the database, on SQLite and PostgreSQL alike.
 
 ``batch`` names a table of the newly inserted rows (asset_id, metric, ts), indexed on those
 three columns (the join that tells new points from stored ones probes it per stored point).
@@ -19,9 +23,32 @@ from sqlalchemy.orm import Session
 
 from core.settings import get_settings
 
-_SEGMENTS_SQL = """
+# In-order assets (every new point newer than the asset's latest stored one, the live case): the
+# segments run from the latest stored point through the new points; nothing is replaced. Reads
+# asset_latest BEFORE it is advanced by the same batch.
+_IN_ORDER_SQL = """
+INSERT INTO {segments} (asset_id, t0, kwh)
+SELECT asset_id, t0, ((CASE WHEN v0 > 0 THEN v0 ELSE 0 END) + (CASE WHEN v1 > 0 THEN v1 ELSE 0 END)) / 2.0 * dt_s / 3600.0
+FROM (
+    SELECT asset_id, t0, v0, v1, {seconds} AS dt_s FROM (
+        SELECT b.asset_id, b.ts AS t1, b.value AS v1,
+               COALESCE(LAG(b.ts) OVER w, l.ts) AS t0, COALESCE(LAG(b.value) OVER w, l.value) AS v0,
+               min(b.ts) OVER w AS first_new, l.ts AS latest
+        FROM {batch} b LEFT JOIN asset_latest l ON l.asset_id = b.asset_id AND l.metric = 'power_kw'
+        WHERE b.metric = 'power_kw'
+        WINDOW w AS (PARTITION BY b.asset_id ORDER BY b.ts)
+    ) WHERE t0 IS NOT NULL AND (latest IS NULL OR first_new > latest)  -- running min over ts order = first
+) WHERE dt_s > 0 AND dt_s <= :max_gap
+"""
+
+# Assets with a late point (a new point at or before the latest stored one): the stored points from
+# the last one before the batch to the first one after it, with their LAG, with and without the new
+# points; the segments with them are added and those the old points formed alone are subtracted.
+_LATE_SQL = """
 WITH rng AS (
-    SELECT asset_id, min(ts) AS lo, max(ts) AS hi FROM {batch} WHERE metric = 'power_kw' GROUP BY asset_id
+    SELECT b.asset_id, min(b.ts) AS lo, max(b.ts) AS hi FROM {batch} b
+    JOIN asset_latest l ON l.asset_id = b.asset_id AND l.metric = 'power_kw'
+    WHERE b.metric = 'power_kw' GROUP BY b.asset_id HAVING min(b.ts) <= max(l.ts)
 ), bounds AS (
     SELECT r.asset_id,
            COALESCE((SELECT max(t.ts) FROM telemetry t
@@ -83,8 +110,9 @@ _POSTGRES = {
 def energy_statements(dialect: str, batch: str) -> list[str]:
     """Return the SQL statements (bind parameter ``:max_gap``) that add the batch's segments, in order."""
     sql = _POSTGRES if dialect == "postgresql" else _SQLITE
-    statements = [sql["segments_ddl"], "DELETE FROM _energy_segments",
-                  _SEGMENTS_SQL.format(batch=batch, segments="_energy_segments", seconds=sql["seconds"])]
+    statements = [sql["segments_ddl"], "DELETE FROM _energy_segments"]
+    statements += [q.format(batch=batch, segments="_energy_segments", seconds=sql["seconds"])
+                   for q in (_IN_ORDER_SQL, _LATE_SQL)]
     statements += [_APPLY_SQL.format(bucket=b, segments="_energy_segments", res=r) for r, b in sql["buckets"].items()]
     statements.append("DELETE FROM _energy_segments")
     return statements
@@ -98,7 +126,8 @@ def max_gap_param() -> dict[str, float]:
 def add_energy_segments(session: Session, batch: str) -> None:
     """Add the energy of the power segments the newly inserted rows in table ``batch`` create (see module doc).
 
-    Runs after the raw insert and the rollup upsert of the same transaction; returns nothing.
+    Runs after the raw insert and the rollup upsert of the same transaction and BEFORE
+    ``asset_latest`` is advanced (it tells in-order points from late ones); returns nothing.
     """
     params = max_gap_param()
     for statement in energy_statements(session.get_bind().dialect.name, batch):

@@ -157,8 +157,8 @@ def store_points_in_session(session: Session, points: Sequence[ValidPoint]) -> t
     else:
         inserted = _insert_raw(session, points)
         _upsert_rollups(session, _aggregate(inserted))
+        _add_energy(session, inserted)  # before asset_latest advances: it tells late points apart
         _upsert_latest(session, inserted)
-        _add_energy(session, inserted)
     return StoreResult(inserted=len(inserted), duplicates=len(points) - len(inserted)), inserted
 
 

@@ -82,10 +82,10 @@ def store_points_sqlite(session: Session, points: Sequence[ValidPoint]) -> list[
         cur.execute("INSERT INTO telemetry (asset_id, metric, ts, value) SELECT asset_id, metric, ts, value FROM _ingest_batch")
         for res, bucket in _BUCKET_SQL.items():
             cur.execute(_ROLLUP_SQL.format(res=res, bucket=bucket))
-        cur.execute(_LATEST_SQL)
         params = max_gap_param()
-        for statement in energy_statements("sqlite", "_ingest_batch"):
+        for statement in energy_statements("sqlite", "_ingest_batch"):  # before asset_latest advances
             cur.execute(statement, params if ":max_gap" in statement else ())
+        cur.execute(_LATEST_SQL)
     cur.execute("DELETE FROM _ingest_batch")
     cur.close()
     return [
