@@ -37,8 +37,8 @@ FROM (
         FROM {batch} b LEFT JOIN asset_latest l ON l.asset_id = b.asset_id AND l.metric = 'power_kw'
         WHERE b.metric = 'power_kw'
         WINDOW w AS (PARTITION BY b.asset_id ORDER BY b.ts)
-    ) WHERE t0 IS NOT NULL AND (latest IS NULL OR first_new > latest)  -- running min over ts order = first
-) WHERE dt_s > 0 AND dt_s <= :max_gap
+    ) AS seg WHERE t0 IS NOT NULL AND (latest IS NULL OR first_new > latest)  -- running min over ts order = first
+) AS timed WHERE dt_s > 0 AND dt_s <= :max_gap
 """
 
 # Assets with a late point (a new point at or before the latest stored one): the stored points from

@@ -138,13 +138,14 @@ def _upsert_latest(session: Session, rows: Iterable[tuple[str, str, dt.datetime,
 
 
 def _add_energy(session: Session, inserted: Sequence[tuple[str, str, dt.datetime, float]]) -> None:
-    power = [{"asset_id": a, "ts": ts} for a, m, ts, _v in inserted if m == "power_kw"]
+    power = [{"asset_id": a, "ts": ts, "value": v} for a, m, ts, v in inserted if m == "power_kw"]
     if not power:
         return
     session.execute(text("CREATE TEMP TABLE IF NOT EXISTS _energy_batch "
-                         "(asset_id TEXT, metric TEXT DEFAULT 'power_kw', ts TIMESTAMPTZ) ON COMMIT DELETE ROWS"))
+                         "(asset_id TEXT, metric TEXT DEFAULT 'power_kw', ts TIMESTAMPTZ, value DOUBLE PRECISION) "
+                         "ON COMMIT DELETE ROWS"))
     session.execute(text("DELETE FROM _energy_batch"))
-    session.execute(text("INSERT INTO _energy_batch (asset_id, ts) VALUES (:asset_id, :ts)"), power)
+    session.execute(text("INSERT INTO _energy_batch (asset_id, ts, value) VALUES (:asset_id, :ts, :value)"), power)
     add_energy_segments(session, "_energy_batch")
 
 
