@@ -6,7 +6,6 @@ same state is built from the store by the same rules (:func:`data.fleet.store_si
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from flask import Blueprint, jsonify, request
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api import spec
 from api.errors import ApiError
 from core.runtime import services
-from domain.kpis import kpi_payload, scope_kpis
+from data.fleet import scope_kpi_payload
 from security.access import require
 from security.scope import current_visible_site_ids
 
@@ -43,22 +42,10 @@ def fleet_kpi_payload(scope: str, scope_id: str | None, visible: set[str] | None
     Raises ApiError 404 when the market or site is unknown (or not visible to the caller).
     """
     svc = services()
-    hub = svc.extras.get("live_hub")
-    if hub is not None:
-        figures = hub.current_figures(visible)
-        prices = hub.prices()
-    else:
-        from data.fleet import latest_rt_prices, store_site_figures
-
-        now = dt.datetime.now(dt.UTC)
-        with svc.db.read_session() as session:
-            figures = [f for f in store_site_figures(session, now).values() if visible is None or f.site_id in visible]
-            prices = latest_rt_prices(session, now)
-    if scope == "site" and not any(f.site_id == scope_id for f in figures):
-        raise ApiError(404, f"no site with id {scope_id!r}")
-    if scope == "market" and not any(f.market == scope_id for f in figures):
-        raise ApiError(404, f"no market {scope_id!r} with sites")
-    return kpi_payload(scope_kpis(figures, scope, scope_id, prices))
+    try:
+        return scope_kpi_payload(svc.db, svc.extras.get("live_hub"), scope, scope_id, visible)
+    except LookupError as exc:
+        raise ApiError(404, str(exc.args[0])) from None
 
 
 def register(bp: Blueprint) -> None:

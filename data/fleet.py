@@ -201,3 +201,27 @@ def asset_latest(session: Session, asset_ids: list[str]) -> dict[str, dict[str, 
         ).all():
             out.setdefault(a, {})[m] = (ts, v)
     return out
+
+
+def scope_kpi_payload(db, hub, scope: str, scope_id: str | None, visible: set[str] | None = None) -> dict:
+    """Return the ``<kpi payload>`` (:func:`domain.kpis.kpi_payload`) of a scope, as every surface shows it.
+
+    From the live hub's state when ``hub`` is given (what the pushes carry), else built from the
+    store by the same rules (server-rendered first paints, processes without a hub). ``visible``
+    limits the sites to those a caller may see. Raises LookupError for an unknown site or market.
+    """
+    from domain.kpis import kpi_payload, scope_kpis
+
+    if hub is not None:
+        figures = hub.current_figures(visible)
+        prices = hub.prices()
+    else:
+        now = utcnow()
+        with db.read_session() as session:
+            figures = [f for f in store_site_figures(session, now).values() if visible is None or f.site_id in visible]
+            prices = latest_rt_prices(session, now)
+    if scope == "site" and not any(f.site_id == scope_id for f in figures):
+        raise LookupError(f"no site with id {scope_id!r}")
+    if scope == "market" and not any(f.market == scope_id for f in figures):
+        raise LookupError(f"no market {scope_id!r} with sites")
+    return kpi_payload(scope_kpis(figures, scope, scope_id, prices))

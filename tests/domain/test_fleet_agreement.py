@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from core.settings import get_settings
-from data.fleet import energy_today_mwh, fleet_kpis, site_frame
+from data.fleet import energy_today_mwh, fleet_kpis, scope_kpi_payload, site_frame
 from data.models import Asset, AssetKind, MarketPrice, Site, SiteKind, TelemetryPoint, utcnow
 from domain.expected import pv_expected_kw, pv_geometry
 from domain.kpis import format_kpis, kpi_payload, scope_kpis
@@ -273,6 +273,10 @@ def test_every_surface_equals_the_hand_computed_figures(hand_fleet, live_hub, cl
         hub_payload = live_hub.kpis(scope, scope_id, refresh=True)
         assert_values(hub_payload["values"], want, f"hub {scope} {scope_id}")
         assert hub_payload["text"] == body["text"], (scope, scope_id)  # the same texts, to the character
+        # a server-rendered first paint without the hub: the same figures built from the store
+        from_store = scope_kpi_payload(services.db, None, scope, scope_id)
+        assert_values(from_store["values"], want, f"store {scope} {scope_id}")
+        assert from_store["text"] == body["text"], (scope, scope_id)
 
     # the live_sites payload (REST and push) and the market/site pushes
     state = client.get("/api/v1/live/state", headers=_headers(viewer_token)).get_json()
