@@ -12,6 +12,7 @@ from core.runtime import db
 from data.fleet import asset_latest, get_site, site_status
 from data.models import Alert, WeatherAlert, utcnow
 from data.telemetry_queries import site_power_series
+from domain.kinds import counts_as_site_power
 from security.scope import current_site_visible
 
 IDS = {"site_id": "site-id", "refresh": "site-refresh", "title": "site-title", "fact": "site-fact",
@@ -87,7 +88,8 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
         latest = asset_latest(session, [a.id for a in assets])
         series = site_power_series(session, site_id, now - dt.timedelta(hours=24), now)
         alerts = _recent_alerts(session, site_id)
-    power = [v["power_kw"] for a in assets if a.kind.value != "meter" for v in [latest.get(a.id, {})] if "power_kw" in v]
+    power = [v["power_kw"] for a in assets if counts_as_site_power(site.kind, a.kind)
+             for v in [latest.get(a.id, {})] if "power_kw" in v]
     output_mw = sum(p[1] for p in power) / 1000.0 if power else None
     last = max((p[0] for p in power), default=None)
     status = site_status(output_mw, site.capacity_mw, last, now)

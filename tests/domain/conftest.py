@@ -1,0 +1,2 @@
+"""Fixtures of the domain tests: the live tests' hub and tokens."""
+from tests.live.conftest import live_hub, viewer_token  # noqa: F401
