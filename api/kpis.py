@@ -43,7 +43,7 @@ def fleet_kpi_payload(scope: str, scope_id: str | None, visible: set[str] | None
     """
     svc = services()
     try:
-        return scope_kpi_payload(svc.db, svc.extras.get("live_hub"), scope, scope_id, visible)
+        return scope_kpi_payload(svc.db, svc.hub, scope, scope_id, visible)
     except LookupError as exc:
         raise ApiError(404, str(exc.args[0])) from None
 

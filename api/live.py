@@ -73,15 +73,13 @@ def register(bp: Blueprint) -> None:
         hub = services().hub
         if hub is None:
             raise ApiError(503, "the live hub is not running in this process")
-        from live.state import fleet_totals
         from security.scope import current_visible_site_ids
 
         payload = hub.live_payload(full=True)
         visible = current_visible_site_ids()
         if visible is not None:  # a caller scoped to some portfolios: their sites, and totals over them only
             sites = {s: f for s, f in payload["sites"].items() if s in visible}
-            infos = {s: i for s, i in hub.state.sites.items() if s in visible}
-            payload = {**payload, "sites": sites, "fleet": fleet_totals(sites, infos)}
+            payload = {**payload, "sites": sites, "fleet": hub.kpis("fleet", None, visible=visible)}
         return jsonify(payload)
 
     spec.add_path("/dead-letters", "get", {

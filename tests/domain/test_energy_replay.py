@@ -46,7 +46,7 @@ def trapezoid_today_mwh(db, day: dt.datetime) -> float:
 def test_day_long_replay_energy_never_decreases_and_equals_the_trapezoid(services, demo_data):  # noqa: F811
     db = services.db
     seed_demo_fleet(db, 120)
-    ingest = services.extras["ingest"]
+    ingest = services.ingest
     ingest.assets.refresh()
     live = LiveState()
     with db.session() as session:

@@ -229,7 +229,7 @@ def hand_fleet(small_fleet, live_hub):
     """Build the fleet, send its telemetry through ingest, wait until the hub has it; return (services, now)."""
     now = utcnow().replace(microsecond=0)
     build_fleet(small_fleet.db, now)
-    ingest = small_fleet.extras["ingest"]
+    ingest = small_fleet.ingest
     ingest.assets.refresh()
     for batch in telemetry(now):
         ingest.submit_points(batch, "test")

@@ -105,5 +105,5 @@ def test_scoped_user_gets_only_their_sites_from_the_live_state(signed_in, two_po
     everyone = signed_in("viewer")
     scoped = partner.get("/api/v1/live/state").json
     assert set(scoped["sites"]) == {"p-sol"}
-    assert scoped["fleet"]["cap"] == 2.0  # totals over the partner's site alone (issue 11, item 6)
+    assert scoped["fleet"]["values"]["capacity_mw"] == 2.0  # totals over the partner's site alone (issue 11, item 6)
     assert set(everyone.get("/api/v1/live/state").json["sites"]) == {"t-sol", "t-wind", "p-sol"}
