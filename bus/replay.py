@@ -112,19 +112,19 @@ def replay_dead_letter(services: Any, dead_letter_id: int, actor: str, force: bo
     now = dt.datetime.now(dt.UTC)
     with db.session() as session:
         row = session.get(DeadLetter, dead_letter_id, with_for_update=True)
-        row.attempts += 1  # type: ignore[union-attr]
-        row.last_attempt_at = now  # type: ignore[union-attr]
+        row.attempts += 1
+        row.last_attempt_at = now
         if failure is None:
-            row.replayed_at = now  # type: ignore[union-attr]
+            row.replayed_at = now
         else:
             detail = "; ".join(dict.fromkeys(attempt.errors))
-            row.last_error = _clean_error(failure.message + (f" ({detail})" if detail and detail not in failure.message else ""))  # type: ignore[union-attr]
+            row.last_error = _clean_error(failure.message + (f" ({detail})" if detail and detail not in failure.message else ""))
         record_event(session, actor, "dead_letter.replayed" if failure is None else "dead_letter.replay_failed",
                      "dead_letter", str(dead_letter_id),
                      {"topic": topic, "outcome": outcome.get("outcome", "failed"), "forced": force,
-                      "attempts": row.attempts, **({"error": row.last_error} if failure else {})})  # type: ignore[union-attr]
+                      "attempts": row.attempts, **({"error": row.last_error} if failure else {})})
         session.flush()
-        current = dead_letter_dict(row)  # type: ignore[arg-type]
+        current = dead_letter_dict(row)
     if failure is not None:
         raise failure
     return {"id": dead_letter_id, **outcome, "dead_letter": current}

@@ -66,7 +66,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 def checkpoint_wal(engine: Engine, mode: str = "PASSIVE") -> None:
     """Fold the SQLite WAL back into the database file (outside any transaction)."""
     with engine.connect() as conn:
-        conn.connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})")
+        raw = conn.connection.driver_connection
+        assert raw is not None, "an open connection has its DB-API connection"
+        raw.execute(f"PRAGMA wal_checkpoint({mode})")
 
 
 class WalCheckpointer:

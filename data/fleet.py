@@ -87,7 +87,7 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
                 reporting, output_mw, last, site_status(output_mw, s.capacity_mw, last, now),
             )
         )
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "site_id": pl.String, "name": pl.String, "kind": pl.String, "portfolio_id": pl.String,
         "market": pl.String, "pricing_node": pl.String, "country": pl.String, "region": pl.String,
         "timezone": pl.String, "latitude": pl.Float64, "longitude": pl.Float64, "capacity_mw": pl.Float64,
@@ -170,7 +170,7 @@ def fleet_kpis(sites: pl.DataFrame, energy_mwh: float) -> FleetKpis:
         capacity_mw=float(generating["capacity_mw"].sum()),
         output_mw=float(generating["output_mw"].fill_null(0.0).sum()),
         energy_today_mwh=energy_mwh,
-        last_update=sites["last_update"].max(),
+        last_update=sites["last_update"].max(),  # type: ignore[arg-type]  # a Datetime column's max is a datetime
     )
 
 

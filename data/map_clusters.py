@@ -149,7 +149,9 @@ class ClusterIndex:
         target = self.limit_zoom(zoom)
         pos = np.arange(self.n_points, dtype=np.int64)
         for z in range(self.max_zoom + 1, target, -1):
-            pos = self.levels[z].rep[pos]
+            rep = self.levels[z].rep
+            assert rep is not None, "levels are clustered before they are read"
+            pos = rep[pos]
         return pos
 
     def in_view(self, bbox: Sequence[float], zoom: int) -> np.ndarray:
@@ -168,8 +170,8 @@ class ClusterIndex:
             return np.concatenate([self.in_view([west, south, 180, north], zoom), self.in_view([-180, south, east, north], zoom)])
         level = self.levels[self.limit_zoom(zoom)]
         x32, y32 = level.x.astype(np.float32).astype(np.float64), level.y.astype(np.float32).astype(np.float64)
-        x0, x1 = lng_x(np.float64(west)), lng_x(np.float64(east))
-        y0, y1 = lat_y(np.float64(north)), lat_y(np.float64(south))
+        x0, x1 = lng_x(np.asarray(west, dtype=np.float64)), lng_x(np.asarray(east, dtype=np.float64))
+        y0, y1 = lat_y(np.asarray(north, dtype=np.float64)), lat_y(np.asarray(south, dtype=np.float64))
         return np.flatnonzero((x32 >= x0) & (x32 <= x1) & (y32 >= y0) & (y32 <= y1))
 
     def expansion_zoom(self, cluster_id: int) -> int:

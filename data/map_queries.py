@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import geobuf
 import numpy as np
@@ -674,14 +674,14 @@ def kpis(data: MapData, status: dict[str, Any], filters: MapFilters,
     }
 
 
-def filter_options(data: MapData) -> dict[str, list[str]]:
+def filter_options(data: MapData) -> dict[str, Any]:
     """Return the distinct values offered by the filter panel (kinds, markets, regions) and the capacity span (MW)."""
     s = data.sites
     return {
         "kinds": [k for k in SITE_KINDS if k in set(s["kind"].to_list())],
         "markets": sorted(v for v in set(s["market"].to_list()) if v),
         "regions": sorted(v for v in set(s["region"].to_list()) if v),
-        "capacity": [0.0, float(math.ceil(s["capacity_mw"].max() or 0.0))] if s.height else [0.0, 0.0],
+        "capacity": [0.0, float(math.ceil(cast(float, s["capacity_mw"].max()) or 0.0))] if s.height else [0.0, 0.0],
     }
 
 

@@ -36,7 +36,7 @@ def asset_series(
         )
     if resolution not in RESOLUTIONS:
         raise ValueError(f"unknown resolution {resolution!r}; use one of {', '.join(RESOLUTIONS)}")
-    rows = session.execute(
+    rollups = session.execute(
         select(TelemetryRollup.asset_id, TelemetryRollup.bucket_start, TelemetryRollup.sum,
                TelemetryRollup.count, TelemetryRollup.min, TelemetryRollup.max)
         .where(TelemetryRollup.asset_id.in_(asset_ids), TelemetryRollup.metric == metric,
@@ -46,7 +46,7 @@ def asset_series(
         .limit(limit)
     ).all()
     frame = pl.DataFrame(
-        rows,
+        rollups,
         schema={"asset_id": pl.String, "ts": pl.Datetime(time_zone="UTC"), "sum": pl.Float64,
                 "count": pl.Int64, "min": pl.Float64, "max": pl.Float64},
         orient="row",

@@ -18,6 +18,8 @@ three columns (the join that tells new points from stored ones probes it per sto
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -83,7 +85,7 @@ WHERE telemetry_rollups.asset_id = d.asset_id AND telemetry_rollups.metric = 'po
   AND telemetry_rollups.resolution = '{res}' AND telemetry_rollups.bucket_start = d.b
 """
 
-_SQLITE = {
+_SQLITE: dict[str, Any] = {
     # whole seconds + microseconds apart: julianday() would lose ~40 us per timestamp
     "seconds": ("(CAST(strftime('%s', t1) AS INTEGER) - CAST(strftime('%s', t0) AS INTEGER)"
                 " + (CAST(substr(t1, 20) AS REAL) - CAST(substr(t0, 20) AS REAL)))"),
@@ -95,7 +97,7 @@ _SQLITE = {
     "segments_ddl": "CREATE TEMP TABLE IF NOT EXISTS _energy_segments (asset_id TEXT, t0 TEXT, kwh REAL)",
 }
 _UTC = "(t0 AT TIME ZONE 'UTC')"
-_POSTGRES = {
+_POSTGRES: dict[str, Any] = {
     "seconds": "EXTRACT(EPOCH FROM (t1 - t0))",
     "buckets": {
         "15min": f"((date_trunc('hour', {_UTC}) + floor(EXTRACT(MINUTE FROM {_UTC}) / 15) * interval '15 minutes')"

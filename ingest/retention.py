@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 
 from data.db import Database
 from data.models import TelemetryPoint, utcnow
@@ -24,7 +25,8 @@ def prune_raw_telemetry(db: Database, older_than: dt.datetime, chunk: int = 20_0
                 .order_by(TelemetryPoint.ts).offset(chunk - 1).limit(1)
             ).scalar()
             bound = older_than if cutoff_row is None else min(older_than, cutoff_row + dt.timedelta(microseconds=1))
-            deleted = session.execute(delete(TelemetryPoint).where(TelemetryPoint.ts < bound)).rowcount or 0
+            result = cast(CursorResult, session.execute(delete(TelemetryPoint).where(TelemetryPoint.ts < bound)))
+            deleted = result.rowcount or 0
         total += deleted
         if deleted == 0 or bound == older_than:
             break

@@ -66,10 +66,10 @@ def decode_points(message: dict[str, Any]) -> list[ValidPoint]:
     """Return the points of a telemetry bus message; raise ValueError naming what is malformed."""
     if not isinstance(message, dict) or message.get("v") != WIRE_VERSION:
         raise ValueError(f"telemetry message must be an object with v={WIRE_VERSION}")
-    columns = [message.get(name) for name in ("asset_id", "metric", "ts_ms", "value")]
-    if not all(isinstance(c, list) for c in columns):
+    asset_ids, metrics, stamps, values = (message.get(name) for name in ("asset_id", "metric", "ts_ms", "value"))
+    if not (isinstance(asset_ids, list) and isinstance(metrics, list) and isinstance(stamps, list)
+            and isinstance(values, list)):
         raise ValueError("telemetry message needs list fields asset_id, metric, ts_ms and value")
-    asset_ids, metrics, stamps, values = columns
     if not len(asset_ids) == len(metrics) == len(stamps) == len(values):
         raise ValueError("telemetry message columns asset_id, metric, ts_ms and value differ in length")
     if not (_all_of(asset_ids, (str,)) and _all_of(metrics, (str,))):

@@ -60,7 +60,7 @@ def _insert_raw(session: Session, points: Sequence[ValidPoint]) -> list[tuple[st
         chunk = points[start : start + _INSERT_CHUNK]
         rows = [{"asset_id": p.asset_id, "metric": p.metric, "ts": p.ts, "value": p.value} for p in chunk]
         result = session.execute(stmt, rows)
-        inserted.extend(tuple(r) for r in result.all())  # type: ignore[misc]
+        inserted.extend(tuple(r) for r in result.all())
     return inserted
 
 

@@ -59,6 +59,7 @@ WHERE excluded.ts >= asset_latest.ts
 def store_points_sqlite(session: Session, points: Sequence[ValidPoint]) -> list[tuple[str, str, dt.datetime, float]]:
     """Store ``points`` in the session's open SQLite transaction; return the rows newly inserted."""
     raw = session.connection().connection.driver_connection
+    assert raw is not None, "an open connection has its DB-API connection"
     cur = raw.cursor()
     cur.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _ingest_batch (asset_id TEXT, metric TEXT, ts TEXT, value REAL)"

@@ -300,8 +300,8 @@ def validate_rows(
                 problems[index[j]] = ("ts", f"duplicate of row {index[first]} in this batch (same asset, metric and ts)")
             else:
                 problems[index[j]] = _reason(code, good[j], {**ctx, "value": value, "low": low, "high": high})
-        ok = frame["code"] == _OK
-        accepted = frame if ok.all() else frame.filter(ok)
+        accepted_mask = frame.get_column("code").eq(_OK)
+        accepted = frame if accepted_mask.all() else frame.filter(accepted_mask)
         if accepted.height == len(good):  # the common case: the sent strings are the accepted ones
             asset_ids, metrics, ts_text = columns["asset_id"], columns["metric"], columns["ts"]
         else:
@@ -358,7 +358,7 @@ def _check_columns(columns: dict[str, list[Any]], capacities: Mapping[str, float
     ts_text = pl.col("ts_text")
     if text:
         number_ok = pl.col("value_in").str.contains(_CSV_NUMBER)
-        value = pl.when(number_ok).then(pl.col("value_in").cast(pl.Float64, strict=False))
+        value: pl.Expr = pl.when(number_ok).then(pl.col("value_in").cast(pl.Float64, strict=False))
     else:
         number_ok = pl.lit(True)
         value = pl.col("value_in")

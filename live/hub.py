@@ -436,7 +436,11 @@ class LiveHub:
                 self.socketio.emit(event, payload, to=sid, namespace=NAMESPACE)
 
         # emit after the connect handshake has completed (emits inside the handler may be dropped)
-        self.socketio.start_background_task(lambda: (time.sleep(0.05), send()))
+        def send_soon() -> None:
+            time.sleep(0.05)
+            send()
+
+        self.socketio.start_background_task(send_soon)
         return True
 
 

@@ -77,8 +77,8 @@ class PriceBook:
         self._daily = daily  # (market, node) -> 24 prices by local hour (0 = hour ending 01)
         self._sigma: dict[tuple[str, str], float] = {}
         for zone, table in smard.items():
-            values = np.array([table[k] for k in sorted(table)])
-            self._sigma[("EPEX", zone)] = float(np.nanstd(np.diff(values))) if len(values) > 2 else 5.0
+            zone_values = np.array([table[k] for k in sorted(table)])
+            self._sigma[("EPEX", zone)] = float(np.nanstd(np.diff(zone_values))) if len(zone_values) > 2 else 5.0
         for key, values in daily.items():
             self._sigma[key] = float(np.std(np.diff(values))) if len(values) > 2 else 2.0
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import Table, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ def store_prices(session: Session, items: list[dict[str, Any]], source: str) -> 
     if not items:
         return []
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = MarketPrice.__table__
+    table = cast(Table, MarketPrice.__table__)
     rows = [{
         "market": i["market"], "node": i["node"], "market_type": i["market_type"],
         "interval_start": _parse_iso(i["interval_start"]), "interval_end": _parse_iso(i["interval_end"]),
