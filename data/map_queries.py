@@ -563,11 +563,6 @@ class MapFilters:
         return cls(strings("type", kinds, SITE_KINDS), strings("market", markets), strings("region", regions),
                    strings("status", statuses, STATUSES), lo, hi)
 
-    def as_js(self) -> dict[str, Any]:
-        """Return the filters in the shape ``assets/map.js`` applies (same semantics as :func:`site_mask`)."""
-        return {"kinds": list(self.kinds), "markets": list(self.markets), "regions": list(self.regions),
-                "statuses": list(self.statuses), "capMin": self.cap_min_mw, "capMax": self.cap_max_mw}
-
     @property
     def active(self) -> bool:
         """Return True when any filter restricts the fleet."""

@@ -137,11 +137,6 @@ def _deviation_path(market: str, node: str, day: str, n: int, sigma: float) -> n
     return path
 
 
-def spike_threshold(da: float, sigma: float) -> float:
-    """Return the RT price above which an interval counts as a spike: DA + 3 sigma (and at least +25)."""
-    return da + max(3.0 * sigma, 25.0)
-
-
 def load_price_book(demo_data_dir: Path) -> PriceBook:
     """Return the price book read from the recorded files under ``demo_data_dir``."""
     from connectors.markets.caiso import parse_oasis_zip

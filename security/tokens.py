@@ -28,10 +28,6 @@ class TokenIdentity:
     scopes: tuple[str, ...]
     user_id: int | None
 
-    def has_scope(self, scope: str) -> bool:
-        """Return True if the token grants ``scope`` (or all scopes with '*')."""
-        return "*" in self.scopes or scope in self.scopes
-
 
 def hash_token(token: str) -> str:
     """Return the hex SHA-256 of ``token``."""
