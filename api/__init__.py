@@ -9,9 +9,9 @@ from api.errors import register_error_handlers
 def create_api_blueprint() -> Blueprint:
     """Return the /api/v1 blueprint with every route module registered."""
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
-    from api import admin, alerts, health, integrations, live, openapi, sites, telemetry, webhooks
+    from api import admin, alerts, health, integrations, kpis, live, openapi, sites, telemetry, webhooks
 
-    for module in (health, sites, telemetry, openapi, integrations, alerts, webhooks, admin, live):
+    for module in (health, sites, telemetry, openapi, integrations, alerts, webhooks, admin, live, kpis):
         module.register(bp)
     register_error_handlers(bp)
     return bp

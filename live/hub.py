@@ -37,6 +37,7 @@ from flask_socketio import SocketIO, join_room
 from core import factory
 from core.runtime import Services
 from data.db import Database
+from live import contract_adapter
 from live.state import LiveState, fleet_totals
 
 log = logging.getLogger(__name__)
@@ -261,7 +262,8 @@ class LiveHub:
                 self._emit(event, payload, "map")
 
     def _emit(self, event: str, payload: Any, room: str) -> None:
-        self.socketio.emit(event, payload, to=room, namespace=NAMESPACE)
+        for name, body, other_room in contract_adapter.adapt(self, event, payload):  # INTERIM (see the module)
+            self.socketio.emit(name, body, to=other_room or room, namespace=NAMESPACE)
         self.pushes += 1
 
     def _drop_slow_clients(self) -> list[str]:
@@ -321,6 +323,17 @@ class LiveHub:
 
     def full_state(self, room: str) -> list[tuple[str, Any]]:
         """Return the (event, payload) pairs a client joining ``room`` receives."""
+        messages = self._full_state(room)
+        # INTERIM: today's payloads in the contract's shape (live.contract_adapter); the markets room
+        # also receives the per-market KPIs the live_sites adaptation yields
+        out = [(name, body) for event, payload in messages
+               for name, body, other in contract_adapter.adapt(self, event, payload) if other is None]
+        if room == "markets":
+            out += [(name, body) for name, body, other in contract_adapter.adapt(self, "live_sites", self.live_payload())
+                    if other == "markets"]
+        return out
+
+    def _full_state(self, room: str) -> list[tuple[str, Any]]:
         # catch up from the store (another process may be storing) at most every FULL_RESYNC_S:
         # a reload costs ~1 s of CPU at 100k assets, too much to pay on every (re)connect
         if time.monotonic() - self._last_apply > RELOAD_IDLE_S and time.monotonic() - self._loaded_at > FULL_RESYNC_S:

@@ -30,6 +30,21 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _STALE_MS = int(STALE_AFTER.total_seconds() * 1000)
 _GAP_MS = 15 * 60 * 1000
 _NON_GENERATING = {"meter", "transformer"}
+NON_GENERATING_ASSET_KINDS = frozenset(_NON_GENERATING)
+
+
+def site_expected_kw(site_kind: str, generating: list[tuple[float, float | None]], irradiance_wm2: float | None,
+                     temperature_c: float | None, wind_speed_ms: float | None) -> float | None:
+    """Return a site's expected output (kW) from the weather it measures, or None without weather.
+
+    ``generating`` = (capacity kW, own wind speed or None) per generating asset; PV sites use the
+    site's mean irradiance and temperature, wind sites each turbine's speed, else the site mean.
+    """
+    if site_kind in ("solar", "hybrid") and irradiance_wm2 is not None:
+        return (pv_expected_fraction(irradiance_wm2, temperature_c) or 0.0) * sum(cap for cap, _ws in generating)
+    if site_kind == "wind" and (wind_speed_ms is not None or any(ws is not None for _c, ws in generating)):
+        return sum((wind_expected_fraction(ws if ws is not None else wind_speed_ms) or 0.0) * cap for cap, ws in generating)
+    return None
 
 
 def to_ms(ts: dt.datetime) -> int:
@@ -180,16 +195,10 @@ class LiveState:
 
     @staticmethod
     def _figures(info: SiteInfo, a: dict, now_ms: int) -> dict:
-        expected_kw: float | None = None
-        if info.kind in ("solar", "hybrid") and a["irr"]:
-            frac = pv_expected_fraction(sum(a["irr"]) / len(a["irr"]), sum(a["temp"]) / len(a["temp"]) if a["temp"] else None)
-            expected_kw = (frac or 0.0) * sum(cap for cap, _ws in a["gen"])
-        elif info.kind == "wind" and (a["ws"] or any(ws for _c, ws in a["gen"])):
-            site_ws = sum(a["ws"]) / len(a["ws"]) if a["ws"] else None
-            expected_kw = 0.0
-            for cap, ws in a["gen"]:
-                speed = ws[1] if ws is not None and now_ms - ws[0] <= _STALE_MS else site_ws
-                expected_kw += (wind_expected_fraction(speed) or 0.0) * cap
+        fresh = [(cap, ws[1] if ws is not None and now_ms - ws[0] <= _STALE_MS else None) for cap, ws in a["gen"]]
+        expected_kw = site_expected_kw(
+            info.kind, fresh, sum(a["irr"]) / len(a["irr"]) if a["irr"] else None,
+            sum(a["temp"]) / len(a["temp"]) if a["temp"] else None, sum(a["ws"]) / len(a["ws"]) if a["ws"] else None)
         output_mw = a["o"] / 1000.0 if a["n"] else None
         last = a["t"]
         last_dt = None if last is None else _EPOCH + dt.timedelta(milliseconds=last)

@@ -7,8 +7,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_socketio import DashSocketIO
 
+from callbacks.kpi_texts import first_paint_texts
 from callbacks.live import IDS, history_figure
-from components.kpi import kpi_tile
+from components.kpi import kpi_text, kpi_tile
+from components.theme import STATUS_COLORS
 from core.runtime import db
 from data.live_queries import site_meta
 
@@ -22,6 +24,7 @@ def layout(**_kwargs: object) -> html.Div:
     """Return the live page; figures arrive through the /live Socket.IO namespace (room ``live``)."""
     with db().read_session() as session:
         meta = site_meta(session)
+    kpi = first_paint_texts("fleet")
     options = [{"label": f"{m['n']} ({m['k']})", "value": s} for s, m in sorted(meta.items(), key=lambda i: i[1]["n"])
                if m["k"] != "substation"]
     first = options[0]["value"] if options else None
@@ -30,7 +33,7 @@ def layout(**_kwargs: object) -> html.Div:
         ("CF now", "text-end"), ("Energy today MWh", "text-end"), ("Status", ""), ("Freshness", ""))]))
     return html.Div([
         DashSocketIO(id=IDS["socket"], url="/live", eventNames=["live_sites"], options={"auth": {"rooms": ["live"]}}),
-        dcc.Store(id=IDS["meta"], data=meta),
+        dcc.Store(id=IDS["meta"], data={"sites": meta, "status_colors": STATUS_COLORS}),
         dcc.Store(id=IDS["sink"]),
         html.Div(id=IDS["banner"], className="d-none", **{"data-state": "init"}),
         html.Div([
@@ -39,11 +42,20 @@ def layout(**_kwargs: object) -> html.Div:
                      className="small text-body-secondary"),
         ], className="d-flex justify-content-between align-items-baseline mb-3"),
         dbc.Row([
-            dbc.Col(html.Div([kpi_tile("lv-kpi-output", "Fleet output now", "—", "", "bi-lightning-charge"),
-                              html.Div("", id="lv-kpi-output-ago", className="small text-body-secondary mt-1")]), md=3),
-            dbc.Col(kpi_tile("lv-kpi-expected", "Expected from weather", "—", "", "bi-cloud-sun"), md=3),
-            dbc.Col(kpi_tile("lv-kpi-cf", "Capacity factor now", "—", "", "bi-speedometer2"), md=3),
-            dbc.Col(kpi_tile("lv-kpi-energy", "Energy today (UTC)", "—", "live sum of power over time", "bi-battery-charging"), md=3),
+            dbc.Col(html.Div([kpi_tile("lv-kpi-output", "Fleet output now", kpi["output_mw"],
+                                       ["of ", kpi_text("fleet", "capacity_mw", kpi), " capacity"],
+                                       "bi-lightning-charge", slot=("fleet", "output_mw")),
+                              html.Div("", id="lv-kpi-output-ago", className="small text-body-secondary mt-1 fl-ago",
+                                       **{"data-kpi-ts": "fleet"})]), md=3),
+            dbc.Col(kpi_tile("lv-kpi-expected", "Expected from weather", kpi["expected_mw"],
+                             ["sites with weather; they produce ", kpi_text("fleet", "output_with_expected_mw", kpi)],
+                             "bi-cloud-sun", slot=("fleet", "expected_mw")), md=3),
+            dbc.Col(kpi_tile("lv-kpi-sites", "Sites reporting",
+                             [kpi_text("fleet", "sites_reporting", kpi), " / ", kpi_text("fleet", "sites", kpi)],
+                             ["newest data ", kpi_text("fleet", "last_ts_ms", kpi)], "bi-broadcast"), md=3),
+            dbc.Col(kpi_tile("lv-kpi-energy", "Energy today (UTC)", kpi["energy_today_mwh"],
+                             "since 00:00 UTC, measured power over time", "bi-battery-charging",
+                             slot=("fleet", "energy_today_mwh")), md=3),
         ], className="g-3 mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dcc.Graph(id=IDS["fleet_chart"], figure=history_figure(None, "Fleet: output vs expected", "light"),

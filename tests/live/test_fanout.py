@@ -28,7 +28,7 @@ class Screen:
         self.sio.connect(url, namespaces=["/live"], auth={"token": token, "rooms": ["live"]}, transports=["websocket"])
 
     def saw(self, site: str, mw: float) -> bool:
-        return any(p["sites"].get(site, {}).get("o") == mw for p in self.pushes)
+        return any(p["sites"].get(site, {}).get("output_mw") == mw for p in self.pushes)
 
 
 @pytest.fixture()
