@@ -31,10 +31,15 @@ def site_figures(old: dict[str, Any]) -> dict[str, Any]:
     return {new: old.get(key) for key, new in SITE_KEYS.items()}
 
 
+def stale_after_s() -> int:
+    """Return the staleness threshold in seconds (today data.fleet.STALE_AFTER; B1: the setting)."""
+    return int(STALE_AFTER.total_seconds())
+
+
 def constants(push_silence_s: float) -> dict[str, Any]:
     """Return the constants every full ``live_sites`` state carries."""
     return {"statuses": list(PRODUCED_STATUSES), "status_order": list(STATUS_ORDER),
-            "stale_after_s": int(STALE_AFTER.total_seconds()), "push_silence_s": push_silence_s,
+            "stale_after_s": stale_after_s(), "push_silence_s": push_silence_s,
             "attention_statuses": ["stale", "no data"]}
 
 
@@ -60,8 +65,49 @@ def format_texts(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def kpi_payload(scope: str, scope_id: str | None, figures: dict[str, dict], infos: dict[str, Any]) -> dict[str, Any]:
-    """Return the ``<kpi payload>`` of ``scope`` from the hub's per-site figures (today's keys)."""
+_PRICE_TTL_S = 5.0
+_price_cache: dict[int, tuple[float, dict[tuple[str, str], tuple[float, str]]]] = {}
+
+
+def latest_rt_prices(db: Any) -> dict[tuple[str, str], tuple[float, str]]:
+    """Return {(market, node): (price per MWh, currency)} of the latest real-time interval begun by now.
+
+    Read from market_prices at most every few seconds per database (pushes come many times a second).
+    """
+    import time
+
+    from sqlalchemy import select
+
+    from data.models import MarketPrice
+
+    hit = _price_cache.get(id(db))
+    if hit is not None and time.monotonic() - hit[0] < _PRICE_TTL_S:
+        return hit[1]
+    now = dt.datetime.now(dt.UTC)
+    latest: dict[tuple[str, str], tuple[dt.datetime, float, str]] = {}
+    with db.read_session() as session:
+        for market, node, start, price, currency in session.execute(
+            select(MarketPrice.market, MarketPrice.node, MarketPrice.interval_start, MarketPrice.price, MarketPrice.currency)
+            .where(MarketPrice.market_type == "RT", MarketPrice.interval_start <= now,
+                   MarketPrice.interval_start > now - dt.timedelta(hours=2))
+        ):
+            key = (market, node)
+            if key not in latest or start > latest[key][0]:
+                latest[key] = (start, float(price), currency)
+    prices = {k: (p, c) for k, (_t, p, c) in latest.items()}
+    _price_cache[id(db)] = (time.monotonic(), prices)
+    return prices
+
+
+def kpi_payload(scope: str, scope_id: str | None, figures: dict[str, dict], infos: dict[str, Any],
+                prices: dict[tuple[str, str], tuple[float, str]] | None = None) -> dict[str, Any]:
+    """Return the ``<kpi payload>`` of ``scope`` from the hub's per-site figures (today's keys).
+
+    ``prices`` = latest real-time price per (market, node): revenue rate = each generating site's
+    output x its node's price, per currency (per hour).
+    """
+    prices = prices or {}
+    revenue: dict[str, float] = {}
     if scope == "fleet":
         chosen = set(figures)
     elif scope == "market":
@@ -84,6 +130,9 @@ def kpi_payload(scope: str, scope_id: str | None, figures: dict[str, dict], info
         cap += info.capacity_mw if info is not None else 0.0
         out += f["o"] or 0.0
         en += f["en"] or 0.0
+        price = prices.get((info.market, info.node)) if info is not None and f["o"] is not None else None
+        if price is not None:
+            revenue[price[1]] = revenue.get(price[1], 0.0) + f["o"] * price[0]
         if f["e"] is not None:
             has_exp = True
             exp += f["e"]
@@ -92,7 +141,8 @@ def kpi_payload(scope: str, scope_id: str | None, figures: dict[str, dict], info
         "output_mw": round(out, 3) if reporting or scope != "site" else None, "capacity_mw": round(cap, 3),
         "expected_mw": round(exp, 3) if has_exp else None,
         "output_with_expected_mw": round(exp_out, 3) if has_exp else None,
-        "energy_today_mwh": round(en, 3), "sites": sites, "sites_reporting": reporting, "revenue_rate": {},
+        "energy_today_mwh": round(en, 3), "sites": sites, "sites_reporting": reporting,
+        "revenue_rate": {c: round(v, 2) for c, v in revenue.items()},
         "last_ts_ms": last,
     }
     return {"scope": scope, "id": scope_id, "values": values, "text": format_texts(values)}
@@ -101,24 +151,26 @@ def kpi_payload(scope: str, scope_id: str | None, figures: dict[str, dict], info
 def adapt(hub: Any, event: str, payload: Any) -> list[tuple[str, Any, str | None]]:
     """Return the (event, payload, extra room or None) to emit for one of today's hub emits."""
     figures, infos = hub._figures, hub.state.sites
+    if event in ("live_sites", "overview_kpis", "site_live"):
+        prices = latest_rt_prices(hub.db)
     if event == "live_sites":
         new = {"full": payload["full"], "now_ms": payload["now"],
                "sites": {s: site_figures(f) for s, f in payload["sites"].items()},
-               "fleet": kpi_payload("fleet", None, figures, infos)}
+               "fleet": kpi_payload("fleet", None, figures, infos, prices)}
         if payload["full"]:
             from live.hub import FULL_RESYNC_S
 
             new["constants"] = constants(2 * FULL_RESYNC_S)  # a full state comes at least this often
         markets = sorted({i.market for i in infos.values() if is_generating_site(i.kind)})
-        market_kpis = {"now_ms": payload["now"], "markets": {m: kpi_payload("market", m, figures, infos) for m in markets}}
+        market_kpis = {"now_ms": payload["now"], "markets": {m: kpi_payload("market", m, figures, infos, prices) for m in markets}}
         return [(event, new, None), ("market_kpis", market_kpis, "markets")]
     if event == "overview_kpis":
-        return [(event, {"now_ms": payload["now"], "fleet": kpi_payload("fleet", None, figures, infos)}, None)]
+        return [(event, {"now_ms": payload["now"], "fleet": kpi_payload("fleet", None, figures, infos, prices)}, None)]
     if event == "site_live":
         site_id = payload["site_id"]
         figs = {site_id: payload["figures"]} if payload.get("figures") else {}
         return [(event, {"site_id": site_id, "now_ms": payload["now"],
-                         "kpis": kpi_payload("site", site_id, figs, infos), "assets": payload["assets"]}, None)]
+                         "kpis": kpi_payload("site", site_id, figs, infos, prices), "assets": payload["assets"]}, None)]
     return [(event, payload, None)]
 
 
@@ -152,7 +204,7 @@ def scope_payload(scope: str, scope_id: str | None = None) -> dict[str, Any]:
     if scope == "site" and scope_id not in infos:
         raise UnknownScope(f"no site with id {scope_id!r}")
     figures = hub.state.site_figures(None if scope != "site" else [scope_id], _now_ms())
-    return kpi_payload(scope, scope_id, figures, infos)
+    return kpi_payload(scope, scope_id, figures, infos, latest_rt_prices(hub.db))
 
 
 def site_status(site_id: str) -> str:

@@ -36,17 +36,25 @@ def _agrees(dash_duo, client, token: str, scope: str, scope_id: str | None, keys
     return keys <= set(shown) and all(shown[k] == api[k] for k in shown)
 
 
+def _wait_agree(dash_duo, client, token, path: str, scope: str, scope_id: str | None, keys: set[str]) -> None:
+    try:
+        until(lambda: _agrees(dash_duo, client, token, scope, scope_id, keys), timeout=20)
+    except Exception:
+        shown = _texts(dash_duo, scope if scope_id is None else f"{scope}:{scope_id}")
+        raise AssertionError(f"{path} {scope}:{scope_id}: page {shown} != api {_api_texts(client, token, scope, scope_id)}") from None
+
+
 def _check_page(dash_duo, client, token, path: str, scopes: list[tuple[str, str | None, set[str]]], batch) -> None:
     """Open ``path``; its KPI slots must equal the API; post ``batch``; they must follow by push, no reload."""
     dash_duo.driver.get(dash_duo.server.url + path)
     for scope, scope_id, keys in scopes:
-        until(lambda s=scope, i=scope_id, k=keys: _agrees(dash_duo, client, token, s, i, k), timeout=20)
+        _wait_agree(dash_duo, client, token, path, scope, scope_id, keys)
     before = {(s, i): _api_texts(client, token, s, i) for s, i, _k in scopes}
     dash_duo.driver.execute_script("window.__flNoReload = true;")
     batch()
     for scope, scope_id, keys in scopes:
         until(lambda s=scope, i=scope_id: _api_texts(client, token, s, i) != before[(s, i)], timeout=10)
-        until(lambda s=scope, i=scope_id, k=keys: _agrees(dash_duo, client, token, s, i, k), timeout=20)
+        _wait_agree(dash_duo, client, token, path, scope, scope_id, keys)
     assert dash_duo.driver.execute_script("return window.__flNoReload === true;"), f"{path} reloaded"
     logs = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE"]
     assert logs == [], logs
@@ -66,14 +74,15 @@ def test_every_surface_shows_the_api_texts_and_follows_pushes(dash_duo, dash_app
         post_points(client, ingest_token, [(PV_DAY_ASSETS[0], "power_kw", ts, kw),
                                            (SUBSTATION_METER, "power_kw", ts, kw + 700.0)])
 
-    fleet = {"output_mw", "capacity_mw", "expected_mw", "energy_today_mwh", "sites", "sites_reporting"}
+    fleet = {"output_mw", "capacity_mw", "energy_today_mwh", "sites", "sites_reporting", "last_ts_ms"}
     _check_page(dash_duo, client, admin_token, "/", [("fleet", None, fleet)], batch)
-    _check_page(dash_duo, client, admin_token, "/live", [("fleet", None, fleet | {"output_with_expected_mw"})], batch)
+    _check_page(dash_duo, client, admin_token, "/live",
+                [("fleet", None, fleet | {"expected_mw", "output_with_expected_mw"})], batch)
     _check_page(dash_duo, client, admin_token, "/markets",
                 [("fleet", None, {"revenue_rate"}),
                  ("market", "ERCOT", {"output_mw", "capacity_mw", "revenue_rate", "sites", "sites_reporting"})], batch)
     _check_page(dash_duo, client, admin_token, "/wall",
-                [("fleet", None, fleet | {"revenue_rate"}), ("market", "ERCOT", {"output_mw", "capacity_mw"})], batch)
+                [("fleet", None, fleet - {"last_ts_ms"} | {"expected_mw", "revenue_rate"}), ("market", "ERCOT", {"output_mw", "capacity_mw"})], batch)
     _check_page(dash_duo, client, admin_token, "/sites/k-pv-day",
                 [("site", "k-pv-day", {"output_mw", "capacity_mw", "expected_mw", "energy_today_mwh"})], batch)
     assert services.db is not None
