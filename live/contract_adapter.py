@@ -99,6 +99,19 @@ def latest_rt_prices(db: Any) -> dict[tuple[str, str], tuple[float, str]]:
     return prices
 
 
+def prices_changed(hub: Any) -> None:
+    """New prices were stored: drop the cached prices and push the KPIs again (their revenue rate moved)."""
+    import time
+
+    db = getattr(hub, "db", None)
+    _price_cache.pop(id(db), None)
+    if not hasattr(hub, "_emit") or not hasattr(hub, "state"):
+        return  # not a live hub (a test double): nothing to push
+    now = int(time.time() * 1000)
+    hub._emit("live_sites", {"full": False, "now": now, "sites": {}}, "live")
+    hub._emit("overview_kpis", {"now": now}, "overview")
+
+
 def kpi_payload(scope: str, scope_id: str | None, figures: dict[str, dict], infos: dict[str, Any],
                 prices: dict[tuple[str, str], tuple[float, str]] | None = None) -> dict[str, Any]:
     """Return the ``<kpi payload>`` of ``scope`` from the hub's per-site figures (today's keys).
