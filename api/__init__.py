@@ -11,7 +11,7 @@ def create_api_blueprint() -> Blueprint:
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
     from api import admin, alerts, health, integrations, kpis, live, openapi, sites, telemetry, webhooks
 
-    for module in (health, sites, telemetry, openapi, integrations, alerts, webhooks, admin, live, kpis):
+    for module in (health, sites, kpis, telemetry, openapi, integrations, alerts, webhooks, admin, live):
         module.register(bp)
     register_error_handlers(bp)
     return bp

@@ -27,7 +27,7 @@ def component_health() -> dict[str, Any]:
         }
         age = None if latest is None else (utcnow() - latest).total_seconds()
         components["telemetry"] = {
-            "status": "ok" if age is not None and age < 900 else "stale",
+            "status": "ok" if age is not None and age <= svc.settings.stale_after_s else "stale",
             "latest": latest.isoformat() if latest else None, "age_s": None if age is None else round(age, 1),
         }
     except Exception as exc:

@@ -11,6 +11,7 @@ from api import spec
 from api.errors import ApiError
 from core.runtime import db
 from data.fleet import SITE_COLUMNS, asset_latest, get_site, list_assets, site_frame
+from domain.status import StatusName
 from security.access import require
 from security.scope import current_site_visible, current_visible_site_ids, filter_site_frame, visible_assets
 
@@ -25,7 +26,7 @@ class SiteQuery(BaseModel):
     q: str | None = Field(None, max_length=100, description="case-insensitive match on id, name, region or node")
     kind: Literal["solar", "wind", "storage", "hybrid", "substation"] | None = None
     market: str | None = Field(None, max_length=32)
-    status: Literal["producing", "idle", "stale", "no data"] | None = None
+    status: StatusName | None = None
     sort: SortKey = "site_id"
     descending: bool = False
     limit: int = Field(500, ge=1, le=100_000)

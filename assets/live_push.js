@@ -139,7 +139,7 @@
     if (live.connected === false) {
       text = "Disconnected from the live feed — reconnecting. Figures below may be out of date.";
       cls = "alert alert-danger";
-    } else if (c && pushAge !== null && pushAge > c.push_silence_s) {
+    } else if (c && pushAge !== null && pushAge > 2 * c.full_resync_s) {
       text = "No live update for " + Math.round(pushAge) + " s — the feed may have stopped.";
       cls = "alert alert-warning";
     } else if (c && dataAge !== null && dataAge > c.stale_after_s) {

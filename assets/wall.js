@@ -40,7 +40,7 @@
       const g = (markets[m.mk] = markets[m.mk] || {counts: {}, attention: []});
       const st = s.status || "";
       g.counts[st] = (g.counts[st] || 0) + 1;
-      if (c.attention_statuses.indexOf(st) >= 0) g.attention.push(m.n);
+      if (c.reporting_statuses.indexOf(st) < 0) g.attention.push(m.n);
     }
     const cards = [];
     for (const market of Object.keys(markets).sort()) {

@@ -9,7 +9,7 @@ from dash import ClientsideFunction, Dash, Input, Output
 from components.live_figures import price_figure
 from core.runtime import db
 from data.fleet import site_frame
-from live.contract_adapter import is_generating_site
+from domain.kinds import is_generating_site
 from live.prices import node_board
 from security.scope import filter_site_frame
 

@@ -8,9 +8,8 @@ from dash import ClientsideFunction, Dash, Input, Output
 from callbacks.kpi_texts import first_paint_texts
 from components.figures import output_by_kind_figure, output_by_market_figure
 from components.site_table import search_sites, site_table, table_rows
-from core.runtime import db
+from core.runtime import db, services
 from data.fleet import site_frame
-from live.contract_adapter import stale_after_s
 from security.scope import filter_site_frame
 
 IDS = {
@@ -25,7 +24,7 @@ def overview_view(search: str | None, kinds: list[str] | None, theme: str | None
     the asset count, the charts and the site table for the current fleet state and filters."""
     with db().read_session() as session:
         sites = filter_site_frame(site_frame(session))  # the caller's portfolio scope
-    stale_min = stale_after_s() / 60
+    stale_min = services().settings.stale_after_s / 60
     view: dict[str, Any] = {
         "kpi": first_paint_texts("fleet"),
         "reporting_detail": f"sites with data in the last {stale_min:g} min",

@@ -15,10 +15,10 @@ from callbacks.kpi_texts import first_paint_texts
 from components.figures import site_output_figure
 from components.kpi import kpi_text, scope_key
 from core.runtime import db
-from data.fleet import asset_latest, get_site
+from data.fleet import asset_latest, get_site, site_status
 from data.models import Alert, WeatherAlert, utcnow
 from data.telemetry_queries import site_power_series
-from live.contract_adapter import site_status
+from domain.kinds import counts_as_site_power
 from security.scope import current_site_visible
 
 IDS = {"site_id": "site-id", "socket": "site-socket", "push": "site-push", "title": "site-title", "kpi": "site-kpi",
@@ -111,7 +111,11 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
         series = site_power_series(session, site_id, now - dt.timedelta(hours=24), now)
         alerts = _recent_alerts(session, site_id)
     texts = first_paint_texts("site", site_id)
-    status = site_status(site_id)
+    power = [v["power_kw"] for a in assets if counts_as_site_power(site.kind, a.kind)
+             for v in [latest.get(a.id, {})] if "power_kw" in v]
+    output_mw = sum(p[1] for p in power) / 1000.0 if power else None
+    last = max((p[0] for p in power), default=None)
+    status = str(getattr(site_status(output_mw, site.capacity_mw, last, now), "value", ""))
     loc = "no coordinates" if site.latitude is None or site.longitude is None else f"{site.latitude:.4f}, {site.longitude:.4f}"
     return {
         "name": site.name,

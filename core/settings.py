@@ -56,6 +56,13 @@ class Settings(BaseSettings):
 
     raw_retention_days: float = Field(3.0, gt=0, le=3650)
 
+    # --- fleet rules (domain/): thresholds every layer reads from here -------------------------
+    stale_after_s: int = Field(900, ge=10, le=7 * 86400)  # a site with no power point for longer is 'stale'
+    offline_after_s: int = Field(6 * 3600, ge=60, le=30 * 86400)  # no point for longer: 'offline'
+    producing_min_fraction: float = Field(0.01, ge=0.0, lt=1.0)  # output/capacity at or above: 'producing'
+    # longest gap between two power points the energy integral bridges (hourly back-fill = 3,600 s)
+    energy_max_gap_s: int = Field(3900, ge=10, le=86400)
+
     # --- ingest limits ----------------------------------------------------------------------
     ingest_max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     ingest_max_points: int = Field(50_000, ge=1)

@@ -15,7 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Asset, Site, TelemetryRollup
+from domain.expected import PvGeometry, pv_expected_kw, pv_geometry, site_expected_kw, wind_expected_kw
+from domain.kinds import counts_as_site_power
 
+BUCKET = dt.timedelta(minutes=15)
 WEATHER_METRICS = ("irradiance_wm2", "temperature_c", "wind_speed_ms")
 
 
@@ -36,11 +39,9 @@ def expected_output_history(session: Session, site_id: str | None, since: dt.dat
 
     ``site_id`` None sums the fleet's sites that have an expectation in each bucket (as the fleet
     ``expected_mw`` KPI does). Buckets where no site measured weather are left out (no point, not 0).
+    The sun's position is taken at the middle of each bucket (its mean irradiance is centred there).
     """
-    # INTERIM: the hub's expectation rule; domain.expected / domain.kinds once task B1 is merged
-    from live.state import NON_GENERATING_ASSET_KINDS, site_expected_kw
-
-    site_stmt = select(Site.id, Site.kind)
+    site_stmt = select(Site.id, Site.kind, Site.latitude, Site.longitude, Site.attributes)
     asset_stmt = select(Asset.id, Asset.site_id, Asset.kind, Asset.capacity_kw)
     weather_stmt = (
         select(Asset.site_id, TelemetryRollup.asset_id, TelemetryRollup.metric, TelemetryRollup.bucket_start,
@@ -53,11 +54,19 @@ def expected_output_history(session: Session, site_id: str | None, since: dt.dat
         site_stmt = site_stmt.where(Site.id == site_id)
         asset_stmt = asset_stmt.where(Asset.site_id == site_id)
         weather_stmt = weather_stmt.where(Asset.site_id == site_id)
-    site_kinds = {sid: kind.value for sid, kind in session.execute(site_stmt)}
-    generating: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    sites: dict[str, tuple[str, PvGeometry | None]] = {}
+    for sid, kind, lat, lon, attributes in session.execute(site_stmt):
+        pv = pv_geometry(lat, lon, attributes) if kind.value in ("solar", "hybrid") and lat is not None and lon is not None else None
+        sites[sid] = (kind.value, pv)
+    inverter_kw: dict[str, float] = defaultdict(float)
+    turbines: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for aid, sid, kind, cap in session.execute(asset_stmt):
-        if kind.value not in NON_GENERATING_ASSET_KINDS:
-            generating[sid].append((aid, float(cap)))
+        if sid not in sites or not counts_as_site_power(sites[sid][0], kind):
+            continue
+        if kind.value == "inverter":
+            inverter_kw[sid] += float(cap)
+        elif kind.value == "turbine":
+            turbines[sid].append((aid, float(cap)))
     buckets: dict[tuple[str, dt.datetime], _Bucket] = defaultdict(_Bucket)
     for sid, aid, metric, start, mean in session.execute(weather_stmt):
         if mean is None:
@@ -68,15 +77,18 @@ def expected_output_history(session: Session, site_id: str | None, since: dt.dat
             b.asset_wind[aid] = float(mean)
     totals: dict[dt.datetime, float] = defaultdict(float)
     for (sid, start), b in buckets.items():
-        if sid not in site_kinds:
+        if sid not in sites:
             continue
-        kw = site_expected_kw(
-            site_kinds[sid],
-            [(cap, b.asset_wind.get(aid)) for aid, cap in generating.get(sid, [])],
-            irradiance_wm2=_mean(b.means.get("irradiance_wm2")),
-            temperature_c=_mean(b.means.get("temperature_c")),
-            wind_speed_ms=_mean(b.means.get("wind_speed_ms")),
-        )
+        pv_kw = wind_kw = None
+        geometry = sites[sid][1]
+        irradiance = _mean(b.means.get("irradiance_wm2"))
+        if geometry is not None and inverter_kw.get(sid, 0.0) > 0 and irradiance is not None:
+            mid_s = (start + BUCKET / 2).timestamp()
+            pv_kw = pv_expected_kw(irradiance, _mean(b.means.get("temperature_c")), inverter_kw[sid], geometry, mid_s)
+        if turbines.get(sid):
+            wind_kw = wind_expected_kw([(cap, b.asset_wind.get(aid)) for aid, cap in turbines[sid]],
+                                       _mean(b.means.get("wind_speed_ms")))
+        kw = site_expected_kw(pv_kw, wind_kw)
         if kw is not None:
             totals[start] += kw
     return [(t, totals[t] / 1000.0) for t in sorted(totals)]

@@ -1,7 +1,8 @@
-"""Read queries for the fleet: sites with their live state, fleet KPIs, assets.
+"""Read queries for the fleet: sites with their live state, fleet KPIs, assets, latest prices.
 
 Live state comes from ``asset_latest`` (one row per asset and metric), energy from the daily
-rollups, so these stay fast at 100,000 assets.
+rollups' ``energy_kwh``, so these stay fast at 100,000 assets. The rules (status, which assets
+count, energy) are those of :mod:`domain`, as in the live hub.
 """
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from data.models import Asset, AssetLatest, Site, TelemetryRollup, utcnow
-
-STALE_AFTER = dt.timedelta(minutes=15)
-PRODUCING_MIN_FRACTION = 0.01
+from data.models import Asset, AssetLatest, MarketPrice, Site, TelemetryRollup, utcnow
+from domain.kinds import GENERATING_ASSET_KINDS, METERING_SITE_KINDS
+from domain.status import REPORTING_STATUSES, stale_after
+from domain.status import site_status as _domain_site_status
 
 SITE_COLUMNS = [
     "site_id", "name", "kind", "portfolio_id", "market", "pricing_node", "country", "region", "timezone",
@@ -43,14 +44,8 @@ class FleetKpis:
 
 
 def site_status(output_mw: float | None, capacity_mw: float, last_update: dt.datetime | None, now: dt.datetime) -> str:
-    """Return 'no data', 'stale', 'producing' or 'idle' for a site's latest state."""
-    if last_update is None:
-        return "no data"
-    if now - last_update > STALE_AFTER:
-        return "stale"
-    if capacity_mw > 0 and (output_mw or 0.0) / capacity_mw >= PRODUCING_MIN_FRACTION:
-        return "producing"
-    return "idle"
+    """Return the status text of a site's latest state (the rule of :func:`domain.status.site_status`)."""
+    return _domain_site_status(output_mw, capacity_mw, last_update, now).value
 
 
 def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame:
@@ -63,7 +58,7 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
         )
     ).all()
     counts = dict(session.execute(select(Asset.site_id, func.count()).group_by(Asset.site_id)).all())
-    recent = AssetLatest.ts > now - STALE_AFTER
+    recent = AssetLatest.ts >= now - stale_after()
     live = {
         r[0]: (r[1], int(r[2] or 0), r[3])
         for r in session.execute(
@@ -74,7 +69,8 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
                 func.max(AssetLatest.ts),
             )
             .join(Asset, Asset.id == AssetLatest.asset_id)
-            .where(AssetLatest.metric == "power_kw", Asset.kind != "meter")
+            .join(Site, Site.id == Asset.site_id)
+            .where(AssetLatest.metric == "power_kw", site_power_filter())
             .group_by(Asset.site_id)
         ).all()
     }
@@ -101,43 +97,75 @@ def site_frame(session: Session, now: dt.datetime | None = None) -> pl.DataFrame
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _epoch_seconds(session: Session, column):
-    """Return a SQL expression for ``column`` as seconds since the epoch, in the session's dialect."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(column) - 2440587.5) * 86400.0
-    return func.extract("epoch", column)
+def site_power_filter():
+    """Return a SQL condition (Asset joined with Site): the SQL form of :func:`domain.kinds.counts_as_site_power` (Asset joined with Site)."""
+    return or_(
+        and_(Site.kind.not_in(sorted(METERING_SITE_KINDS)), Asset.kind.in_(sorted(GENERATING_ASSET_KINDS))),
+        and_(Site.kind.in_(sorted(METERING_SITE_KINDS)), Asset.kind == "transformer"),
+    )
 
 
 def energy_today_mwh(session: Session, now: dt.datetime | None = None) -> float:
-    """Return fleet energy since 00:00 UTC today in MWh (mean power of the day x hours covered).
+    """Return fleet energy since 00:00 UTC today in MWh: the sum of today's 1d rollups' ``energy_kwh``.
 
-    Substations are left out: their transformers carry the output of the sites behind them.
-    The sum runs in the database, so it stays fast at 100,000 assets.
+    Generating assets of generating sites only (a substation meters the plants behind it). The
+    figure the live hub pushes is the same sum (seeded from these rollups, advanced by the same
+    segments). The sum runs in the database, so it stays fast at 100,000 assets.
     """
     now = now or utcnow()
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    covered_h = (_epoch_seconds(session, TelemetryRollup.last_ts) - day.timestamp()) / 3600.0
+    day = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     total_kwh = session.execute(
-        select(func.sum(TelemetryRollup.sum / TelemetryRollup.count * covered_h))
+        select(func.sum(TelemetryRollup.energy_kwh))
         .join(Asset, Asset.id == TelemetryRollup.asset_id)
         .join(Site, Site.id == Asset.site_id)
         .where(
             TelemetryRollup.resolution == "1d", TelemetryRollup.bucket_start == day,
-            TelemetryRollup.metric == "power_kw", TelemetryRollup.count > 0,
-            Asset.kind != "meter", Site.kind != "substation",
+            TelemetryRollup.metric == "power_kw",
+            Asset.kind.in_(sorted(GENERATING_ASSET_KINDS)), Site.kind.not_in(sorted(METERING_SITE_KINDS)),
         )
     ).scalar()
-    return round(float(total_kwh or 0.0) / 1000.0, 3)
+    return float(total_kwh or 0.0) / 1000.0
+
+
+def latest_rt_prices(session: Session, now: dt.datetime) -> dict[tuple[str, str], tuple[float, str]]:
+    """Return {(market, node): (price per MWh, currency)} of the latest real-time interval started by ``now``.
+
+    Looks back 2 days at most (a node without a real-time price since then has none).
+    """
+    latest = (
+        select(MarketPrice.market, MarketPrice.node, func.max(MarketPrice.interval_start).label("start"))
+        .where(MarketPrice.market_type == "RT", MarketPrice.interval_start <= now,
+               MarketPrice.interval_start > now - dt.timedelta(days=2))
+        .group_by(MarketPrice.market, MarketPrice.node)
+        .subquery()
+    )
+    rows = session.execute(
+        select(MarketPrice.market, MarketPrice.node, MarketPrice.price, MarketPrice.currency).join(
+            latest, and_(MarketPrice.market == latest.c.market, MarketPrice.node == latest.c.node,
+                         MarketPrice.interval_start == latest.c.start)
+        ).where(MarketPrice.market_type == "RT")
+    ).all()
+    return {(m, n): (float(p), c) for m, n, p, c in rows}
+
+
+def store_site_figures(session: Session, now: dt.datetime | None = None) -> dict:
+    """Return {site_id: domain.kpis.SiteFigures} computed from the store by the live state's own rules."""
+    from live.state import LiveState, to_ms
+
+    now = now or utcnow()
+    state = LiveState()
+    state.load(session, now)
+    return state.site_figures(None, to_ms(now))
 
 
 def fleet_kpis(sites: pl.DataFrame, energy_mwh: float) -> FleetKpis:
     """Return the fleet KPIs computed from ``site_frame`` output and today's energy."""
     if sites.is_empty():
         return FleetKpis(0, 0, 0, 0.0, 0.0, energy_mwh, None)
-    generating = sites.filter(pl.col("kind") != "substation")
+    generating = sites.filter(~pl.col("kind").is_in(sorted(METERING_SITE_KINDS)))
     return FleetKpis(
         sites=sites.height,
-        sites_reporting=int(sites.filter(pl.col("status").is_in(["producing", "idle"])).height),
+        sites_reporting=int(sites.filter(pl.col("status").is_in(sorted(REPORTING_STATUSES))).height),
         assets=int(sites["assets"].sum()),
         capacity_mw=float(generating["capacity_mw"].sum()),
         output_mw=float(generating["output_mw"].fill_null(0.0).sum()),

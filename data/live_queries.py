@@ -6,21 +6,26 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import Asset, TelemetryRollup
+from data.fleet import site_power_filter
+from data.models import Asset, Site, TelemetryRollup
+from domain.kinds import GENERATING_ASSET_KINDS
 
 
 def site_output_history(session: Session, site_id: str | None, since: dt.datetime) -> list[tuple[dt.datetime, float]]:
     """Return [(bucket_start UTC, MW)] of summed mean power per 15-min bucket since ``since``.
 
-    ``site_id`` None sums the whole fleet. Meters and transformers are left out (they double count).
-    Buckets are labelled by their start; the latest bucket may be partial.
+    ``site_id`` None sums the whole fleet's generating assets; a site sums the assets whose power is
+    its power (:func:`domain.kinds.counts_as_site_power`: a substation's transformers). Meters never
+    add to generation. Buckets are labelled by their start; the latest bucket may be partial.
     """
+    power = Asset.kind.in_(sorted(GENERATING_ASSET_KINDS)) if site_id is None else site_power_filter()
     stmt = (
         select(TelemetryRollup.bucket_start, func.sum(TelemetryRollup.sum / TelemetryRollup.count))
         .join(Asset, Asset.id == TelemetryRollup.asset_id)
+        .join(Site, Site.id == Asset.site_id)
         .where(
             TelemetryRollup.resolution == "15min", TelemetryRollup.metric == "power_kw",
-            TelemetryRollup.bucket_start >= since, Asset.kind.not_in(["meter", "transformer"]),
+            TelemetryRollup.bucket_start >= since, power,
         )
         .group_by(TelemetryRollup.bucket_start)
         .order_by(TelemetryRollup.bucket_start)

@@ -43,15 +43,17 @@ from data.db import Database
 from data.fleet import site_frame
 from data.map_clusters import ClusterIndex, geobuf_coordinates, view_items
 from data.models import Asset, Site
+from domain.status import STATUS_ORDER
+from domain.status import STATUSES as _STATUSES
 
 # Bump when the payload layout changes so browsers drop their cached copies.
 PAYLOAD_FORMAT = 4
 SITE_KINDS = ("solar", "wind", "storage", "hybrid", "substation")
 ASSET_KINDS = ("inverter", "turbine", "battery", "meter", "transformer", "site")
 # Order of the ring segments; every status a site can report is here.
-STATUSES = ("producing", "idle", "curtailed", "fault", "offline", "stale", "no data")
+STATUSES = _STATUSES  # from domain.status: only statuses a rule produces
 # Worst first: the cluster's outline takes the colour of its worst member.
-STATUS_SEVERITY = ("fault", "offline", "stale", "no data", "curtailed", "idle", "producing")
+STATUS_SEVERITY = STATUS_ORDER
 GENERATING_KINDS = ("solar", "wind", "storage", "hybrid")
 # Spacing (metres) between laid-out assets of a kind that has no coordinates of its own.
 LAYOUT_SPACING_M = {"turbine": 400.0, "inverter": 70.0, "battery": 30.0, "transformer": 25.0, "meter": 10.0}

@@ -190,6 +190,8 @@ class TelemetryRollup(Base):
     max: Mapped[float] = mapped_column(Float)
     last_ts: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_value: Mapped[float] = mapped_column(Float)
+    # power_kw only: trapezoid energy of the segments STARTING in the bucket (domain.energy)
+    energy_kwh: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     __table_args__ = (Index("ix_rollups_res_bucket", "resolution", "bucket_start"),)
 

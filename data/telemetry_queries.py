@@ -7,7 +7,8 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Asset, TelemetryPoint, TelemetryRollup
+from data.fleet import site_power_filter
+from data.models import Asset, Site, TelemetryPoint, TelemetryRollup
 
 RESOLUTIONS = ("raw", "15min", "1h", "1d")
 
@@ -61,7 +62,7 @@ def site_power_series(
     """Return (ts, output_mw) for a site: the sum over its generating assets of the bucket means."""
     ids = [
         r[0] for r in session.execute(
-            select(Asset.id).where(Asset.site_id == site_id, Asset.kind != "meter")
+            select(Asset.id).join(Site, Site.id == Asset.site_id).where(Asset.site_id == site_id, site_power_filter())
         ).all()
     ]
     if not ids:

@@ -2,7 +2,8 @@
 
 Exactly-once: the raw insert skips rows whose (asset, metric, ts) already exists and returns only
 the rows it inserted; rollups and latest values are advanced from those rows alone, in the same
-transaction. Re-sending a batch therefore changes nothing.
+transaction, and so is the energy of the new power segments (:mod:`ingest.energy`). Re-sending a
+batch therefore changes nothing.
 """
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from data.db import Database
 from data.models import AssetLatest, TelemetryPoint, TelemetryRollup
+from ingest.energy import add_energy_segments
 from ingest.validation import ValidPoint
 
 RESOLUTIONS = ("15min", "1h", "1d")
@@ -135,6 +137,17 @@ def _upsert_latest(session: Session, rows: Iterable[tuple[str, str, dt.datetime,
     )
 
 
+def _add_energy(session: Session, inserted: Sequence[tuple[str, str, dt.datetime, float]]) -> None:
+    power = [{"asset_id": a, "ts": ts} for a, m, ts, _v in inserted if m == "power_kw"]
+    if not power:
+        return
+    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS _energy_batch "
+                         "(asset_id TEXT, metric TEXT DEFAULT 'power_kw', ts TIMESTAMPTZ) ON COMMIT DELETE ROWS"))
+    session.execute(text("DELETE FROM _energy_batch"))
+    session.execute(text("INSERT INTO _energy_batch (asset_id, ts) VALUES (:asset_id, :ts)"), power)
+    add_energy_segments(session, "_energy_batch")
+
+
 def store_points_in_session(session: Session, points: Sequence[ValidPoint]) -> tuple[StoreResult, list]:
     """Store ``points`` in an open transaction; return the result and the rows newly inserted."""
     if session.get_bind().dialect.name == "sqlite":
@@ -145,6 +158,7 @@ def store_points_in_session(session: Session, points: Sequence[ValidPoint]) -> t
         inserted = _insert_raw(session, points)
         _upsert_rollups(session, _aggregate(inserted))
         _upsert_latest(session, inserted)
+        _add_energy(session, inserted)
     return StoreResult(inserted=len(inserted), duplicates=len(points) - len(inserted)), inserted
 
 

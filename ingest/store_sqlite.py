@@ -4,7 +4,8 @@ Why a separate path: on SQLite the per-row Python work of an ORM-level ``INSERT 
 and of per-bucket upserts costs more than the storage itself. Here the batch is loaded into a
 temporary table with one ``executemany``, rows already stored are found by primary-key probes and
 dropped, and the raw insert, the three rollups and the latest values are each one set-based
-statement executed inside SQLite. SQLite serialises writers, so the probe-then-insert inside the
+statement executed inside SQLite, and so is the energy of the new power segments
+(:mod:`ingest.energy`). SQLite serialises writers, so the probe-then-insert inside the
 write transaction cannot race with another writer.
 
 Timestamps are written in SQLAlchemy's SQLite storage format (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC)
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from ingest.energy import energy_statements, max_gap_param
 from ingest.validation import ValidPoint
 
 
@@ -61,6 +63,7 @@ def store_points_sqlite(session: Session, points: Sequence[ValidPoint]) -> list[
     cur.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _ingest_batch (asset_id TEXT, metric TEXT, ts TEXT, value REAL)"
     )
+    cur.execute("CREATE INDEX IF NOT EXISTS _ingest_batch_key ON _ingest_batch (asset_id, metric, ts)")
     cur.execute("DELETE FROM _ingest_batch")
     cur.executemany(
         "INSERT INTO _ingest_batch (rowid, asset_id, metric, ts, value) VALUES (?, ?, ?, ?, ?)",
@@ -80,6 +83,9 @@ def store_points_sqlite(session: Session, points: Sequence[ValidPoint]) -> list[
         for res, bucket in _BUCKET_SQL.items():
             cur.execute(_ROLLUP_SQL.format(res=res, bucket=bucket))
         cur.execute(_LATEST_SQL)
+        params = max_gap_param()
+        for statement in energy_statements("sqlite", "_ingest_batch"):
+            cur.execute(statement, params if ":max_gap" in statement else ())
     cur.execute("DELETE FROM _ingest_batch")
     cur.close()
     return [

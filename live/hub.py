@@ -2,17 +2,20 @@
 
 Rooms and events (payload times are epoch milliseconds UTC unless named ``ts`` as ISO text):
 
-* ``live``      -> ``live_sites``  ``{"full": bool, "now": ms, "sites": {site_id: figures}, "fleet": {...}}``
-  (figures as in :mod:`live.state`; ``full`` marks the whole state, sent on (re)connect and every
-  ``FULL_RESYNC_S``; otherwise the sites that changed within the last ``REPEAT_S`` second, so a
-  push the browser skipped is repeated by the next ones).
-* ``overview``  -> ``overview_kpis`` (fleet totals, at most once a second) and ``overview_refresh``
-  (a nudge for the server-rendered charts and table, at most every 15 s while data flows).
+* ``live``      -> ``live_sites``  ``{"full": bool, "now_ms": ms, "sites": {site_id: figures}, "fleet": <kpi payload>}``
+  (figures: :meth:`domain.kpis.SiteFigures.push_dict`; ``<kpi payload>``: :func:`domain.kpis.kpi_payload`,
+  values and their display texts; ``full`` marks the whole state, sent on (re)connect and every
+  ``FULL_RESYNC_S``, and carries ``"constants"`` (statuses, status order, stale_after_s) for the
+  JS; otherwise the sites that changed within the last ``REPEAT_S`` second, so a push the browser
+  skipped is repeated by the next ones).
+* ``overview``  -> ``overview_kpis`` ``{"now_ms", "fleet": <kpi payload>}`` (at most once a second) and
+  ``overview_refresh`` (a nudge for the server-rendered charts and table, at most every 15 s).
 * ``map``       -> ``map.status`` and ``map_status`` (same payload) ``{"ts": iso, "changed": {site_id: {"status": str, "output_mw": float}}}``
   (only the sites whose status or output changed since the last emit; all sites on connect).
-* ``site:<id>`` -> ``site_live`` ``{"site_id", "now", "figures", "assets": {asset_id: {metric: [ms, value]}}}``
+* ``site:<id>`` -> ``site_live`` ``{"site_id", "now_ms", "kpis": <kpi payload>, "assets": {asset_id: {metric: [ms, value]}}}``
   (at most once a second).
-* ``markets``   -> ``markets_prices`` (see :mod:`live.price_feed`).
+* ``markets``   -> ``market_kpis`` ``{"now_ms", "markets": {market: <kpi payload>}}`` (with the
+  overview's) and ``markets_prices`` (see :mod:`live.price_feed`).
 
 Pushes are batched: stored rows only mark sites dirty; a flush thread emits every
 ``settings.live_push_interval_ms`` (leading edge: an idle hub pushes at once). With
@@ -37,8 +40,9 @@ from flask_socketio import SocketIO, join_room
 from core import factory
 from core.runtime import Services
 from data.db import Database
-from live import contract_adapter
-from live.state import LiveState, fleet_totals
+from domain.kpis import SiteFigures, kpi_payload, scope_kpis
+from domain.status import status_constants
+from live.state import LiveState
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ NAMESPACE = "/live"
 # payload also goes out as "map_status" for dash-socketio (Input(socket_id, "data-map_status")).
 MAP_EVENTS = ("map.status", "map_status")
 ROOMS_STATIC = ("live", "overview", "map", "markets")
+PRICES_REFRESH_S = 15.0
 FULL_RESYNC_S = 30.0
 SITE_ROOM_INTERVAL_S = 1.0
 OVERVIEW_KPI_INTERVAL_S = 1.0
@@ -103,7 +108,9 @@ class LiveHub:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._figures: dict[str, dict] = {}
+        self._figures: dict[str, SiteFigures] = {}
+        self._prices: dict[tuple[str, str], tuple[float, str]] = {}
+        self._prices_at = -1e9
         self._recent: dict[str, float] = {}
         self._map_sent: dict[str, tuple[str, float | None]] = {}
         self._site_dirty: set[str] = set()
@@ -129,6 +136,7 @@ class LiveHub:
             with self.db.session() as session:
                 self.state.load(session, dt.datetime.now(dt.UTC))
             self._loaded_at = time.monotonic()
+            self._prices_at = -1e9
             self._figures = self.state.site_figures(None, _now_ms())
 
     def on_stored(self, rows: list[tuple[str, str, dt.datetime, float]]) -> None:
@@ -196,7 +204,7 @@ class LiveHub:
         self._figures.update(figures)
         if not changed:
             return 0
-        fleet = fleet_totals(self._figures, self.state.sites)
+        fleet = self.kpis("fleet", None)
         mono = time.monotonic()
         for site_id in changed:
             self._recent[site_id] = mono
@@ -207,14 +215,15 @@ class LiveHub:
             if mono - at > REPEAT_S:
                 del self._recent[site_id]
             else:
-                window[site_id] = self._figures[site_id]
-        self._emit("live_sites", {"full": False, "now": now, "sites": window, "fleet": fleet}, "live")
+                window[site_id] = self._figures[site_id].push_dict()
+        self._emit("live_sites", {"full": False, "now_ms": now, "sites": window, "fleet": fleet}, "live")
         self._push_map(changed)
         self._site_dirty |= set(changed)
         self._refresh_due = True
         if mono - self._last_kpi_push >= OVERVIEW_KPI_INTERVAL_S:
             self._last_kpi_push = mono
-            self._emit("overview_kpis", {"now": now, "fleet": fleet}, "overview")
+            self._emit("overview_kpis", {"now_ms": now, "fleet": fleet}, "overview")
+            self._emit("market_kpis", self.market_payload(now), "markets")
         return len(changed)
 
     def _housekeeping(self) -> None:
@@ -242,28 +251,29 @@ class LiveHub:
     def _sweep(self) -> None:
         """Recompute every site so ones that stopped reporting turn stale on screens and the map."""
         figures = self.state.site_figures(None, _now_ms())
-        changed = {s: f for s, f in figures.items() if (self._figures.get(s) or {}).get("st") != f["st"]}
+        changed = {s: f for s, f in figures.items()
+                   if (s not in self._figures or self._figures[s].status != f.status)}
         self._figures.update(figures)
         if changed:
-            self._emit("live_sites", {"full": False, "now": _now_ms(), "sites": changed,
-                                      "fleet": fleet_totals(self._figures, self.state.sites)}, "live")
+            self._emit("live_sites", {"full": False, "now_ms": _now_ms(),
+                                      "sites": {s: f.push_dict() for s, f in changed.items()},
+                                      "fleet": self.kpis("fleet", None)}, "live")
             self._push_map(changed)
 
-    def _push_map(self, figures: dict[str, dict]) -> None:
+    def _push_map(self, figures: dict[str, SiteFigures]) -> None:
         changed = {}
         for site_id, f in figures.items():
-            item = (f["st"], f["o"])
+            item = (f.status, _map_mw(f))
             if self._map_sent.get(site_id) != item:
                 self._map_sent[site_id] = item
-                changed[site_id] = {"status": f["st"], "output_mw": f["o"] or 0.0}
+                changed[site_id] = {"status": f.status, "output_mw": item[1]}
         if changed:
             payload = {"ts": dt.datetime.now(dt.UTC).isoformat(), "changed": changed}
             for event in MAP_EVENTS:
                 self._emit(event, payload, "map")
 
     def _emit(self, event: str, payload: Any, room: str) -> None:
-        for name, body, other_room in contract_adapter.adapt(self, event, payload):  # INTERIM (see the module)
-            self.socketio.emit(name, body, to=other_room or room, namespace=NAMESPACE)
+        self.socketio.emit(event, payload, to=room, namespace=NAMESPACE)
         self.pushes += 1
 
     def _drop_slow_clients(self) -> list[str]:
@@ -300,40 +310,67 @@ class LiveHub:
 
     # --- full state --------------------------------------------------------------------------
 
+    def prices(self) -> dict[tuple[str, str], tuple[float, str]]:
+        """Return the latest real-time price per (market, node), re-read every ``PRICES_REFRESH_S``."""
+        if time.monotonic() - self._prices_at >= PRICES_REFRESH_S:
+            from data.fleet import latest_rt_prices
+
+            with self.db.session() as session:
+                self._prices = latest_rt_prices(session, dt.datetime.now(dt.UTC))
+            self._prices_at = time.monotonic()
+        return self._prices
+
+    def kpis(self, scope: str, scope_id: str | None, refresh: bool = False,
+             visible: set[str] | None = None) -> dict[str, Any]:
+        """Return the ``<kpi payload>`` of a scope (fleet, market, site) from the live state.
+
+        ``refresh`` recomputes every site's figures first (for a REST read or a full state);
+        otherwise the figures of the last push are used, as the pushes do. ``visible`` limits the
+        sites to those a caller may see (None: all).
+        """
+        if refresh or not self._figures:
+            self._figures.update(self.state.site_figures(None, _now_ms()))
+        figures = [f for f in self._figures.values() if visible is None or f.site_id in visible]
+        return kpi_payload(scope_kpis(figures, scope, scope_id, self.prices()))
+
+    def current_figures(self, visible: set[str] | None = None) -> list[SiteFigures]:
+        """Return every site's figures recomputed now (only ``visible`` sites when given)."""
+        self._figures.update(self.state.site_figures(None, _now_ms()))
+        return [f for f in self._figures.values() if visible is None or f.site_id in visible]
+
+    def market_payload(self, now: int | None = None) -> dict[str, Any]:
+        """Return the ``market_kpis`` payload: one ``<kpi payload>`` per market."""
+        markets = sorted({f.market for f in self._figures.values()})
+        prices = self.prices()
+        return {"now_ms": _now_ms() if now is None else now,
+                "markets": {m: kpi_payload(scope_kpis(self._figures.values(), "market", m, prices)) for m in markets}}
+
     def live_payload(self, full: bool = True) -> dict[str, Any]:
-        """Return the full ``live_sites`` payload (every site)."""
+        """Return the full ``live_sites`` payload (every site, fleet KPIs, constants for the JS)."""
         now = _now_ms()
         figures = self.state.site_figures(None, now)
         self._figures.update(figures)
-        return {"full": full, "now": now, "sites": figures, "fleet": fleet_totals(figures, self.state.sites)}
+        return {"full": full, "now_ms": now, "sites": {s: f.push_dict() for s, f in figures.items()},
+                "fleet": self.kpis("fleet", None),
+                # the JS takes its thresholds from here; a full state comes at least every FULL_RESYNC_S
+                "constants": {**status_constants(self.state.settings), "full_resync_s": FULL_RESYNC_S}}
 
     def map_payload(self) -> dict[str, Any]:
         """Return a ``map.status`` payload naming every site."""
         figures = self.state.site_figures(None, _now_ms())
         return {"ts": dt.datetime.now(dt.UTC).isoformat(),
-                "changed": {s: {"status": f["st"], "output_mw": f["o"] or 0.0} for s, f in figures.items()}}
+                "changed": {s: {"status": f.status, "output_mw": _map_mw(f)} for s, f in figures.items()}}
 
     def site_payload(self, site_id: str) -> dict[str, Any]:
-        """Return the ``site_live`` payload: site figures and every asset's latest live metrics."""
+        """Return the ``site_live`` payload: the site's KPIs and every asset's latest live metrics."""
         now = _now_ms()
-        figures = self.state.site_figures([site_id], now).get(site_id)
+        self._figures.update(self.state.site_figures([site_id], now))
         with self.state._lock:
             assets = {a: {m: list(v) for m, v in s.values.items()} for a, s in self.state.assets.items() if s.site_id == site_id}
-        return {"site_id": site_id, "now": now, "figures": figures, "assets": assets}
+        return {"site_id": site_id, "now_ms": now, "kpis": self.kpis("site", site_id), "assets": assets}
 
     def full_state(self, room: str) -> list[tuple[str, Any]]:
         """Return the (event, payload) pairs a client joining ``room`` receives."""
-        messages = self._full_state(room)
-        # INTERIM: today's payloads in the contract's shape (live.contract_adapter); the markets room
-        # also receives the per-market KPIs the live_sites adaptation yields
-        out = [(name, body) for event, payload in messages
-               for name, body, other in contract_adapter.adapt(self, event, payload) if other is None]
-        if room == "markets":
-            out += [(name, body) for name, body, other in contract_adapter.adapt(self, "live_sites", self.live_payload())
-                    if other == "markets"]
-        return out
-
-    def _full_state(self, room: str) -> list[tuple[str, Any]]:
         # catch up from the store (another process may be storing) at most every FULL_RESYNC_S:
         # a reload costs ~1 s of CPU at 100k assets, too much to pay on every (re)connect
         if time.monotonic() - self._last_apply > RELOAD_IDLE_S and time.monotonic() - self._loaded_at > FULL_RESYNC_S:
@@ -344,7 +381,11 @@ class LiveHub:
             payload = self.map_payload()
             return [(event, payload) for event in MAP_EVENTS]
         if room == "overview":
-            return [("overview_kpis", {"now": _now_ms(), "fleet": self.live_payload()["fleet"]})]
+            return [("overview_kpis", {"now_ms": _now_ms(), "fleet": self.kpis("fleet", None, refresh=True)})]
+        if room == "markets":
+            self.kpis("fleet", None, refresh=True)
+            provider = self.extra_full_state.get(room)
+            return [("market_kpis", self.market_payload())] + (provider() if provider else [])
         if room.startswith("site:"):
             return [("site_live", self.site_payload(room[5:]))]
         provider = self.extra_full_state.get(room)
@@ -372,6 +413,10 @@ class LiveHub:
         # emit after the connect handshake has completed (emits inside the handler may be dropped)
         self.socketio.start_background_task(lambda: (time.sleep(0.05), send()))
         return True
+
+
+def _map_mw(f: SiteFigures) -> float:
+    return round(f.output_mw, 4) if f.output_mw is not None else 0.0
 
 
 def current_hub() -> LiveHub | None:

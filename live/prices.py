@@ -110,9 +110,6 @@ class PriceStore:
             self._cache = None
             self.hub.socketio.emit("markets_prices", {"full": False, "now": int(time.time() * 1000), "prices": new},
                                    to="markets", namespace="/live")
-            from live.contract_adapter import prices_changed
-
-            prices_changed(self.hub)  # INTERIM: revenue rates in the KPI payloads follow the new prices
 
     def full_state(self) -> list[tuple[str, Any]]:
         """Return the ``markets_prices`` full-state event for a client joining ``markets``."""

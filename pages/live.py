@@ -13,6 +13,7 @@ from components.kpi import kpi_text, kpi_tile
 from components.theme import STATUS_COLORS
 from core.runtime import db
 from data.live_queries import site_meta
+from domain.kinds import is_generating_site
 
 dash.register_page(
     __name__, path="/live", name="Live performance", title="Live performance · Fleetlight", nav_group="Operations",
@@ -26,7 +27,7 @@ def layout(**_kwargs: object) -> html.Div:
         meta = site_meta(session)
     kpi = first_paint_texts("fleet")
     options = [{"label": f"{m['n']} ({m['k']})", "value": s} for s, m in sorted(meta.items(), key=lambda i: i[1]["n"])
-               if m["k"] != "substation"]
+               if is_generating_site(m["k"])]
     first = options[0]["value"] if options else None
     head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
         ("Site", ""), ("Type", ""), ("Output MW", "text-end"), ("Expected MW", "text-end"), ("Perf.", "text-end"),
@@ -50,9 +51,9 @@ def layout(**_kwargs: object) -> html.Div:
             dbc.Col(kpi_tile("lv-kpi-expected", "Expected from weather", kpi["expected_mw"],
                              ["sites with weather; they produce ", kpi_text("fleet", "output_with_expected_mw", kpi)],
                              "bi-cloud-sun", slot=("fleet", "expected_mw")), md=3),
-            dbc.Col(kpi_tile("lv-kpi-sites", "Sites reporting",
-                             [kpi_text("fleet", "sites_reporting", kpi), " / ", kpi_text("fleet", "sites", kpi)],
-                             ["newest data ", kpi_text("fleet", "last_ts_ms", kpi)], "bi-broadcast"), md=3),
+            dbc.Col(kpi_tile("lv-kpi-perf", "Performance", kpi["performance_pct"],
+                             [kpi_text("fleet", "sites_reporting", kpi), " sites reporting"], "bi-speedometer2",
+                             slot=("fleet", "performance_pct")), md=3),
             dbc.Col(kpi_tile("lv-kpi-energy", "Energy today (UTC)", kpi["energy_today_mwh"],
                              "since 00:00 UTC, measured power over time", "bi-battery-charging",
                              slot=("fleet", "energy_today_mwh")), md=3),

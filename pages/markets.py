@@ -32,8 +32,7 @@ def market_table() -> dbc.Table:
         texts = first_paint_texts("market", market)
         rows.append(html.Tr(
             [html.Td(market)] + [html.Td(kpi_text(scope, key, texts), className="text-end") for _l, key in MARKET_COLUMNS]
-            + [html.Td([kpi_text(scope, "sites_reporting", texts), " / ", kpi_text(scope, "sites", texts)],
-                       className="text-end")],
+            + [html.Td(kpi_text(scope, "sites_reporting", texts), className="text-end")],
             **{"data-market": market}))
     return dbc.Table([head, html.Tbody(rows, id=IDS["market_rows"])], size="sm", hover=True, className="mb-0")
 

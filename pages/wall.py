@@ -60,10 +60,9 @@ def layout(**_kwargs: object) -> html.Div:
                 _kpi("output", "Fleet output", kpi, "output_mw", ["of ", kpi_text("fleet", "capacity_mw", kpi)]),
                 _kpi("expected", "Expected from weather", kpi, "expected_mw",
                      ["sites with weather produce ", kpi_text("fleet", "output_with_expected_mw", kpi)]),
-                _kpi("capacity", "Capacity", kpi, "capacity_mw", "generating sites"),
+                _kpi("performance", "Performance", kpi, "performance_pct", "output / expected, sites with weather"),
                 _kpi("energy", "Energy today (UTC)", kpi, "energy_today_mwh", "since 00:00 UTC"),
-                _kpi("sites", "Sites reporting", kpi, None, value=[
-                    kpi_text("fleet", "sites_reporting", kpi), " / ", kpi_text("fleet", "sites", kpi)]),
+                _kpi("sites", "Sites reporting", kpi, "sites_reporting"),
                 _kpi("revenue", "Revenue rate", kpi, "revenue_rate", "output × real-time price"),
             ], className="wall-kpis"),
             html.Div(

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from live.physics import pv_expected_fraction, wind_expected_fraction
-from live.state import LiveState, fleet_totals, to_ms
+from domain.expected import pv_expected_kw, pv_geometry
+from domain.kpis import scope_kpis
+from live.physics import poa_from_ghi, pv_expected_fraction, wind_expected_fraction
+from live.state import LiveState, to_ms
 from tests.support.fleet import SOLAR_ASSETS, WIND_ASSETS, make_small_fleet
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -39,17 +41,21 @@ def test_apply_and_figures(db):
     assert touched == {"t-sol", "t-wind"} and not unknown
     figures = state.site_figures(None, to_ms(NOW))
     sol, wind = figures["t-sol"], figures["t-wind"]
-    assert sol["o"] == 1.8 and sol["st"] == "producing" and sol["t"] == to_ms(t1)
-    assert abs(sol["cf"] - 0.6) < 1e-9
-    assert abs(sol["en"] - 3 * 0.5 / 60) < 1e-9  # 500 kW for one minute on three inverters, in MWh
-    assert 3.0 * 0.6 < sol["e"] < 3.0 * 0.85
-    assert wind["o"] == 1.0 and wind["e"] == 4.0  # rated wind; a turbine without its own speed uses the site mean
+    assert sol.output_mw == 1.8 and sol.status == "producing" and sol.last_ts_ms == to_ms(t1)
+    assert abs(sol.capacity_factor - 0.6) < 1e-9
+    # trapezoid: (500 + 600) / 2 kW for one minute on three inverters, in MWh
+    assert abs(sol.energy_today_mwh - 3 * 550 / 60 / 1000) < 1e-12
+    # the sensor's GHI is transposed to the plane of the modules before the PV model
+    geometry = pv_geometry(30.2, -97.7, None)
+    assert sol.expected_mw == pv_expected_kw(800.0, 25.0, 3000.0, geometry, NOW.timestamp()) / 1000.0
+    assert poa_from_ghi(800.0, NOW.timestamp(), 30.2, -97.7, geometry.tilt, geometry.azimuth) != 800.0
+    assert wind.output_mw == 1.0 and wind.expected_mw == 4.0  # rated wind; a turbine without its own speed uses the site mean
     late = state.apply([(SOLAR_ASSETS[0], "power_kw", t0, 1.0)])[0]  # older than the latest: ignored
-    assert late == set() and state.site_figures(["t-sol"], to_ms(NOW))["t-sol"]["o"] == 1.8
+    assert late == set() and state.site_figures(["t-sol"], to_ms(NOW))["t-sol"].output_mw == 1.8
     stale = state.site_figures(None, to_ms(NOW + dt.timedelta(minutes=20)))
-    assert stale["t-sol"]["st"] == "stale" and stale["t-sol"]["o"] is None
-    fleet = fleet_totals(figures, state.sites)
-    assert fleet["o"] == 2.8 and fleet["rep"] == 2 and fleet["cap"] == 7.0
+    assert stale["t-sol"].status == "stale" and stale["t-sol"].output_mw is None
+    fleet = scope_kpis(figures.values(), "fleet", None, {})
+    assert fleet.output_mw == 2.8 and fleet.sites_reporting == 2 and fleet.capacity_mw == 7.0
 
 
 def test_substation_reports_its_flow_without_adding_to_fleet_output(db):
@@ -66,7 +72,11 @@ def test_substation_reports_its_flow_without_adding_to_fleet_output(db):
         state.load(session, NOW)
     state.apply([(SOLAR_ASSETS[0], "power_kw", NOW, 900.0), ("t-sub-TX1", "power_kw", NOW, 900.0)])
     figures = state.site_figures(None, to_ms(NOW))
-    assert figures["t-sub"]["o"] == 0.9 and figures["t-sub"]["st"] == "producing"
-    totals = fleet_totals(figures, state.sites)
-    assert totals["o"] == 0.9  # the substation's flow is not counted twice
-    assert totals["rep"] == 2
+    assert figures["t-sub"].output_mw == 0.9 and figures["t-sub"].status == "producing"
+    totals = scope_kpis(figures.values(), "fleet", None, {})
+    assert totals.output_mw == 0.9  # the substation's flow is not counted twice
+    assert totals.sites_reporting == 2 and totals.capacity_mw == 7.0
+    market = scope_kpis(figures.values(), "market", "ERCOT", {("ERCOT", ""): (50.0, "USD"), ("ERCOT", "HB_SOUTH"): (40.0, "USD")})
+    assert market.output_mw == 0.9 and market.revenue_rate == {"USD": 0.9 * 40.0}  # the substation sells nothing
+    site = scope_kpis(figures.values(), "site", "t-sub", {})
+    assert site.output_mw == 0.9 and not site.generating and site.revenue_rate == {}
