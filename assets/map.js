@@ -20,8 +20,9 @@
   // The opening view (components/map_view.py DEFAULT_ZOOM): the worker answers it with "ready".
   var DEFAULT_CLUSTER = {radius: 60, maxZoom: 14, initial: {zoom: 3, bbox: [-180, -85, 180, 85]}};
   var LATEST = {pointsUrl: "/_map/latest/points.pbf", columnsUrl: "/_map/latest/columns.json", statusUrl: "/_map/status.json"};
-  var STATUSES = ["producing", "idle", "curtailed", "fault", "offline", "stale", "no data"]; // replaced by the worker's list
-  var NS = 7;
+  // The statuses (and their order in the cluster aggregates) come from the server with the worker's
+  // columns (domain.status): none are declared here.
+  var STATUSES = [];
   var SHAPES = {inverter: "square", turbine: "triangle", battery: "diamond", transformer: "hexagon",
                 solar: "square", wind: "triangle", storage: "diamond", substation: "hexagon", hybrid: "circle"};
   var S = (FM.state = {
@@ -168,8 +169,8 @@
     return cachedIcon(key, function () {
       var size = Math.round(Math.min(58, 40 + 4 * Math.log10(Math.max(count, 1))));
       var r = size / 2 - 4, c = 2 * Math.PI * r, total = 0, segs = "", acc = 0, h = size / 2;
-      for (var i = 0; i < NS; i++) total += a[2 + i];
-      for (i = 0; i < NS; i++) {
+      for (var i = 0; i < S.statuses.length; i++) total += a[2 + i];
+      for (i = 0; i < S.statuses.length; i++) {
         var n = a[2 + i]; if (!n) continue;
         var len = c * n / total;
         segs += '<circle r="' + r + '" cx="' + h + '" cy="' + h + '" fill="none" stroke="' + color(S.statuses[i]) +
@@ -221,7 +222,7 @@
 
   function clusterTooltip(it) {
     var a = it.a, rows = "";
-    for (var i = 0; i < NS; i++) if (a[2 + i]) rows += '<div><span class="fl-dot" style="background:' + color(S.statuses[i]) + '"></span>' + esc(S.statuses[i]) + ": " + a[2 + i].toLocaleString() + "</div>";
+    for (var i = 0; i < S.statuses.length; i++) if (a[2 + i]) rows += '<div><span class="fl-dot" style="background:' + color(S.statuses[i]) + '"></span>' + esc(S.statuses[i]) + ": " + a[2 + i].toLocaleString() + "</div>";
     return '<div class="fl-tip"><div class="fl-tip-title">' + it.n.toLocaleString() + " assets</div><div>" +
       fmtMW(a[1]) + " of " + fmtMW(a[0]) + "</div>" + rows + '<div class="fl-tip-sub">click to zoom in</div></div>';
   }

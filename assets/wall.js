@@ -1,9 +1,9 @@
 /* Fleetlight wall display: draws the control-room screen from the shared live state that
- * assets/live_push.js keeps (window.flLive, window.flMarkets), once a second. Only runs on /wall. */
+ * assets/live_push.js keeps (window.flLive, window.flMarkets), once a second. Only runs on /wall.
+ * KPI figures are the server's texts (<kpi payload>.text, fleet and per market); the statuses and
+ * their colours come from the server (live_sites constants, the page's meta store). */
 (function () {
-  const STATUSES = ["producing", "idle", "curtailed", "fault", "stale", "offline", "no data"];
   const wall = (window.flWall = window.flWall || {meta: {}});
-
   function fmt(v, d) {
     return v == null || isNaN(v) ? "—" : Number(v).toLocaleString(undefined, {minimumFractionDigits: d, maximumFractionDigits: d});
   }
@@ -23,46 +23,43 @@
   }
 
   function renderKpis(live, now) {
-    const f = live.fleet;
-    if (!f) return;
-    setText("wall-kpi-output", fmt(f.o, 1) + " MW");
-    setText("wall-kpi-output-detail", (f.cap ? fmt(100 * f.o / f.cap, 1) : "—") + " % of " + fmt(f.cap, 0) + " MW");
-    setText("wall-kpi-expected", fmt(f.e, 1) + " MW");
-    setText("wall-kpi-expected-detail", f.e ? "performance " + fmt(100 * f.eo / f.e, 0) + " %" : "no weather reported");
-    setText("wall-kpi-cf", f.cf == null ? "—" : fmt(100 * f.cf, 1) + " %");
-    setText("wall-kpi-cf-detail", "of generating capacity");
-    setText("wall-kpi-energy", fmt(f.en, 0) + " MWh");
-    setText("wall-kpi-energy-detail", "since 00:00 UTC");
-    setText("wall-kpi-sites", f.rep + " / " + f.sites);
-    const age = f.t ? Math.round((now - f.t) / 1000) : null;
+    if (live.fleet && window.flLiveWriteKpis) window.flLiveWriteKpis(live.fleet);
+    const last = live.fleet && live.fleet.values ? live.fleet.values.last_ts_ms : null;
+    const age = last ? Math.round((now - last) / 1000) : null;
     setText("wall-kpi-sites-detail", age == null ? "no data yet" : "newest data " + age + " s ago");
   }
 
-  function renderBoard(live) {
+  function renderBoard(live, mk) {
     const board = document.getElementById("wall-board");
-    if (!board) return;
+    const c = live.constants;
+    if (!board || !c) return;
+    const colors = live.colors || {};
     const markets = {};
     for (const [id, m] of Object.entries(wall.meta)) {
       const s = live.sites[id] || {};
-      const g = (markets[m.mk] = markets[m.mk] || {out: 0, cap: 0, counts: {}, attention: []});
-      const st = s.st || "no data";
+      const g = (markets[m.mk] = markets[m.mk] || {counts: {}, attention: []});
+      const st = s.status || "";
       g.counts[st] = (g.counts[st] || 0) + 1;
-      if (m.k !== "substation") { g.out += s.o || 0; g.cap += m.c || 0; }
-      if (st === "stale" || st === "no data" || st === "fault" || st === "offline") g.attention.push(m.n);
+      if (c.reporting_statuses.indexOf(st) < 0) g.attention.push(m.n);
     }
     const cards = [];
-    for (const mk of Object.keys(markets).sort()) {
-      const g = markets[mk];
+    for (const market of Object.keys(markets).sort()) {
+      const g = markets[market];
+      const text = ((mk.kpis || {})[market] || {}).text || {};
       const total = Object.values(g.counts).reduce((a, b) => a + b, 0) || 1;
-      const bar = STATUSES.filter((s) => g.counts[s]).map((s) =>
-        '<span class="wall-bar-seg wall-st-' + s.replace(" ", "-") + '" style="width:' + (100 * g.counts[s] / total) + '%"></span>').join("");
-      const legend = STATUSES.filter((s) => g.counts[s]).map((s) =>
-        '<span class="wall-count"><span class="wall-swatch wall-st-' + s.replace(" ", "-") + '"></span>' + g.counts[s] + " " + s + "</span>").join("");
+      const shown = c.statuses.filter((s) => g.counts[s]);
+      const bar = shown.map((s) => '<span class="wall-bar-seg" data-status="' + esc(s) + '" style="background:' +
+        esc(colors[s] || "#6c757d") + ";width:" + (100 * g.counts[s] / total) + '%"></span>').join("");
+      const legend = shown.map((s) => '<span class="wall-count"><span class="wall-swatch" style="background:' +
+        esc(colors[s] || "#6c757d") + '"></span>' + g.counts[s] + " " + esc(s) + "</span>").join("");
       const attention = g.attention.length ? '<div class="wall-attention">needs attention: ' + esc(g.attention.slice(0, 4).join(", ")) +
         (g.attention.length > 4 ? " +" + (g.attention.length - 4) : "") + "</div>" : "";
-      cards.push('<div class="wall-card"><div class="wall-card-head"><span>' + esc(mk) + '</span><span class="wall-card-mw">' +
-        fmt(g.out, 1) + " MW <small>of " + fmt(g.cap, 0) + '</small></span></div><div class="wall-bar">' + bar +
-        '</div><div class="wall-legend">' + legend + "</div>" + attention + "</div>");
+      const scope = 'data-kpi-scope="market:' + esc(market) + '"';
+      cards.push('<div class="wall-card" data-market="' + esc(market) + '"><div class="wall-card-head"><span>' + esc(market) +
+        '</span><span class="wall-card-mw"><span ' + scope + ' data-kpi="output_mw">' + esc(text.output_mw || "—") +
+        '</span> <small>of <span ' + scope + ' data-kpi="capacity_mw">' + esc(text.capacity_mw || "—") +
+        '</span></small></span></div><div class="wall-bar">' + bar + '</div><div class="wall-legend">' + legend + "</div>" +
+        attention + "</div>");
     }
     const html = cards.join("");
     if (board.innerHTML !== html) board.innerHTML = html;
@@ -71,18 +68,12 @@
   function renderPrices(live, mk, now) {
     const box = document.getElementById("wall-prices");
     if (!box) return;
-    const mw = {};
-    for (const [sid, mn] of Object.entries(mk.sites || {})) {
-      const s = live.sites[sid];
-      if (s && s.o != null) { const key = mn[0] + "|" + mn[1]; mw[key] = (mw[key] || 0) + s.o; }
-    }
-    const revenue = {};
+    const sold = new Set(Object.values(mk.sites || {}).map((mn) => mn[0] + "|" + mn[1]));
     const rows = [];
     for (const key of Object.keys(mk.nodes || {}).sort()) {
       const n = mk.nodes[key];
       const da = current(n.da, now, 3600000), rt = current(n.rt, now, (n.rt_minutes || 15) * 60000);
-      if (rt != null && mw[key]) revenue[n.currency] = (revenue[n.currency] || 0) + mw[key] * rt;
-      if (!mw[key] && rows.length > 10) continue;  // keep the ticker to the nodes the fleet sells at
+      if (!sold.has(key) && rows.length > 10) continue;  // keep the ticker to the nodes the fleet sells at
       const spread = da != null && rt != null ? rt - da : null;
       const spike = spread != null && spread >= Math.max(3 * (n.sigma || 5), 25);
       rows.push('<div class="wall-price' + (spike ? " wall-spike" : "") + '"><span class="wall-node">' + esc(n.market) + " " + esc(n.node) +
@@ -92,9 +83,6 @@
     }
     const html = rows.join("") || '<div class="wall-price">no prices yet</div>';
     if (box.innerHTML !== html) box.innerHTML = html;
-    const parts = Object.entries(revenue).map(([c, v]) => fmt(v, 0) + " " + c + "/h");
-    setText("wall-kpi-revenue", parts.length ? parts[0] : "—");
-    setText("wall-kpi-revenue-detail", parts.slice(1).join(" · ") || "fleet MW × real-time price");
   }
 
   function renderHeader(live, now) {
@@ -109,7 +97,7 @@
     const now = Date.now();
     renderHeader(live, now);
     renderKpis(live, now);
-    renderBoard(live);
+    renderBoard(live, mk);
     renderPrices(live, mk, now);
   }
 
@@ -117,7 +105,9 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     fleetlight_wall: {
       setMeta: function (meta) {
-        wall.meta = meta || {};
+        wall.meta = (meta && meta.sites) || {};
+        const live = (window.flLive = window.flLive || {sites: {}});
+        live.colors = (meta && meta.status_colors) || {};
         render();
         return window.dash_clientside.no_update;
       },

@@ -98,9 +98,9 @@ def clients(app: BenchApp, counts: list[int]) -> None:
 
             def on_push(payload: dict, c: int = c) -> None:
                 site = payload["sites"].get(PROBE_SITE)
-                if site and site.get("o") is not None and not payload.get("full"):
+                if site and site.get("output_mw") is not None and not payload.get("full"):
                     with lock:
-                        received.setdefault(c, {}).setdefault(f"{site['o']:.3f}", time.time() * 1000.0)
+                        received.setdefault(c, {}).setdefault(f"{site['output_mw']:.3f}", time.time() * 1000.0)
 
             sio.on("live_sites", on_push, namespace="/live")
             sio.connect(app.url, namespaces=["/live"], auth={"token": app.token, "rooms": ["live"]},

@@ -8,6 +8,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State
 
 from components.live_figures import rolling_output_figure
 from core.runtime import db
+from data.expected_history import expected_output_history
 from data.live_queries import site_output_history
 
 IDS = {
@@ -19,11 +20,13 @@ HISTORY = dt.timedelta(hours=6)
 
 
 def history_figure(site_id: str | None, name: str, theme: str | None) -> object:
-    """Return the rolling chart of ``site_id`` (None: fleet) seeded with the last 6 h of 15-min means."""
+    """Return the rolling chart of ``site_id`` (None: fleet) seeded with the last 6 h of 15-min means
+    of output and of the output expected from the weather the sites measured."""
     since = dt.datetime.now(dt.UTC) - HISTORY
     with db().read_session() as session:
         history = site_output_history(session, site_id, since)
-    return rolling_output_figure(history, name, theme)
+        expected = expected_output_history(session, site_id, since)
+    return rolling_output_figure(history, expected, name, theme)
 
 
 def register(app: Dash) -> None:
@@ -47,7 +50,7 @@ def register(app: Dash) -> None:
         State(IDS["meta"], "data"), prevent_initial_call=True,
     )
     def site_chart(site_id: str | None, theme: str | None, meta: dict | None):
-        name = (meta or {}).get(site_id or "", {}).get("n", site_id or "")
+        name = (meta or {}).get("sites", {}).get(site_id or "", {}).get("n", site_id or "")
         return history_figure(site_id, f"{name}: output vs expected", theme)
 
     @app.callback(Output(IDS["fleet_chart"], "figure"), Input("shell-theme", "data"), prevent_initial_call=True)

@@ -8,11 +8,15 @@ from dash import ClientsideFunction, Dash, Input, Output
 
 from components.live_figures import price_figure
 from core.runtime import db
+from data.fleet import site_frame
+from domain.kinds import is_generating_site
 from live.prices import node_board
+from security.scope import filter_site_frame
 
 IDS = {
     "socket": "mk-socket", "node": "mk-node", "chart": "mk-chart", "rows": "mk-node-rows", "tick": "mk-tick",
-    "banner": "fl-live-banner", "conn": "mk-conn", "sink": "mk-sink",
+    "banner": "fl-live-banner", "conn": "mk-conn", "sink": "mk-sink", "market_rows": "mk-market-rows",
+    "market_tick": "mk-market-tick",
 }
 
 
@@ -27,6 +31,14 @@ def board_now() -> list[dict]:
         return node_board(session, dt.datetime.now(dt.UTC))
 
 
+def fleet_markets() -> list[str]:
+    """Return the markets of the caller's generating sites, sorted (the rows of the per-market table)."""
+    with db().read_session() as session:
+        sites = filter_site_frame(site_frame(session))  # the caller's portfolio scope
+    return sorted({m for m, k in zip(sites["market"].to_list(), sites["kind"].to_list(), strict=True)
+                   if m and is_generating_site(k)})
+
+
 def chart_for(key: str | None, theme: str | None, board: list[dict] | None = None) -> object:
     """Return the DA vs RT chart of the node ``key`` ('market|node')."""
     board = board_now() if board is None else board
@@ -39,6 +51,10 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         ClientsideFunction("fleetlight_live", "applyPrices"),
         Output(IDS["tick"], "data"), Input(IDS["socket"], "data-markets_prices"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("fleetlight_live", "applyMarketKpis"),
+        Output(IDS["market_tick"], "data"), Input(IDS["socket"], "data-market_kpis"),
     )
     app.clientside_callback(
         ClientsideFunction("fleetlight_live", "sitesForMarkets"),

@@ -1,14 +1,15 @@
-"""Overview callbacks: refresh of KPIs, charts and the site table; search and type filter."""
+"""Overview callbacks: KPI tiles by push (clientside), refresh of charts and the site table; search and type filter."""
 from __future__ import annotations
 
 from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output
 
+from callbacks.kpi_texts import first_paint_texts
 from components.figures import output_by_kind_figure, output_by_market_figure
 from components.site_table import search_sites, site_table, table_rows
-from core.runtime import db
-from data.fleet import FleetKpis, energy_today_mwh, fleet_kpis, site_frame
+from core.runtime import db, services
+from data.fleet import site_frame
 from security.scope import filter_site_frame
 
 IDS = {
@@ -18,27 +19,18 @@ IDS = {
 }
 
 
-def format_kpis(k: FleetKpis) -> dict[str, str]:
-    """Return the KPI tile texts for ``k``."""
-    return {
-        "output": f"{k.output_mw:,.1f} MW",
-        "output_detail": f"{k.output_pct:.1f} % of {k.capacity_mw:,.0f} MW capacity",
-        "energy": f"{k.energy_today_mwh:,.1f} MWh",
-        "energy_detail": "since 00:00 UTC, from daily rollups",
-        "reporting": f"{k.sites_reporting:,} / {k.sites:,}",
-        "reporting_detail": "sites with data in the last 15 min",
-        "assets": f"{k.assets:,}",
-        "assets_detail": "inverters, turbines, batteries, meters",
-        "updated": "last data " + (k.last_update.strftime("%Y-%m-%d %H:%M:%S UTC") if k.last_update else "— none yet"),
-    }
-
-
 def overview_view(search: str | None, kinds: list[str] | None, theme: str | None) -> dict[str, Any]:
-    """Return every piece of the overview for the current fleet state and filters."""
+    """Return every piece of the overview: the fleet KPI texts (``kpi``, as the push carries them),
+    the asset count, the charts and the site table for the current fleet state and filters."""
     with db().read_session() as session:
         sites = filter_site_frame(site_frame(session))  # the caller's portfolio scope
-        energy = energy_today_mwh(session)
-    view: dict[str, Any] = format_kpis(fleet_kpis(sites, energy))
+    stale_min = services().settings.stale_after_s / 60
+    view: dict[str, Any] = {
+        "kpi": first_paint_texts("fleet"),
+        "reporting_detail": f"sites with data in the last {stale_min:g} min",
+        "assets": f"{int(sites['assets'].sum()) if sites.height else 0:,}",
+        "assets_detail": "inverters, turbines, batteries, meters",
+    }
     view["by_kind"] = output_by_kind_figure(sites, theme)
     view["by_market"] = output_by_market_figure(sites, theme)
     view["rows"] = table_rows(search_sites(sites, search, kinds))
@@ -58,10 +50,10 @@ def register(app: Dash) -> None:
         Output(IDS["conn"], "children"), Input(IDS["refresh"], "connected"),
     )
 
+    # charts, table and asset count follow the hub's nudge (overview_refresh) and the filters; the
+    # KPI texts are never re-rendered here: they come by push only
     @app.callback(
-        Output(IDS["kpi_output"] + "-value", "children"), Output(IDS["kpi_output"] + "-detail", "children"),
-        Output(IDS["kpi_energy"] + "-value", "children"), Output(IDS["kpi_sites"] + "-value", "children"),
-        Output(IDS["kpi_assets"] + "-value", "children"), Output(IDS["updated"], "children"),
+        Output(IDS["kpi_assets"] + "-value", "children"),
         Output(IDS["by_kind"], "figure"), Output(IDS["by_market"], "figure"), Output(IDS["table"], "rowData"),
         Input(IDS["refresh"], "data-overview_refresh"), Input(IDS["search"], "value"), Input(IDS["kinds"], "value"),
         Input("shell-theme", "data"),
@@ -69,5 +61,4 @@ def register(app: Dash) -> None:
     )
     def refresh(_n: int | None, search: str | None, kinds: list[str] | None, theme: str | None):
         v = overview_view(search, kinds, theme)
-        return (v["output"], v["output_detail"], v["energy"], v["reporting"], v["assets"], v["updated"],
-                v["by_kind"], v["by_market"], v["rows"])
+        return v["assets"], v["by_kind"], v["by_market"], v["rows"]

@@ -1,13 +1,19 @@
-"""Site page: view assembly and the periodic refresh of its chart and asset table."""
+"""Site page: view assembly; live by push from the room ``site:<id>``.
+
+The KPI tiles take the ``text`` of the pushed site <kpi payload> clientside (assets/live_push.js);
+each push also asks the server to redraw the chart, the asset table, the weather and the status.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, html
+from dash import ClientsideFunction, Dash, Input, Output, State, html
 
+from callbacks.kpi_texts import first_paint_texts
 from components.figures import site_output_figure
+from components.kpi import kpi_text, scope_key
 from core.runtime import db
 from data.fleet import asset_latest, get_site, site_status
 from data.models import Alert, WeatherAlert, utcnow
@@ -15,7 +21,7 @@ from data.telemetry_queries import site_power_series
 from domain.kinds import counts_as_site_power
 from security.scope import current_site_visible
 
-IDS = {"site_id": "site-id", "refresh": "site-refresh", "title": "site-title", "fact": "site-fact",
+IDS = {"site_id": "site-id", "socket": "site-socket", "push": "site-push", "title": "site-title", "kpi": "site-kpi",
        "chart": "site-chart", "assets": "site-assets", "not_found": "site-not-found", "weather": "site-weather",
        "alerts": "site-alerts"}
 
@@ -75,6 +81,22 @@ def _recent_alerts(session: Any, site_id: str, limit: int = 10) -> html.Div:
     ], id=IDS["alerts"])
 
 
+def _tiles(site_id: str, texts: dict[str, str], status: str, assets: int) -> list[dict[str, Any]]:
+    """Return the KPI tiles of the site page: the site <kpi payload> texts, then status and assets."""
+    scope = scope_key("site", site_id)
+    return [
+        {"name": "output", "label": "Output now", "value": texts["output_mw"], "icon": "bi-lightning-charge",
+         "detail": ["of ", kpi_text(scope, "capacity_mw", texts), " capacity"], "slot": (scope, "output_mw")},
+        {"name": "expected", "label": "Expected from weather", "value": texts["expected_mw"], "icon": "bi-cloud-sun",
+         "detail": "from the weather this site measures", "slot": (scope, "expected_mw")},
+        {"name": "energy", "label": "Energy today (UTC)", "value": texts["energy_today_mwh"],
+         "icon": "bi-battery-charging", "detail": "since 00:00 UTC, measured power over time",
+         "slot": (scope, "energy_today_mwh")},
+        {"name": "status", "label": "Status", "value": status, "icon": "bi-activity",
+         "detail": f"{assets:,} assets", "slot": None},
+    ]
+
+
 def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
     """Return the site page's content, or None when ``site_id`` is unknown."""
     now = utcnow()
@@ -88,23 +110,20 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
         latest = asset_latest(session, [a.id for a in assets])
         series = site_power_series(session, site_id, now - dt.timedelta(hours=24), now)
         alerts = _recent_alerts(session, site_id)
+    texts = first_paint_texts("site", site_id)
     power = [v["power_kw"] for a in assets if counts_as_site_power(site.kind, a.kind)
              for v in [latest.get(a.id, {})] if "power_kw" in v]
     output_mw = sum(p[1] for p in power) / 1000.0 if power else None
     last = max((p[0] for p in power), default=None)
-    status = site_status(output_mw, site.capacity_mw, last, now)
+    status = str(getattr(site_status(output_mw, site.capacity_mw, last, now), "value", ""))
     loc = "no coordinates" if site.latitude is None or site.longitude is None else f"{site.latitude:.4f}, {site.longitude:.4f}"
     return {
         "name": site.name,
         "subtitle": f"{site.kind.value.capitalize()} · {site.market} {site.pricing_node} · {site.region or site.country} · {loc} · {site.timezone}",
         "derived": site.data_origin == "derived",
         "origin_label": "derived demo data" if site.data_origin == "derived" else "measured data",
-        "facts": [
-            ("Output now", "—" if output_mw is None else f"{output_mw:,.2f} MW"),
-            ("Capacity", f"{site.capacity_mw:,.1f} MW"),
-            ("Status", status),
-            ("Assets", f"{len(assets):,}"),
-        ],
+        "tiles": _tiles(site_id, texts, status, len(assets)),
+        "status": status,
         "figure": site_output_figure(series, site.capacity_mw, theme),
         "assets_table": _assets_table(assets, latest),
         "weather": _weather_now(assets, latest),
@@ -115,14 +134,19 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
 
 def register(app: Dash) -> None:
     """Attach the site page callbacks to ``app``."""
+    app.clientside_callback(
+        ClientsideFunction("fleetlight_live", "applySite"),
+        Output(IDS["push"], "data"), Input(IDS["socket"], "data-site_live"),
+    )
 
     @app.callback(
         Output(IDS["chart"], "figure"), Output(IDS["assets"], "children"), Output(IDS["weather"], "children"),
-        Input(IDS["refresh"], "n_intervals"), Input("shell-theme", "data"), State(IDS["site_id"], "data"),
+        Output(f"{IDS['kpi']}-status-value", "children"),
+        Input(IDS["socket"], "data-site_live"), Input("shell-theme", "data"), State(IDS["site_id"], "data"),
         prevent_initial_call=True,
     )
-    def refresh(_n: int | None, theme: str | None, site_id: str):
+    def refresh(_push: dict | None, theme: str | None, site_id: str):
         view = site_view(site_id, theme)
         if view is None:
-            return {}, html.Div("This site no longer exists.", className="text-warning"), ""
-        return view["figure"], view["assets_table"], view["weather"]
+            return {}, html.Div("This site no longer exists.", className="text-warning"), "", "—"
+        return view["figure"], view["assets_table"], view["weather"], view["status"]

@@ -12,7 +12,7 @@ from data.models import Alert, AlertState, Event, utcnow
 
 IDS = {
     "root": "wall-root", "socket": "wall-socket", "meta": "wall-meta", "sink_sites": "wall-sink-sites",
-    "sink_prices": "wall-sink-prices", "sink_meta": "wall-sink-meta", "alerts_refresh": "wall-alerts-refresh",
+    "sink_prices": "wall-sink-prices", "sink_meta": "wall-sink-meta", "sink_markets": "wall-sink-markets", "alerts_refresh": "wall-alerts-refresh",
     "clock": "wall-clock", "dot": "wall-dot", "conn": "wall-conn", "banner": "fl-live-banner",
     "board": "wall-board", "prices": "wall-prices", "alerts": "wall-alerts",
 }
@@ -60,6 +60,8 @@ def register(app: Dash) -> None:
                             Output(IDS["sink_sites"], "data"), Input(IDS["socket"], "data-live_sites"))
     app.clientside_callback(ClientsideFunction("fleetlight_live", "applyPrices"),
                             Output(IDS["sink_prices"], "data"), Input(IDS["socket"], "data-markets_prices"))
+    app.clientside_callback(ClientsideFunction("fleetlight_live", "applyMarketKpis"),
+                            Output(IDS["sink_markets"], "data"), Input(IDS["socket"], "data-market_kpis"))
     app.clientside_callback(ClientsideFunction("fleetlight_live", "connection"),
                             Output(IDS["conn"], "children"), Input(IDS["socket"], "connected"))
     app.clientside_callback(ClientsideFunction("fleetlight_wall", "setMeta"),

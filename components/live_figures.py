@@ -8,17 +8,19 @@ import plotly.graph_objects as go
 from components.theme import style_figure
 
 
-def rolling_output_figure(history: list[tuple[dt.datetime, float]], title: str, theme: str | None = "light") -> go.Figure:
+def rolling_output_figure(history: list[tuple[dt.datetime, float]], expected: list[tuple[dt.datetime, float]],
+                          title: str, theme: str | None = "light") -> go.Figure:
     """Return the rolling chart: output (MW) and expected (MW) lines, extended live in the browser.
 
-    ``history`` seeds the output line with 15-min means (interval start); live points follow.
-    Trace 0 is output, trace 1 expected (the clientside extension relies on that order).
+    ``history`` seeds the output line and ``expected`` the expected line with 15-min means
+    (interval start); live points follow. Trace 0 is output, trace 1 expected (the clientside
+    extension relies on that order).
     """
     fig = go.Figure()
     fig.add_scatter(x=[t for t, _ in history], y=[v for _, v in history], name="Output (MW)", mode="lines",
                     line={"color": "#2e9e5b", "width": 2})
-    fig.add_scatter(x=[], y=[], name="Expected from weather (MW)", mode="lines",
-                    line={"color": "#6c8ebf", "width": 2, "dash": "dot"})
+    fig.add_scatter(x=[t for t, _ in expected], y=[v for _, v in expected], name="Expected from weather (MW)",
+                    mode="lines", line={"color": "#6c8ebf", "width": 2, "dash": "dot"}, connectgaps=False)
     fig.update_layout(title=title, yaxis_title="MW", uirevision="live", hovermode="x unified")
     return style_figure(fig, theme, height=300)
 

@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-STATUS_COLORS = {
-    "producing": "#2e9e5b",
-    "idle": "#6c8ebf",
-    "curtailed": "#e0a800",
-    "fault": "#d9534f",
-    "stale": "#9a6fb0",
-    "offline": "#6c757d",
-    "no data": "#adb5bd",
-}
+from domain.status import STATUSES
+
+_STATUS_PALETTE = {"producing": "#2e9e5b", "idle": "#6c8ebf", "stale": "#9a6fb0", "offline": "#6c757d", "no data": "#adb5bd"}
+# one colour per status the domain produces (domain.status), in its order; a new status fails here
+STATUS_COLORS = {s: _STATUS_PALETTE[s] for s in STATUSES}
 KIND_COLORS = {"solar": "#f2b705", "wind": "#2f7ed8", "storage": "#8e44ad", "hybrid": "#16a085", "substation": "#7f8c8d"}
 KIND_ICONS = {"solar": "bi-sun", "wind": "bi-wind", "storage": "bi-battery-half", "hybrid": "bi-intersect",
               "substation": "bi-diagram-3"}

@@ -61,4 +61,4 @@ def status_constants(settings: Settings | None = None) -> dict:
     """Return the status constants the browser takes from the server (statuses, order, stale_after_s)."""
     settings = settings or get_settings()
     return {"statuses": list(STATUSES), "status_order": list(STATUS_ORDER), "stale_after_s": settings.stale_after_s,
-            "offline_after_s": settings.offline_after_s}
+            "offline_after_s": settings.offline_after_s, "reporting_statuses": sorted(REPORTING_STATUSES)}

@@ -376,7 +376,9 @@ class LiveHub:
         figures = self.state.site_figures(None, now)
         self._figures.update(figures)
         return {"full": full, "now_ms": now, "sites": {s: f.push_dict() for s, f in figures.items()},
-                "fleet": self.kpis("fleet", None), "constants": status_constants(self.state.settings)}
+                "fleet": self.kpis("fleet", None),
+                # the JS takes its thresholds from here; a full state comes at least every FULL_RESYNC_S
+                "constants": {**status_constants(self.state.settings), "full_resync_s": FULL_RESYNC_S}}
 
     def map_payload(self) -> dict[str, Any]:
         """Return a ``map.status`` payload naming every site."""

@@ -7,10 +7,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_socketio import DashSocketIO
 
+from callbacks.kpi_texts import first_paint_texts
 from callbacks.live import IDS, history_figure
-from components.kpi import kpi_tile
+from components.kpi import kpi_text, kpi_tile
+from components.theme import STATUS_COLORS
 from core.runtime import db
 from data.live_queries import site_meta
+from domain.kinds import is_generating_site
 
 dash.register_page(
     __name__, path="/live", name="Live performance", title="Live performance · Fleetlight", nav_group="Operations",
@@ -22,15 +25,16 @@ def layout(**_kwargs: object) -> html.Div:
     """Return the live page; figures arrive through the /live Socket.IO namespace (room ``live``)."""
     with db().read_session() as session:
         meta = site_meta(session)
+    kpi = first_paint_texts("fleet")
     options = [{"label": f"{m['n']} ({m['k']})", "value": s} for s, m in sorted(meta.items(), key=lambda i: i[1]["n"])
-               if m["k"] != "substation"]
+               if is_generating_site(m["k"])]
     first = options[0]["value"] if options else None
     head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
         ("Site", ""), ("Type", ""), ("Output MW", "text-end"), ("Expected MW", "text-end"), ("Perf.", "text-end"),
         ("CF now", "text-end"), ("Energy today MWh", "text-end"), ("Status", ""), ("Freshness", ""))]))
     return html.Div([
         DashSocketIO(id=IDS["socket"], url="/live", eventNames=["live_sites"], options={"auth": {"rooms": ["live"]}}),
-        dcc.Store(id=IDS["meta"], data=meta),
+        dcc.Store(id=IDS["meta"], data={"sites": meta, "status_colors": STATUS_COLORS}),
         dcc.Store(id=IDS["sink"]),
         html.Div(id=IDS["banner"], className="d-none", **{"data-state": "init"}),
         html.Div([
@@ -39,11 +43,20 @@ def layout(**_kwargs: object) -> html.Div:
                      className="small text-body-secondary"),
         ], className="d-flex justify-content-between align-items-baseline mb-3"),
         dbc.Row([
-            dbc.Col(html.Div([kpi_tile("lv-kpi-output", "Fleet output now", "—", "", "bi-lightning-charge"),
-                              html.Div("", id="lv-kpi-output-ago", className="small text-body-secondary mt-1")]), md=3),
-            dbc.Col(kpi_tile("lv-kpi-expected", "Expected from weather", "—", "", "bi-cloud-sun"), md=3),
-            dbc.Col(kpi_tile("lv-kpi-cf", "Capacity factor now", "—", "", "bi-speedometer2"), md=3),
-            dbc.Col(kpi_tile("lv-kpi-energy", "Energy today (UTC)", "—", "live sum of power over time", "bi-battery-charging"), md=3),
+            dbc.Col(html.Div([kpi_tile("lv-kpi-output", "Fleet output now", kpi["output_mw"],
+                                       ["of ", kpi_text("fleet", "capacity_mw", kpi), " capacity"],
+                                       "bi-lightning-charge", slot=("fleet", "output_mw")),
+                              html.Div("", id="lv-kpi-output-ago", className="small text-body-secondary mt-1 fl-ago",
+                                       **{"data-kpi-ts": "fleet"})]), md=3),
+            dbc.Col(kpi_tile("lv-kpi-expected", "Expected from weather", kpi["expected_mw"],
+                             ["sites with weather; they produce ", kpi_text("fleet", "output_with_expected_mw", kpi)],
+                             "bi-cloud-sun", slot=("fleet", "expected_mw")), md=3),
+            dbc.Col(kpi_tile("lv-kpi-perf", "Performance", kpi["performance_pct"],
+                             [kpi_text("fleet", "sites_reporting", kpi), " sites reporting"], "bi-speedometer2",
+                             slot=("fleet", "performance_pct")), md=3),
+            dbc.Col(kpi_tile("lv-kpi-energy", "Energy today (UTC)", kpi["energy_today_mwh"],
+                             "since 00:00 UTC, measured power over time", "bi-battery-charging",
+                             slot=("fleet", "energy_today_mwh")), md=3),
         ], className="g-3 mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dcc.Graph(id=IDS["fleet_chart"], figure=history_figure(None, "Fleet: output vs expected", "light"),

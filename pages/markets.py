@@ -7,14 +7,34 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_socketio import DashSocketIO
 
-from callbacks.markets import IDS, board_now, chart_for, node_key
-from components.kpi import kpi_tile
+from callbacks.kpi_texts import first_paint_texts
+from callbacks.markets import IDS, board_now, chart_for, fleet_markets, node_key
+from components.kpi import kpi_text, kpi_tile
 from live.price_feed import MARKETS
 
 dash.register_page(
     __name__, path="/markets", name="Markets", title="Markets · Fleetlight", nav_group="Operations", order=2,
     min_role="analyst",  # the "markets" Socket.IO room is for analysts and up (security.access)
 )
+
+
+MARKET_COLUMNS = (("Output now", "output_mw"), ("Capacity", "capacity_mw"), ("Expected", "expected_mw"),
+                  ("Energy today", "energy_today_mwh"), ("Revenue rate now", "revenue_rate"))
+
+
+def market_table() -> dbc.Table:
+    """Return the per-market KPI table; each cell is the push slot of its market's KPI text."""
+    head = html.Thead(html.Tr([html.Th("Market")] + [html.Th(label, className="text-end") for label, _k in MARKET_COLUMNS]
+                              + [html.Th("Sites reporting", className="text-end")]))
+    rows = []
+    for market in fleet_markets():
+        scope = f"market:{market}"
+        texts = first_paint_texts("market", market)
+        rows.append(html.Tr(
+            [html.Td(market)] + [html.Td(kpi_text(scope, key, texts), className="text-end") for _l, key in MARKET_COLUMNS]
+            + [html.Td(kpi_text(scope, "sites_reporting", texts), className="text-end")],
+            **{"data-market": market}))
+    return dbc.Table([head, html.Tbody(rows, id=IDS["market_rows"])], size="sm", hover=True, className="mb-0")
 
 
 def layout(**_kwargs: object) -> html.Div:
@@ -25,24 +45,30 @@ def layout(**_kwargs: object) -> html.Div:
     first = next((o["value"] for o in options if o["value"].startswith("ERCOT|HB_")), options[0]["value"] if options else None)
     head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
         ("Market", ""), ("Node", ""), ("DA now", "text-end"), ("RT now", "text-end"), ("RT − DA", "text-end"),
-        ("Fleet MW", "text-end"), ("Revenue rate", "text-end"), ("Unit", ""))]))
+        ("Fleet sites", "text-end"), ("Unit", ""))]))
+    kpi = first_paint_texts("fleet")
     sources = "; ".join(f"{m}: {spec.source_note}" for m, spec in MARKETS.items())
     return html.Div([
-        DashSocketIO(id=IDS["socket"], url="/live", eventNames=["markets_prices", "live_sites"],
+        DashSocketIO(id=IDS["socket"], url="/live", eventNames=["markets_prices", "market_kpis", "live_sites"],
                      options={"auth": {"rooms": ["markets", "live"]}}),
-        dcc.Store(id=IDS["tick"]), dcc.Store(id=IDS["sink"]),
+        dcc.Store(id=IDS["tick"]), dcc.Store(id=IDS["sink"]), dcc.Store(id=IDS["market_tick"]),
         html.Div(id=IDS["banner"], className="d-none", **{"data-state": "init"}),
         html.Div([
             html.H2("Markets", className="h4 mb-0"),
             html.Span("connecting", id=IDS["conn"], className="small text-body-secondary"),
         ], className="d-flex justify-content-between align-items-baseline mb-3"),
         dbc.Row([
-            dbc.Col(kpi_tile("mk-kpi-revenue", "Revenue rate now", "—", "fleet MW at each node x its real-time price",
-                             "bi-currency-exchange"), md=6),
+            dbc.Col(kpi_tile("mk-kpi-revenue", "Revenue rate now", kpi["revenue_rate"],
+                             "generating sites' output x the latest real-time price of their node",
+                             "bi-currency-exchange", slot=("fleet", "revenue_rate")), md=6),
             dbc.Col(kpi_tile("mk-kpi-spikes", "Price spikes now", "—", "RT above DA by more than 3 σ (min 25/MWh)",
                              "bi-exclamation-triangle"), md=3),
             dbc.Col(kpi_tile("mk-kpi-nodes", "Nodes priced", "—", "ERCOT, CAISO, European zones", "bi-diagram-3"), md=3),
         ], className="g-3 mb-3"),
+        dbc.Card([
+            dbc.CardHeader(html.Span("By market", className="fw-semibold")),
+            dbc.CardBody(market_table(), className="p-0"),
+        ], className="shadow-sm mb-3"),
         dbc.Card([
             dcc.Dropdown(id=IDS["node"], options=options, value=first, clearable=False, className="small mb-2"),
             dcc.Graph(id=IDS["chart"], figure=chart_for(first, "light", board), config={"displayModeBar": False}),

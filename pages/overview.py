@@ -7,7 +7,7 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from callbacks.overview import IDS, overview_view
-from components.kpi import kpi_tile
+from components.kpi import kpi_text, kpi_tile
 
 dash.register_page(
     __name__, path="/", name="Overview", title="Fleet overview · Fleetlight", nav_group="Operations", order=0,
@@ -20,6 +20,7 @@ KIND_OPTIONS = [{"label": k.capitalize(), "value": k} for k in ("solar", "wind",
 def layout(**_kwargs: object) -> html.Div:
     """Return the overview page, filled with the current fleet state."""
     view = overview_view(None, None, "light")
+    kpi = view["kpi"]
     return html.Div(
         [
             # pushed by the live hub (room "overview"): KPI tiles every second, charts and table on refresh
@@ -31,15 +32,22 @@ def layout(**_kwargs: object) -> html.Div:
             html.Div(
                 [
                     html.H2("Fleet overview", className="h4 mb-0"),
-                    html.Div(view["updated"], id=IDS["updated"], className="text-body-secondary small"),
+                    html.Div(["last data ", kpi_text("fleet", "last_ts_ms", kpi)], id=IDS["updated"],
+                             className="text-body-secondary small"),
                 ],
                 className="d-flex justify-content-between align-items-baseline mb-3",
             ),
             dbc.Row(
                 [
-                    dbc.Col(kpi_tile(IDS["kpi_output"], "Output now", view["output"], view["output_detail"], "bi-lightning-charge"), md=3),
-                    dbc.Col(kpi_tile(IDS["kpi_energy"], "Energy today (UTC)", view["energy"], view["energy_detail"], "bi-battery-charging"), md=3),
-                    dbc.Col(kpi_tile(IDS["kpi_sites"], "Sites reporting", view["reporting"], view["reporting_detail"], "bi-broadcast"), md=3),
+                    dbc.Col(kpi_tile(IDS["kpi_output"], "Output now", kpi["output_mw"],
+                                     ["of ", kpi_text("fleet", "capacity_mw", kpi), " capacity"],
+                                     "bi-lightning-charge", slot=("fleet", "output_mw")), md=3),
+                    dbc.Col(kpi_tile(IDS["kpi_energy"], "Energy today (UTC)", kpi["energy_today_mwh"],
+                                     "since 00:00 UTC, measured power over time", "bi-battery-charging",
+                                     slot=("fleet", "energy_today_mwh")), md=3),
+                    dbc.Col(kpi_tile(IDS["kpi_sites"], "Sites reporting",
+                                     kpi["sites_reporting"], view["reporting_detail"], "bi-broadcast",
+                                     slot=("fleet", "sites_reporting")), md=3),
                     dbc.Col(kpi_tile(IDS["kpi_assets"], "Assets", view["assets"], view["assets_detail"], "bi-grid-3x3-gap"), md=3),
                 ],
                 className="g-3 mb-3",

@@ -1,11 +1,14 @@
-"""Site detail: /sites/<site_id> with its assets, live output and data provenance."""
+"""Site detail: /sites/<site_id> with its KPIs, assets, live output and data provenance; live by
+push through the Socket.IO room ``site:<id>`` (event ``site_live``)."""
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash_socketio import DashSocketIO
 
 from callbacks.site import IDS, site_view
+from components.kpi import kpi_tile
 
 dash.register_page(
     __name__, path_template="/sites/<site_id>", name="Site", title="Site · Fleetlight", nav_hidden=True,
@@ -31,7 +34,9 @@ def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=IDS["site_id"], data=site_id),
-            dcc.Interval(id=IDS["refresh"], interval=15_000),
+            DashSocketIO(id=IDS["socket"], url="/live", eventNames=["site_live"],
+                         options={"auth": {"rooms": [f"site:{site_id}"]}}),
+            dcc.Store(id=IDS["push"]),
             html.Div(
                 [
                     html.Div([
@@ -42,10 +47,9 @@ def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start mb-3",
             ),
-            dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
-                html.Div(label, className="small text-body-secondary"),
-                html.Div(value, className="fs-5 fw-semibold", id=f"{IDS['fact']}-{i}")])), md=3, className="mb-3")
-                for i, (label, value) in enumerate(view["facts"])], className="g-3"),
+            dbc.Row([dbc.Col(kpi_tile(f"{IDS['kpi']}-{tile['name']}", tile["label"], tile["value"], tile["detail"],
+                                      tile["icon"], slot=tile["slot"]), md=3, className="mb-3")
+                     for tile in view["tiles"]], className="g-3"),
             dbc.Row([
                 dbc.Col(dbc.Card(dcc.Graph(id=IDS["chart"], figure=view["figure"], config={"displayModeBar": False}),
                                  body=True, className="shadow-sm h-100"), lg=8),

@@ -16,7 +16,9 @@
 /* global Pbf, geobuf, Supercluster */
 (function () {
   "use strict";
-  var NS = 7, F = 2 + NS; // per cluster: capacity MW, output MW, points per status
+  // per cluster: capacity MW, output MW, points per status; the statuses come with the columns
+  // (columns.json "statuses", from domain.status), so NS and F are set when they arrive
+  var NS = 0, F = 2;
   var W = {
     started: null, cols: null, index: null, all: null, pointFid: null,
     pointSite: null, pointKind: null, pointCap: null, siteShare: null, siteGen: null,
@@ -60,6 +62,7 @@
 
   function setColumns(doc) {
     W.cols = doc;
+    NS = doc.statuses.length; F = 2 + NS;
     var sites = doc.sites, assets = doc.assets, ns = sites.id.length, np = assets.site.length;
     W.siteIndex = new Map();
     for (var i = 0; i < ns; i++) W.siteIndex.set(sites.id[i], i);

@@ -103,13 +103,13 @@ def test_live_diff_restyles_clusters_in_place(dash_duo, dash_app, map_fleet, bro
         ".some(function (e) { return e.name.indexOf('/socket.io/?') >= 0; })"),
         timeout=10)
     before = _stats(dash_duo)["version"]
-    changed = {sid: {"status": "fault", "output_mw": 0.0} for sid in ("m-sol", "m-wind", "m-bess", "m-sub")}
+    changed = {sid: {"status": "offline", "output_mw": 0.0} for sid in ("m-sol", "m-wind", "m-bess", "m-sub")}
     text = dash_duo.driver.execute_script(
         "return window.dash_clientside.fleetMap.live({ts: '2026-01-01T00:00:00Z', changed: arguments[0]})", changed)
     assert "4 site(s) changed" in text
     until(lambda: _stats(dash_duo)["version"] > before, timeout=10)
     clusters = dash_duo.driver.find_elements("css selector", ".fl-cluster")
-    assert clusters and all("fl-worst-fault" in c.get_attribute("class") for c in clusters)
+    assert clusters and all("fl-worst-offline" in c.get_attribute("class") for c in clusters)
     assert all("0 MW" in c.text for c in clusters)
 
 

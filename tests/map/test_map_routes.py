@@ -93,7 +93,7 @@ def test_worker_and_boot_scripts(map_client):
     assert config["options"]["radius"] == CLUSTER_RADIUS and config["options"]["maxZoom"] == CLUSTER_MAX_ZOOM
     assert config["options"]["initial"]["zoom"] == DEFAULT_ZOOM  # the worker answers the opening view with "ready"
     assert config["urls"] == LATEST_URLS and config["openingUrl"] == OPENING_URL
-    assert config["colors"]["fault"] and config["colors"]["producing"]  # the first markers need no Dash callback
+    assert config["colors"]["offline"] and config["colors"]["producing"]  # the first markers need no Dash callback
     source = json.loads(boot.split("window.fleetMapWorkerSource = ", 1)[1].split(";\n", 1)[0])
     assert source == text  # the worker started from a Blob is the same script
 

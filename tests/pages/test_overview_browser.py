@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture()
-def live_fleet(small_fleet):
+def live_fleet(small_fleet, live_hub):
     from data.models import Alert
 
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -27,7 +27,7 @@ def live_fleet(small_fleet):
 def test_overview_shows_kpis_and_searchable_table(dash_duo, dash_app, live_fleet, browser_sign_in):
     browser_sign_in("viewer", "/")
     dash_duo.wait_for_text_to_equal("#ov-kpi-output-value", "1.5 MW", timeout=10)
-    assert "of 7 MW capacity" in dash_duo.find_element("#ov-kpi-output-detail").text
+    assert "of 7.0 MW capacity" in dash_duo.find_element("#ov-kpi-output-detail").text
     assert dash_duo.find_element("#ov-kpi-sites-value").text == "2 / 2"
     dash_duo.wait_for_contains_text("#ov-site-table", "Test Solar")
     assert "derived demo" in dash_duo.find_element("#ov-site-table").text
@@ -43,7 +43,9 @@ def test_overview_shows_kpis_and_searchable_table(dash_duo, dash_app, live_fleet
 def test_site_page_and_not_found(dash_duo, dash_app, live_fleet, browser_sign_in):
     browser_sign_in("viewer", "/")
     dash_duo.wait_for_contains_text("#ov-site-table", "Test Wind", timeout=10)
-    dash_duo.wait_for_element("#ov-site-table a[href='/sites/t-wind']").click()
+    link = dash_duo.wait_for_element("#ov-site-table a[href='/sites/t-wind']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", link)
+    link.click()
     dash_duo.wait_for_text_to_equal("#site-title", "Test Wind", timeout=10)
     assert "measured data" in dash_duo.driver.page_source
     dash_duo.wait_for_contains_text("#site-assets", "t-wind-WTG-01")
