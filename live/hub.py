@@ -108,6 +108,7 @@ class LiveHub:
         self._site_dirty: set[str] = set()
         self._last_site_push = 0.0
         self._last_kpi_push = 0.0
+        self._kpi_due = False
         self._last_refresh_push = 0.0
         self._refresh_due = False
         self._last_full = 0.0
@@ -131,7 +132,13 @@ class LiveHub:
                 self.state.load(session, dt.datetime.now(dt.UTC))
             self._loaded_at = time.monotonic()
             self._prices_at = -1e9
-            self._figures = self.state.site_figures(None, _now_ms())
+            if not self._figures:
+                self._figures = self.state.site_figures(None, _now_ms())
+            else:
+                # ``_figures`` are what the clients were last sent: push what the reload changed
+                with self._dirty_lock:
+                    self._dirty |= set(self.state.sites)
+                self._wake.set()
 
     def on_stored(self, rows: list[tuple[str, str, dt.datetime, float]]) -> None:
         """Ingest listener: mark the sites of newly stored rows dirty and wake the flush thread."""
@@ -214,14 +221,23 @@ class LiveHub:
         self._push_map(changed)
         self._site_dirty |= set(changed)
         self._refresh_due = True
-        if mono - self._last_kpi_push >= OVERVIEW_KPI_INTERVAL_S:
-            self._last_kpi_push = mono
-            self._emit("overview_kpis", {"now_ms": now, "fleet": fleet}, "overview")
-            self._emit("market_kpis", self.market_payload(now), "markets")
+        self._kpi_due = True
+        self._push_kpis_if_due(mono)
         return len(changed)
+
+    def _push_kpis_if_due(self, mono: float) -> None:
+        # throttled with a trailing edge: the last change inside an interval is pushed when it ends
+        # (housekeeping calls this too), so a tile never stays on a figure older than the newest
+        if self._kpi_due and mono - self._last_kpi_push >= OVERVIEW_KPI_INTERVAL_S:
+            self._last_kpi_push = mono
+            self._kpi_due = False
+            now = _now_ms()
+            self._emit("overview_kpis", {"now_ms": now, "fleet": self.kpis("fleet", None)}, "overview")
+            self._emit("market_kpis", self.market_payload(now), "markets")
 
     def _housekeeping(self) -> None:
         mono = time.monotonic()
+        self._push_kpis_if_due(mono)
         if self._site_dirty and mono - self._last_site_push >= SITE_ROOM_INTERVAL_S:
             self._last_site_push = mono
             dirty, self._site_dirty = self._site_dirty, set()
@@ -238,7 +254,9 @@ class LiveHub:
             self._last_full = mono
             if mono - self._last_apply > RELOAD_IDLE_S and mono - self._loaded_at > RELOAD_IDLE_S:
                 self.load()  # another process stores the data: catch up from the store
-            self._emit("live_sites", self.live_payload(full=True), "live")
+            figures = self.state.site_figures(None, _now_ms())
+            self._figures.update(figures)
+            self._emit("live_sites", self.live_payload(full=True, figures=figures), "live")
         if self.serving:
             self._drop_slow_clients()
             if mono - self._last_auth_check >= AUTH_CHECK_S:
@@ -246,16 +264,21 @@ class LiveHub:
                 self._drop_revoked_clients()
 
     def _sweep(self) -> None:
-        """Recompute every site so ones that stopped reporting turn stale on screens and the map."""
+        """Recompute every site so ones that stopped reporting turn stale, and figures that move with
+        time alone (the expectation follows the sun) reach screens although no data arrived."""
         figures = self.state.site_figures(None, _now_ms())
         changed = {s: f for s, f in figures.items()
-                   if (s not in self._figures or self._figures[s].status != f.status)}
+                   if s not in self._figures or self._figures[s].push_dict() != f.push_dict()}
         self._figures.update(figures)
         if changed:
-            self._emit("live_sites", {"full": False, "now_ms": _now_ms(),
+            now = _now_ms()
+            fleet = self.kpis("fleet", None)
+            self._emit("live_sites", {"full": False, "now_ms": now,
                                       "sites": {s: f.push_dict() for s, f in changed.items()},
-                                      "fleet": self.kpis("fleet", None)}, "live")
+                                      "fleet": fleet}, "live")
             self._push_map(changed)
+            self._site_dirty |= set(changed)
+            self._kpi_due = True
 
     def _push_map(self, figures: dict[str, SiteFigures]) -> None:
         changed = {}
@@ -345,38 +368,48 @@ class LiveHub:
             self._prices_at = time.monotonic()
         return self._prices
 
+    # ``_figures`` hold what the clients were last pushed (the flush compares against them); reads
+    # recompute into a local copy and never write there, or a read between a batch and its flush
+    # would swallow the push.
+
+    def _fresh_figures(self, site_ids: list[str] | None = None) -> dict[str, SiteFigures]:
+        """Return the last pushed figures with ``site_ids`` (None: every site) recomputed now."""
+        return {**self._figures, **self.state.site_figures(site_ids, _now_ms())}
+
     def kpis(self, scope: str, scope_id: str | None, refresh: bool = False,
-             visible: set[str] | None = None) -> dict[str, Any]:
+             visible: set[str] | None = None, figures: dict[str, SiteFigures] | None = None) -> dict[str, Any]:
         """Return the ``<kpi payload>`` of a scope (fleet, market, site) from the live state.
 
-        ``refresh`` recomputes every site's figures first (for a REST read or a full state);
-        otherwise the figures of the last push are used, as the pushes do. ``visible`` limits the
-        sites to those a caller may see (None: all).
+        ``refresh`` recomputes every site's figures (for a REST read or a full state); otherwise
+        the figures of the last push are used, as the pushes do (or ``figures`` when given).
+        ``visible`` limits the sites to those a caller may see (None: all).
         """
-        if refresh or not self._figures:
-            self._figures.update(self.state.site_figures(None, _now_ms()))
-        figures = [f for f in self._figures.values() if visible is None or f.site_id in visible]
-        return kpi_payload(scope_kpis(figures, scope, scope_id, self.prices()))
+        if figures is None:
+            figures = self._fresh_figures() if refresh or not self._figures else self._figures
+        chosen = [f for f in figures.values() if visible is None or f.site_id in visible]
+        return kpi_payload(scope_kpis(chosen, scope, scope_id, self.prices()))
 
     def current_figures(self, visible: set[str] | None = None) -> list[SiteFigures]:
         """Return every site's figures recomputed now (only ``visible`` sites when given)."""
-        self._figures.update(self.state.site_figures(None, _now_ms()))
-        return [f for f in self._figures.values() if visible is None or f.site_id in visible]
+        return [f for f in self._fresh_figures().values() if visible is None or f.site_id in visible]
 
-    def market_payload(self, now: int | None = None) -> dict[str, Any]:
-        """Return the ``market_kpis`` payload: one ``<kpi payload>`` per market."""
-        markets = sorted({f.market for f in self._figures.values()})
+    def market_payload(self, now: int | None = None, figures: dict[str, SiteFigures] | None = None) -> dict[str, Any]:
+        """Return the ``market_kpis`` payload: one ``<kpi payload>`` per market (of ``figures``,
+        by default the last pushed ones)."""
+        source = list((self._figures if figures is None else figures).values())
+        markets = sorted({f.market for f in source})
         prices = self.prices()
         return {"now_ms": _now_ms() if now is None else now,
-                "markets": {m: kpi_payload(scope_kpis(self._figures.values(), "market", m, prices)) for m in markets}}
+                "markets": {m: kpi_payload(scope_kpis(source, "market", m, prices)) for m in markets}}
 
-    def live_payload(self, full: bool = True) -> dict[str, Any]:
-        """Return the full ``live_sites`` payload (every site, fleet KPIs, constants for the JS)."""
+    def live_payload(self, full: bool = True, figures: dict[str, SiteFigures] | None = None) -> dict[str, Any]:
+        """Return the full ``live_sites`` payload (every site, fleet KPIs, constants for the JS) of
+        ``figures``, by default every site recomputed now."""
         now = _now_ms()
-        figures = self.state.site_figures(None, now)
-        self._figures.update(figures)
+        if figures is None:
+            figures = self._fresh_figures()
         return {"full": full, "now_ms": now, "sites": {s: f.push_dict() for s, f in figures.items()},
-                "fleet": self.kpis("fleet", None),
+                "fleet": self.kpis("fleet", None, figures=figures),
                 # the JS takes its thresholds from here; a full state comes at least every FULL_RESYNC_S
                 "constants": {**status_constants(self.state.settings), "full_resync_s": FULL_RESYNC_S}}
 
@@ -389,10 +422,10 @@ class LiveHub:
     def site_payload(self, site_id: str) -> dict[str, Any]:
         """Return the ``site_live`` payload: the site's KPIs and every asset's latest live metrics."""
         now = _now_ms()
-        self._figures.update(self.state.site_figures([site_id], now))
+        figures = self._fresh_figures([site_id])
         with self.state._lock:
             assets = {a: {m: list(v) for m, v in s.values.items()} for a, s in self.state.assets.items() if s.site_id == site_id}
-        return {"site_id": site_id, "now_ms": now, "kpis": self.kpis("site", site_id), "assets": assets}
+        return {"site_id": site_id, "now_ms": now, "kpis": self.kpis("site", site_id, figures=figures), "assets": assets}
 
     def full_state(self, room: str) -> list[tuple[str, Any]]:
         """Return the (event, payload) pairs a client joining ``room`` receives."""
@@ -408,9 +441,8 @@ class LiveHub:
         if room == "overview":
             return [("overview_kpis", {"now_ms": _now_ms(), "fleet": self.kpis("fleet", None, refresh=True)})]
         if room == "markets":
-            self.kpis("fleet", None, refresh=True)
             provider = self.extra_full_state.get(room)
-            return [("market_kpis", self.market_payload())] + (provider() if provider else [])
+            return [("market_kpis", self.market_payload(figures=self._fresh_figures()))] + (provider() if provider else [])
         if room.startswith("site:"):
             return [("site_live", self.site_payload(room[5:]))]
         provider = self.extra_full_state.get(room)

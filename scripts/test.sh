@@ -20,6 +20,10 @@ if ! pg_ok "$PG_URL"; then
   pg_ok "$PG_URL" || { echo "cannot connect to PostgreSQL at $PG_URL" >&2; exit 1; }
 fi
 
+echo "=== ruff and mypy ==="
+.venv/bin/ruff check .
+.venv/bin/mypy
+
 status=0
 echo "=== test suite on SQLite ==="
 .venv/bin/python -m pytest "$@" || status=$?

@@ -74,13 +74,14 @@ def test_every_surface_shows_the_api_texts_and_follows_pushes(dash_duo, dash_app
         post_points(client, ingest_token, [(PV_DAY_ASSETS[0], "power_kw", ts, kw),
                                            (SUBSTATION_METER, "power_kw", ts, kw + 700.0)])
 
-    fleet = {"output_mw", "capacity_mw", "energy_today_mwh", "sites", "sites_reporting", "last_ts_ms"}
+    fleet = {"output_mw", "capacity_mw", "energy_today_mwh", "sites_reporting", "last_ts_ms"}
     _check_page(dash_duo, client, admin_token, "/", [("fleet", None, fleet)], batch)
     _check_page(dash_duo, client, admin_token, "/live",
                 [("fleet", None, fleet | {"expected_mw", "output_with_expected_mw"})], batch)
     _check_page(dash_duo, client, admin_token, "/markets",
                 [("fleet", None, {"revenue_rate"}),
-                 ("market", "ERCOT", {"output_mw", "capacity_mw", "revenue_rate", "sites", "sites_reporting"})], batch)
+                 ("market", "ERCOT", {"output_mw", "capacity_mw", "expected_mw", "energy_today_mwh", "revenue_rate",
+                                       "sites_reporting"})], batch)
     _check_page(dash_duo, client, admin_token, "/wall",
                 [("fleet", None, fleet - {"last_ts_ms"} | {"expected_mw", "revenue_rate"}), ("market", "ERCOT", {"output_mw", "capacity_mw"})], batch)
     _check_page(dash_duo, client, admin_token, "/sites/k-pv-day",
@@ -97,7 +98,7 @@ def kpi_hub(dash_app, services, client, ingest_token):
     from live.prices import PriceStore
 
     make_kpi_fleet(services.db)
-    services.extras["ingest"].assets.refresh()
+    services.ingest.assets.refresh()
     socketio = dash_app.server.extensions["fleetlight_socketio"]
     hub = attach_hub(socketio, services)
     hub.interval_s = 0.05

@@ -28,7 +28,7 @@ def test_overview_shows_kpis_and_searchable_table(dash_duo, dash_app, live_fleet
     browser_sign_in("viewer", "/")
     dash_duo.wait_for_text_to_equal("#ov-kpi-output-value", "1.5 MW", timeout=10)
     assert "of 7.0 MW capacity" in dash_duo.find_element("#ov-kpi-output-detail").text
-    assert dash_duo.find_element("#ov-kpi-sites-value").text == "2 / 2"
+    assert dash_duo.find_element("#ov-kpi-sites-value").text == "2 of 2"
     dash_duo.wait_for_contains_text("#ov-site-table", "Test Solar")
     assert "derived demo" in dash_duo.find_element("#ov-site-table").text
     search = dash_duo.find_element("#ov-search")
