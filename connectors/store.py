@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import and_, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connectors import hooks
 from connectors.records import AlertRecord, PriceRecord, WeatherObs
 from data.models import MarketPrice, WeatherAlert, WeatherRecord
 
@@ -25,7 +24,7 @@ def _insert(database: Any, table: Any):
     return (sqlite.insert if database.is_sqlite else postgresql.insert)(table)
 
 
-def store_prices(database: Any, records: Iterable[PriceRecord], *, notify: bool = True) -> int:
+def store_prices(database: Any, records: Iterable[PriceRecord]) -> int:
     """Upsert price records into market_prices in one transaction; return the number of rows written."""
     records = list(records)
     keys = ("market", "node", "market_type", "interval_start")
@@ -41,12 +40,10 @@ def store_prices(database: Any, records: Iterable[PriceRecord], *, notify: bool 
                 set_={c: stmt.excluded[c] for c in ("interval_end", "price", "currency", "unit", "source")},
             )
             session.execute(stmt, rows[i:i + CHUNK])
-    if notify:
-        hooks.notify(hooks.on_prices_stored, records)
     return len(rows)
 
 
-def store_weather(database: Any, site_id: str, records: Iterable[WeatherObs], *, notify: bool = True) -> int:
+def store_weather(database: Any, site_id: str, records: Iterable[WeatherObs]) -> int:
     """Store observations/forecasts for ``site_id`` in one transaction; return the rows written.
 
     Forecasts are upserted on (site, source, kind, ts, issued_at); observations (issued_at NULL,
@@ -75,12 +72,10 @@ def store_weather(database: Any, site_id: str, records: Iterable[WeatherObs], *,
                 set_={f: stmt.excluded[f] for f in WEATHER_FIELDS},
             )
             session.execute(stmt, fc[i:i + CHUNK])
-    if notify:
-        hooks.notify(hooks.on_weather_stored, site_id, recs)
     return len(rows)
 
 
-def store_alerts(database: Any, site_id: str | None, records: Iterable[AlertRecord], *, notify: bool = True) -> int:
+def store_alerts(database: Any, site_id: str | None, records: Iterable[AlertRecord]) -> int:
     """Upsert alerts for ``site_id`` on (source, external_id, site_id) in one transaction; return rows written."""
     recs = list(records)
     if not recs:
@@ -100,6 +95,4 @@ def store_alerts(database: Any, site_id: str | None, records: Iterable[AlertReco
                 set_={c: stmt.excluded[c] for c in ("event", "severity", "headline", "onset", "ends")},
             )
             session.execute(stmt, rows)
-    if notify:
-        hooks.notify(hooks.on_alerts_stored, site_id, recs)
     return len(rows)

@@ -7,7 +7,6 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from connectors import hooks
 from connectors.markets.base import market_provider
 from connectors.polling import poll_market
 from connectors.store import store_alerts, store_prices, store_weather
@@ -175,20 +174,14 @@ def _site(db, market="ERCOT", node="HB_NORTH"):
                    capacity_mw=10, market=market, pricing_node=node))
 
 
-def test_store_prices_is_idempotent_and_calls_hooks(make_gateway, store_db):
+def test_store_prices_is_idempotent(make_gateway, store_db):
     records = CALLS["ercot"][1](make_gateway())
-    seen = []
-    hooks.on_prices_stored.append(seen.append)
-    try:
-        assert store_prices(store_db, records) == 24
-        assert store_prices(store_db, records) == 24
-    finally:
-        hooks.on_prices_stored.remove(seen.append)
+    assert store_prices(store_db, records) == 24
+    assert store_prices(store_db, records) == 24
     with store_db.session() as s:
         assert s.scalar(select(func.count()).select_from(MarketPrice)) == 24
         row = s.scalars(select(MarketPrice).order_by(MarketPrice.interval_start)).first()
     assert row.interval_start == dt.datetime(2017, 2, 14, 6, tzinfo=dt.UTC) and row.currency == "USD"
-    assert len(seen) == 2 and len(seen[0]) == 24
 
 
 def test_store_weather_and_alerts_idempotent(make_gateway, store_db):
