@@ -5,7 +5,8 @@ see the same load of this shared machine.
 
 Checks the base revision out into a temporary git worktree (the virtualenv is shared), copies this
 checkout's ``bench/`` scripts over the base's so that both revisions are measured by the same
-method, then runs ``bench/<script>`` in the base tree and in this tree, ``--runs`` times each,
+method (``--base-scripts`` keeps the base's own scripts, for a bench that starts the app through
+wiring the base does not have), then runs ``bench/<script>`` in the base tree and in this tree, ``--runs`` times each,
 base first. Prints each run's output under a header naming the tree and run; the figures are the
 bench script's own lines.
 """
@@ -21,14 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def checkout(base: str, into: Path) -> Path:
-    """Return the path of a detached worktree of ``base`` made under ``into`` with this bench/ and .venv."""
+def checkout(base: str, into: Path, copy_scripts: bool = True) -> Path:
+    """Return the path of a detached worktree of ``base`` made under ``into`` with .venv (and this bench/)."""
     tree = into / "base"
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), base], check=True)
     venv = ROOT / ".venv"
     if venv.exists():
         (tree / ".venv").symlink_to(venv.resolve())
-    for script in (ROOT / "bench").glob("*.py"):
+    for script in (ROOT / "bench").glob("*.py") if copy_scripts else ():
         shutil.copy2(script, tree / "bench" / script.name)
     return tree
 
@@ -46,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", required=True, help="git revision measured as 'before'")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--base-scripts", action="store_true", help="run the base's own bench scripts in the base")
     parser.add_argument("script", help="a script in bench/, e.g. ingest_throughput.py")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script (after --)")
     ns = parser.parse_args()
@@ -53,7 +55,7 @@ def main() -> None:
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True, check=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="fl-before-after-") as tmp:
-        tree = checkout(ns.base, Path(tmp))
+        tree = checkout(ns.base, Path(tmp), copy_scripts=not ns.base_scripts)
         try:
             for i in range(1, ns.runs + 1):
                 for label, where in ((f"before ({ns.base})", tree), (f"after ({head}, this checkout)", ROOT)):

@@ -18,29 +18,33 @@ three columns (the join that tells new points from stored ones probes it per sto
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.settings import get_settings
+from domain.energy import segment_kwh
 
 # In-order assets (every new point newer than the asset's latest stored one, the live case): the
 # segments run from the latest stored point through the new points; nothing is replaced. Reads
 # asset_latest BEFORE it is advanced by the same batch.
 _IN_ORDER_SQL = """
+WITH seg AS (
+    SELECT b.asset_id, b.ts AS t1, b.value AS v1,
+           COALESCE(LAG(b.ts) OVER w, l.ts) AS t0, COALESCE(LAG(b.value) OVER w, l.value) AS v0,
+           min(b.ts) OVER w AS first_new, l.ts AS latest
+    FROM {batch} b LEFT JOIN asset_latest l ON l.asset_id = b.asset_id AND l.metric = 'power_kw'
+    WHERE b.metric = 'power_kw'
+    WINDOW w AS (PARTITION BY b.asset_id ORDER BY b.ts)
+), timed AS MATERIALIZED (  -- computed once per row: a flattened subquery would repeat it per use
+    SELECT asset_id, t0, v0, v1, {seconds} AS dt_s FROM seg
+    WHERE t0 IS NOT NULL AND (latest IS NULL OR first_new > latest)  -- running min over ts order = first
+)
 INSERT INTO {segments} (asset_id, t0, kwh)
 SELECT asset_id, t0, ((CASE WHEN v0 > 0 THEN v0 ELSE 0 END) + (CASE WHEN v1 > 0 THEN v1 ELSE 0 END)) / 2.0 * dt_s / 3600.0
-FROM (
-    SELECT asset_id, t0, v0, v1, {seconds} AS dt_s FROM (
-        SELECT b.asset_id, b.ts AS t1, b.value AS v1,
-               COALESCE(LAG(b.ts) OVER w, l.ts) AS t0, COALESCE(LAG(b.value) OVER w, l.value) AS v0,
-               min(b.ts) OVER w AS first_new, l.ts AS latest
-        FROM {batch} b LEFT JOIN asset_latest l ON l.asset_id = b.asset_id AND l.metric = 'power_kw'
-        WHERE b.metric = 'power_kw'
-        WINDOW w AS (PARTITION BY b.asset_id ORDER BY b.ts)
-    ) AS seg WHERE t0 IS NOT NULL AND (latest IS NULL OR first_new > latest)  -- running min over ts order = first
-) AS timed WHERE dt_s > 0 AND dt_s <= :max_gap
+FROM timed WHERE dt_s > 0 AND dt_s <= :max_gap
 """
 
 # Assets with a late point (a new point at or before the latest stored one): the stored points from
@@ -69,7 +73,7 @@ WITH rng AS (
     UNION ALL
     SELECT asset_id, -1 AS sign, LAG(ts) OVER w AS t0, LAG(value) OVER w AS v0, ts AS t1, value AS v1
     FROM pts WHERE is_new = 0 WINDOW w AS (PARTITION BY asset_id ORDER BY ts)
-), timed AS (
+), timed AS MATERIALIZED (
     SELECT asset_id, sign, t0, v0, v1, {seconds} AS dt_s FROM segs WHERE t0 IS NOT NULL
 )
 INSERT INTO {segments} (asset_id, t0, kwh)
@@ -109,15 +113,57 @@ _POSTGRES: dict[str, Any] = {
 }
 
 
-def energy_statements(dialect: str, batch: str) -> list[str]:
-    """Return the SQL statements (bind parameter ``:max_gap``) that add the batch's segments, in order."""
+def energy_statements(dialect: str, batch: str, in_order: bool = True) -> list[str]:
+    """Return the SQL statements (bind parameter ``:max_gap``) that add the batch's segments, in order.
+
+    ``in_order=False`` leaves out the in-order statement: the caller added those segments itself
+    (:func:`in_order_segments`) and only the assets with a late point are left to SQL.
+    """
     sql = _POSTGRES if dialect == "postgresql" else _SQLITE
     statements = [sql["segments_ddl"], "DELETE FROM _energy_segments"]
     statements += [q.format(batch=batch, segments="_energy_segments", seconds=sql["seconds"])
-                   for q in (_IN_ORDER_SQL, _LATE_SQL)]
+                   for q in ((_IN_ORDER_SQL, _LATE_SQL) if in_order else (_LATE_SQL,))]
     statements += [_APPLY_SQL.format(bucket=b, segments="_energy_segments", res=r) for r, b in sql["buckets"].items()]
     statements.append("DELETE FROM _energy_segments")
     return statements
+
+
+def _bucket_starts(t0: dt.datetime) -> tuple[tuple[str, dt.datetime], ...]:
+    return (("15min", t0.replace(minute=t0.minute // 15 * 15, second=0, microsecond=0)),
+            ("1h", t0.replace(minute=0, second=0, microsecond=0)),
+            ("1d", t0.replace(hour=0, minute=0, second=0, microsecond=0)))
+
+
+def in_order_segments(new_power: dict[str, list[tuple[dt.datetime, float]]],
+                      latest: dict[str, tuple[dt.datetime, float]], max_gap: float,
+                      ) -> tuple[dict[tuple[str, str, dt.datetime], float], set[str]]:
+    """Return ({(asset, resolution, bucket start): kWh} of the in-order assets' new segments, late assets).
+
+    ``new_power`` holds each asset's newly inserted power points, ``latest`` its latest stored
+    power point before this batch. An asset is in order when every new point is newer than that
+    latest one (the live case): its segments run from the latest point through the new ones, by
+    :func:`domain.energy.segment_kwh`, each in the buckets of its start. The other assets are
+    returned as late, for :data:`_LATE_SQL`. Same rule as :data:`_IN_ORDER_SQL`, without a window
+    query (which cost SQLite ~25 ms per 5,000 points).
+    """
+    sums: dict[tuple[str, str, dt.datetime], float] = {}
+    late: set[str] = set()
+    for asset_id, points in new_power.items():
+        points.sort()
+        previous = latest.get(asset_id)
+        if previous is not None and points[0][0] <= previous[0]:
+            late.add(asset_id)
+            continue
+        for ts, kw in points:
+            if previous is not None:
+                dt_s = (ts - previous[0]).total_seconds()
+                if 0 < dt_s <= max_gap:
+                    kwh = segment_kwh(previous[1], kw, dt_s, max_gap)
+                    for res, start in _bucket_starts(previous[0]):
+                        key = (asset_id, res, start)
+                        sums[key] = sums.get(key, 0.0) + kwh
+            previous = (ts, kw)
+    return sums, late
 
 
 def max_gap_param() -> dict[str, float]:

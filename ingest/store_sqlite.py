@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ingest.energy import energy_statements, max_gap_param
+from ingest.energy import energy_statements, in_order_segments, max_gap_param
 from ingest.validation import ValidPoint
 
 
@@ -56,6 +57,37 @@ WHERE excluded.ts >= asset_latest.ts
 """
 
 
+_ADD_ENERGY_SQL = ("UPDATE telemetry_rollups SET energy_kwh = energy_kwh + ? WHERE asset_id = ? AND metric = 'power_kw'"
+                   " AND resolution = ? AND bucket_start = ?")
+
+
+def _add_energy(cur: Any, points: Sequence[ValidPoint], duplicate_rowids: set[int]) -> None:
+    """Add the energy of the new power segments to the rollups (:mod:`ingest.energy`'s rule).
+
+    In-order assets are integrated here from the points at hand and the latest stored point
+    (one probe of ``asset_latest``); only assets with a late point run the SQL of ``ingest.energy``.
+    """
+    new_power: dict[str, list[tuple[dt.datetime, float]]] = {}
+    for i, p in enumerate(points):
+        if p.metric == "power_kw" and (i + 1) not in duplicate_rowids:
+            new_power.setdefault(p.asset_id, []).append((p.ts, p.value))
+    if not new_power:
+        return
+    latest = {
+        asset_id: (dt.datetime.fromisoformat(ts).replace(tzinfo=dt.UTC), value)
+        for asset_id, ts, value in cur.execute(
+            "SELECT asset_id, ts, value FROM asset_latest WHERE metric = 'power_kw' AND asset_id IN "
+            "(SELECT DISTINCT asset_id FROM _ingest_batch WHERE metric = 'power_kw')")
+    }
+    params = max_gap_param()
+    sums, late = in_order_segments(new_power, latest, params["max_gap"])
+    if sums:
+        cur.executemany(_ADD_ENERGY_SQL, [(kwh, a, res, _sqlite_ts(start)) for (a, res, start), kwh in sums.items()])
+    if late:
+        for statement in energy_statements("sqlite", "_ingest_batch", in_order=False):
+            cur.execute(statement, params if ":max_gap" in statement else ())
+
+
 def store_points_sqlite(session: Session, points: Sequence[ValidPoint]) -> list[tuple[str, str, dt.datetime, float]]:
     """Store ``points`` in the session's open SQLite transaction; return the rows newly inserted."""
     raw = session.connection().connection.driver_connection
@@ -83,9 +115,7 @@ def store_points_sqlite(session: Session, points: Sequence[ValidPoint]) -> list[
         cur.execute("INSERT INTO telemetry (asset_id, metric, ts, value) SELECT asset_id, metric, ts, value FROM _ingest_batch")
         for res, bucket in _BUCKET_SQL.items():
             cur.execute(_ROLLUP_SQL.format(res=res, bucket=bucket))
-        params = max_gap_param()
-        for statement in energy_statements("sqlite", "_ingest_batch"):  # before asset_latest advances
-            cur.execute(statement, params if ":max_gap" in statement else ())
+        _add_energy(cur, points, duplicate_rowids)  # before asset_latest advances: it tells late points apart
         cur.execute(_LATEST_SQL)
     cur.execute("DELETE FROM _ingest_batch")
     cur.close()

@@ -86,3 +86,19 @@ def test_gaps_longer_than_the_setting_are_not_bridged(small_fleet):
     store_points(db, pts([(0, 100), (60, 100), (60 + gap_min + 1, 100)]))  # hourly bridged, the next not
     assert rollup_energy(db)["1d"][T0.replace(hour=0, minute=0)] == pytest.approx(100.0)
     assert_matches(db)
+
+
+def test_one_batch_with_an_in_order_asset_and_a_late_asset(small_fleet):
+    # the in-order asset is integrated from the points at hand, the late one by the SQL that reads
+    # its stored neighbours: both in the same transaction, each equal to the trapezoid of its rows
+    db = small_fleet.db
+    other = "t-sol-INV-02"
+    store_points(db, pts([(0, 100), (10, 300)]) + pts([(0, 50), (10, 50)], other))
+    store_points(db, pts([(5, 700), (20, 200)]) + pts([(15, 80), (16, -10), (30, 90)], other))
+    assert_matches(db)  # the late asset
+    want = stored_trapezoid(db, other)
+    got = rollup_energy(db, other)
+    for res in want:
+        for bucket in set(want[res]) | set(got[res]):
+            assert got[res].get(bucket, 0.0) == pytest.approx(want[res].get(bucket, 0.0), abs=1e-6), (res, bucket)
+    assert got["1d"][T0.replace(hour=0, minute=0)] == pytest.approx((50 * 10 + 65 * 5 + 40 + 45 * 14) / 60)
