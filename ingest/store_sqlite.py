@@ -67,14 +67,14 @@ def _add_energy(cur: Any, points: Sequence[ValidPoint], duplicate_rowids: set[in
     In-order assets are integrated here from the points at hand and the latest stored point
     (one probe of ``asset_latest``); only assets with a late point run the SQL of ``ingest.energy``.
     """
-    new_power: dict[str, list[tuple[dt.datetime, float]]] = {}
+    new_power: dict[str, list[tuple[float, float]]] = {}
     for i, p in enumerate(points):
         if p.metric == "power_kw" and (i + 1) not in duplicate_rowids:
-            new_power.setdefault(p.asset_id, []).append((p.ts, p.value))
+            new_power.setdefault(p.asset_id, []).append((p.ts.timestamp(), p.value))
     if not new_power:
         return
     latest = {
-        asset_id: (dt.datetime.fromisoformat(ts).replace(tzinfo=dt.UTC), value)
+        asset_id: (dt.datetime.fromisoformat(ts).replace(tzinfo=dt.UTC).timestamp(), value)
         for asset_id, ts, value in cur.execute(
             "SELECT asset_id, ts, value FROM asset_latest WHERE metric = 'power_kw' AND asset_id IN "
             "(SELECT DISTINCT asset_id FROM _ingest_batch WHERE metric = 'power_kw')")
@@ -82,7 +82,10 @@ def _add_energy(cur: Any, points: Sequence[ValidPoint], duplicate_rowids: set[in
     params = max_gap_param()
     sums, late = in_order_segments(new_power, latest, params["max_gap"])
     if sums:
-        cur.executemany(_ADD_ENERGY_SQL, [(kwh, a, res, _sqlite_ts(start)) for (a, res, start), kwh in sums.items()])
+        stamps: dict[int, str] = {}
+        for start in {key[2] for key in sums}:
+            stamps[start] = _sqlite_ts(dt.datetime.fromtimestamp(start, dt.UTC))
+        cur.executemany(_ADD_ENERGY_SQL, [(kwh, a, res, stamps[start]) for (a, res, start), kwh in sums.items()])
     if late:
         for statement in energy_statements("sqlite", "_ingest_batch", in_order=False):
             cur.execute(statement, params if ":max_gap" in statement else ())
