@@ -79,7 +79,7 @@ def register(bp: Blueprint) -> None:
         visible = current_visible_site_ids()
         if visible is not None:  # a caller scoped to some portfolios: their sites, and totals over them only
             sites = {s: f for s, f in payload["sites"].items() if s in visible}
-            payload = {**payload, "sites": sites, "fleet": hub.kpis("fleet", None, visible=visible)}
+            payload = {**payload, "sites": sites, "fleet": hub.kpis("fleet", None, refresh=True, visible=visible)}
         return jsonify(payload)
 
     spec.add_path("/dead-letters", "get", {

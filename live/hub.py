@@ -233,7 +233,7 @@ class LiveHub:
             self._kpi_due = False
             now = _now_ms()
             self._emit("overview_kpis", {"now_ms": now, "fleet": self.kpis("fleet", None)}, "overview")
-            self._emit("market_kpis", self.market_payload(now), "markets")
+            self._emit("market_kpis", self.market_payload(now, self._figures), "markets")
 
     def _housekeeping(self) -> None:
         mono = time.monotonic()
@@ -394,9 +394,9 @@ class LiveHub:
         return [f for f in self._fresh_figures().values() if visible is None or f.site_id in visible]
 
     def market_payload(self, now: int | None = None, figures: dict[str, SiteFigures] | None = None) -> dict[str, Any]:
-        """Return the ``market_kpis`` payload: one ``<kpi payload>`` per market (of ``figures``,
-        by default the last pushed ones)."""
-        source = list((self._figures if figures is None else figures).values())
+        """Return the ``market_kpis`` payload: one ``<kpi payload>`` per market, of ``figures`` (the
+        push passes the figures it pushes) or, by default, every site recomputed now."""
+        source = list((self._fresh_figures() if figures is None else figures).values())
         markets = sorted({f.market for f in source})
         prices = self.prices()
         return {"now_ms": _now_ms() if now is None else now,
@@ -442,7 +442,7 @@ class LiveHub:
             return [("overview_kpis", {"now_ms": _now_ms(), "fleet": self.kpis("fleet", None, refresh=True)})]
         if room == "markets":
             provider = self.extra_full_state.get(room)
-            return [("market_kpis", self.market_payload(figures=self._fresh_figures()))] + (provider() if provider else [])
+            return [("market_kpis", self.market_payload())] + (provider() if provider else [])
         if room.startswith("site:"):
             return [("site_live", self.site_payload(room[5:]))]
         provider = self.extra_full_state.get(room)
