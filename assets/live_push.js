@@ -73,10 +73,11 @@
     for (const id of ids) {
       const m = live.meta[id], s = live.sites[id] || {};
       if (filter && !(m.n.toLowerCase().includes(filter) || m.k.includes(filter) || (m.mk || "").toLowerCase().includes(filter))) continue;
-      const pr = s.expected_mw ? (100 * (s.output_mw || 0) / s.expected_mw) : null;
+      const pr = s.performance_pct;  // the server's rule (domain.kpis.ratio_pct): null = not meaningful now
       html.push('<tr data-site="' + esc(id) + '"><td><a href="/sites/' + encodeURIComponent(id) + '">' + esc(m.n) + "</a></td>" +
         "<td>" + esc(m.k) + '</td><td class="text-end o">' + fmt(s.output_mw, 2) + '</td><td class="text-end e">' + fmt(s.expected_mw, 2) +
-        '</td><td class="text-end">' + (pr == null ? "—" : fmt(pr, 0) + " %") + '</td><td class="text-end">' +
+        '</td>' + (pr == null ? '<td class="text-end" title="no expectation now, or too small a share of capacity for a ratio">—'
+          : '<td class="text-end">' + fmt(pr, 0) + " %") + '</td><td class="text-end">' +
         (s.capacity_factor == null ? "—" : fmt(100 * s.capacity_factor, 1) + " %") + '</td><td class="text-end">' +
         fmt(s.energy_today_mwh, 2) + "</td><td>" + (s.status ? badge(s.status) : "—") + "</td>" +
         '<td class="small text-body-secondary fl-ago" data-fl-ts="' + (s.last_ts_ms || "") + '">' + ago(s.last_ts_ms) + "</td></tr>");

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     stale_after_s: int = Field(900, ge=10, le=7 * 86400)  # a site with no power point for longer is 'stale'
     offline_after_s: int = Field(6 * 3600, ge=60, le=30 * 86400)  # no point for longer: 'offline'
     producing_min_fraction: float = Field(0.01, ge=0.0, lt=1.0)  # output/capacity at or above: 'producing'
+    # a performance ratio needs an expectation of at least this share of capacity (low sun, calm: '—')
+    performance_min_expected_fraction: float = Field(0.05, ge=0.0, lt=1.0)
     # longest gap between two power points the energy integral bridges (hourly back-fill = 3,600 s)
     energy_max_gap_s: int = Field(3900, ge=10, le=86400)
 

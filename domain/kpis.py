@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from core.settings import Settings, get_settings
 from domain.kinds import is_generating_site
 from domain.status import REPORTING_STATUSES
 
@@ -52,6 +53,7 @@ class SiteFigures:
         cf = self.capacity_factor
         return {
             "output_mw": _r(self.output_mw, 4), "expected_mw": _r(self.expected_mw, 4),
+            "performance_pct": _r(ratio_pct(self.output_mw or 0.0, self.expected_mw, self.capacity_mw), 2),
             "capacity_factor": _r(cf, 4), "energy_today_mwh": round(self.energy_today_mwh, 4),
             "last_ts_ms": self.last_ts_ms, "status": self.status, "assets_reporting": self.assets_reporting,
         }
@@ -73,11 +75,12 @@ class ScopeKpis:
     revenue_rate: dict[str, float] = field(default_factory=dict)
     last_ts_ms: int | None = None
     generating: bool = True
+    capacity_with_expected_mw: float = 0.0  # capacity of the sites the expectation covers
 
     def values(self) -> dict[str, Any]:
         """Return the contract's ``values`` dict (floats rounded to what is shown or finer)."""
         out = asdict(self)
-        for key in ("scope", "id", "generating"):
+        for key in ("scope", "id", "generating", "capacity_with_expected_mw"):
             out.pop(key)
         for key in ("output_mw", "expected_mw", "output_with_expected_mw"):
             out[key] = _r(out[key], 4)
@@ -135,6 +138,7 @@ def scope_kpis(figures: Iterable[SiteFigures], scope: str, scope_id: str | None,
         revenue_rate=revenue,
         last_ts_ms=max(stamps) if stamps else None,
         generating=generating,
+        capacity_with_expected_mw=sum(f.capacity_mw for f in with_expected),
     )
 
 
@@ -168,18 +172,40 @@ def format_kpis(kpis: ScopeKpis) -> dict[str, str]:
     return text
 
 
-def performance_pct(kpis: ScopeKpis) -> float | None:
-    """Return output / expected in % over the sites that have an expectation, None without one."""
-    if kpis.expected_mw is None or kpis.output_with_expected_mw is None or kpis.expected_mw <= 0:
+def ratio_pct(output_mw: float, expected_mw: float | None, capacity_mw: float,
+              settings: Settings | None = None) -> float | None:
+    """Return the performance ratio output / expected in %, or None when it says nothing.
+
+    None without an expectation, and when the expectation is below
+    ``performance_min_expected_fraction`` of the capacity it covers: at low sun or in a calm two
+    small numbers divide into 450 % or 20 % from noise alone, so commercial monitoring drops those
+    intervals too (an irradiance threshold for a PR).
+    """
+    if expected_mw is None or expected_mw <= 0:
         return None
-    return 100.0 * kpis.output_with_expected_mw / kpis.expected_mw
+    if expected_mw < (settings or get_settings()).performance_min_expected_fraction * capacity_mw:
+        return None
+    return 100.0 * output_mw / expected_mw
+
+
+def performance_pct(kpis: ScopeKpis) -> float | None:
+    """Return output / expected in % over the sites that have an expectation (:func:`ratio_pct`)."""
+    if kpis.output_with_expected_mw is None:
+        return None
+    return ratio_pct(kpis.output_with_expected_mw, kpis.expected_mw, kpis.capacity_with_expected_mw)
 
 
 def performance_text(kpis: ScopeKpis) -> str:
     """Return the performance ratio as shown ('87 %', or '—' with the reason)."""
     pct = performance_pct(kpis)
     if pct is None:
-        reason = "no weather sensors reporting" if kpis.expected_mw is None else "nothing expected now"
+        if kpis.expected_mw is None:
+            reason = "no weather sensors reporting"
+        elif kpis.expected_mw <= 0:
+            reason = "nothing expected now"
+        else:
+            share = get_settings().performance_min_expected_fraction
+            reason = f"expected under {share:.0%} of capacity"
         return f"{DASH} ({reason})"
     return f"{pct:,.0f} %"
 

@@ -205,7 +205,17 @@ def hand_scope(hand: dict, scope: str, scope_id: str | None) -> dict:
         "sites": len(chosen),
         "sites_reporting": sum(1 for f in chosen.values() if f["status"] in ("producing", "idle")),
         "revenue_rate": revenue,
+        "performance_pct": hand_performance(sum(f["output"] or 0.0 for f in expected),
+                                            sum(f["expected"] for f in expected) if expected else None,
+                                            sum(f["cap"] for f in expected)),
     }
+
+
+def hand_performance(output: float, expected: float | None, capacity: float) -> float | None:
+    """Output / expected in %, None without an expectation or under the setting's share of capacity."""
+    if expected is None or expected <= 0 or expected < get_settings().performance_min_expected_fraction * capacity:
+        return None
+    return 100.0 * output / expected
 
 
 def assert_values(values: dict, want: dict, what: str) -> None:
@@ -219,8 +229,9 @@ def assert_values(values: dict, want: dict, what: str) -> None:
             assert got == expected, (what, key, got, expected)
         else:
             # values are rounded to 4 decimals in the payload; expected depends on the sun's position at the instant
-            tolerance = 2e-3 if key.startswith("expected") else 1e-4
-            assert got == pytest.approx(expected, abs=tolerance, rel=1e-3 if key.startswith("expected") else 0), (
+            moves = key.startswith("expected") or key == "performance_pct"
+            tolerance = 2e-3 if moves else 1e-4
+            assert got == pytest.approx(expected, abs=tolerance, rel=1e-3 if moves else 0), (
                 what, key, got, expected)
 
 
@@ -285,7 +296,9 @@ def test_every_surface_equals_the_hand_computed_figures(hand_fleet, live_hub, cl
         pushed = state["sites"][sid]
         assert pushed["status"] == f["status"], sid
         assert_values(pushed, {"output_mw": f["output"], "expected_mw": f["expected"],
-                               "energy_today_mwh": f["energy"]}, f"live/state {sid}")
+                               "energy_today_mwh": f["energy"],
+                               "performance_pct": hand_performance(f["output"] or 0.0, f["expected"], f["cap"])},
+                      f"live/state {sid}")
     markets = live_hub.market_payload()["markets"]
     assert_values(markets["ERCOT"]["values"], hand_scope(hand, "market", "ERCOT"), "market_kpis")
     site_push = live_hub.site_payload("hc-pv-day")
@@ -329,3 +342,18 @@ def test_format_kpis_dashes_with_a_reason_and_separates_thousands():
     assert payload["text"]["energy_today_mwh"] == "12,345.7 MWh"
     assert payload["text"]["revenue_rate"] == "117,284 USD/h"
     assert payload["text"]["sites_reporting"] == "1 of 1"
+
+
+def test_performance_needs_an_expectation_worth_a_ratio():
+    # 10 MW of capacity: 5 % is 0.5 MW; under it (low sun, calm) a ratio of two small numbers says nothing
+    from domain.kpis import ScopeKpis, performance_text, ratio_pct
+
+    assert ratio_pct(0.9, 0.4, 10.0) is None
+    assert ratio_pct(0.9, 0.5, 10.0) == pytest.approx(180.0)
+    assert ratio_pct(1.0, None, 10.0) is None and ratio_pct(1.0, 0.0, 10.0) is None
+    low = ScopeKpis("site", "x", 0.9, 10.0, 0.4, 0.9, 1.0, 1, 1, capacity_with_expected_mw=10.0)
+    assert performance_text(low) == "— (expected under 5% of capacity)"
+    ok = ScopeKpis("site", "x", 4.4, 10.0, 5.0, 4.4, 1.0, 1, 1, capacity_with_expected_mw=10.0)
+    assert performance_text(ok) == "88 %" and kpi_payload(ok)["values"]["performance_pct"] == 88.0
+    night = ScopeKpis("site", "x", 0.0, 10.0, 0.0, 0.0, 1.0, 1, 1, capacity_with_expected_mw=10.0)
+    assert performance_text(night) == "— (nothing expected now)"
