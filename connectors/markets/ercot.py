@@ -41,6 +41,13 @@ DAM_COLUMNS = ("DeliveryDate", "HourEnding", "SettlementPoint", "SettlementPoint
 RT_COLUMNS = ("DeliveryDate", "DeliveryHour", "DeliveryInterval", "SettlementPointName", "SettlementPointType",
               "SettlementPointPrice", "DSTFlag")
 
+#: NP6-905-CD settlement-point types and the suffix each adds to the node name. RN resource node,
+#: PCCRN/LCCRN combined-cycle physical/logical resource node, PUN private-use network, HU hub,
+#: SH bus-average hub, AH hub-average hub, LZ load zone, LZ_DC DC-tie load zone, and their
+#: energy-weighted variants LZEW / LZ_DCEW (same names, so ``:EW`` keeps them apart).
+RT_POINT_TYPES: dict[str, str] = {"RN": "", "PCCRN": "", "LCCRN": "", "PUN": "", "HU": "", "SH": "", "AH": "",
+                                  "LZ": "", "LZ_DC": "", "LZEW": ":EW", "LZ_DCEW": ":EW"}
+
 
 def _csv_text(body: bytes | str, what: str) -> str:
     """Return the CSV text of a body that is either a CSV or a zip holding one CSV."""
@@ -139,8 +146,10 @@ def parse_dam_spp(body: bytes | str) -> list[PriceRecord]:
 def parse_rt_spp(body: bytes | str) -> list[PriceRecord]:
     """Return 15-minute RT prices (USD/MWh, UTC interval start) of an NP6-905-CD MIS CSV (or its zip).
 
-    Energy-weighted load-zone prices (type LZEW) get node ``<name>:EW`` so they do not collide with
-    the plain load-zone price of the same name.
+    Every settlement-point type of the report is read (:data:`RT_POINT_TYPES`); the energy-weighted
+    load-zone and DC-tie prices (types ``LZEW`` and ``LZ_DCEW``) get node ``<name>:EW`` so they do
+    not collide with the plain ``LZ``/``LZ_DC`` price of the same name (DC_E comes twice, once per
+    type: two series, not a DST duplicate). A type not in the table is refused by name.
     """
     what = "RT SPP CSV"
     rows = _rows(_csv_text(body, what), RT_COLUMNS, what)
@@ -158,7 +167,10 @@ def parse_rt_spp(body: bytes | str) -> list[PriceRecord]:
         kind = (row["SettlementPointType"] or "").strip().upper()
         if not name:
             raise ErcotPayloadError(f"{what}: empty SettlementPointName")
-        node = f"{name}:EW" if kind == "LZEW" else name
+        if kind not in RT_POINT_TYPES:
+            raise ErcotPayloadError(f"{what}: SettlementPointType {kind!r} of {name} is not one of "
+                                    f"{sorted(RT_POINT_TYPES)} (report changed?)")
+        node = name + RT_POINT_TYPES[kind]
         out.append(PriceRecord(MARKET, node[:64], "RT", start, start + dt.timedelta(minutes=15),
                                _price(row["SettlementPointPrice"], what), "USD", "MWh", NAME))
     return _check_unique(out, what)

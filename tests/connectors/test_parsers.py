@@ -144,3 +144,21 @@ def test_empty_answers_are_empty_payload_errors():
         ercot.parse_dam_spp(b"DeliveryDate,HourEnding,SettlementPoint,SettlementPointPrice,DSTFlag\n")
     with pytest.raises(EmptyPayload, match="no forecast steps"):
         owm.parse_forecast(b'{"cod":"200","list":[]}')
+
+
+def test_ercot_rt_full_posting_every_point_type():
+    """A full NP6-905-CD posting: DC ties come as LZ_DC and LZ_DCEW under one name (two series)."""
+    out = ercot.parse_rt_spp(fx("ercot/rt_spp_np6-905-cd_2024-03-29_he1_int4_full.csv"))
+    assert len(out) == 908 and len({r.node for r in out}) == 908
+    # HE1 interval 4 of 03/29/2024 (CDT) is 00:45-01:00 local = 05:45Z
+    assert {r.interval_start for r in out} == {dt.datetime(2024, 3, 29, 5, 45, tzinfo=UTC)}
+    by_node = {r.node: r.price for r in out}
+    assert by_node["DC_E"] == 2.95 and by_node["DC_E:EW"] == 2.95 and by_node["DC_L"] == -9.75
+    assert {n for n in by_node if n.startswith("DC_")} == {f"DC_{t}{s}" for t in "ELNR" for s in ("", ":EW")}
+    assert by_node["HB_HUBAVG"] == 1.39 and by_node["AMOCO_PUN1"] == 4.1 and by_node["BASTEN_CC1"] == 3.78
+
+
+def test_ercot_rt_unknown_point_type_is_named():
+    header = "DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName,SettlementPointType,SettlementPointPrice,DSTFlag"
+    with pytest.raises(ercot.ErcotPayloadError, match="SettlementPointType 'XX' of DC_E"):
+        ercot.parse_rt_spp(f"{header}\n03/29/2024,1,4,DC_E,XX,2.95,N\n".encode())
