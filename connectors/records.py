@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from connectors.errors import FieldError
+
 
 @dataclass(frozen=True, slots=True)
 class PriceRecord:
@@ -68,21 +70,33 @@ class AlertRecord:
 UTC = dt.UTC
 
 
-def utc_from_unix(value: object) -> dt.datetime:
-    """Return the UTC datetime of a Unix timestamp in seconds; raises ValueError/TypeError if not numeric."""
+def utc_from_unix(value: object, field: str = "dt") -> dt.datetime:
+    """Return the UTC datetime of a Unix timestamp in seconds (a JSON number, 1970..9999).
+
+    Raises FieldError naming ``field`` for strings, booleans, non-finite or out-of-range values.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a Unix timestamp, got {value!r}")
+        kind = "a string" if isinstance(value, str) else type(value).__name__
+        raise FieldError(f"{field}: expected a Unix timestamp (JSON number), got {kind} {str(value)[:40]!r}")
+    if not 0 <= value < 253402300800:  # also refuses NaN and inf
+        raise FieldError(f"{field}: Unix timestamp {value!r} outside 1970..9999")
     return dt.datetime.fromtimestamp(value, UTC)
 
 
-def utc_from_iso(value: object) -> dt.datetime:
-    """Return the UTC datetime of an ISO-8601 string that carries an offset; raises ValueError otherwise."""
+def utc_from_iso(value: object, field: str = "timestamp") -> dt.datetime:
+    """Return the UTC datetime of an ISO-8601 string that carries an offset; raises FieldError naming ``field``."""
     if not isinstance(value, str):
-        raise TypeError(f"expected an ISO-8601 string, got {value!r}")
+        raise FieldError(f"{field}: expected an ISO-8601 string, got {type(value).__name__} {str(value)[:40]!r}")
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
-    parsed = dt.datetime.fromisoformat(text)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise FieldError(f"{field}: {value[:40]!r} is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no UTC offset")
-    return parsed.astimezone(UTC)
+        raise FieldError(f"{field}: timestamp {value[:40]!r} has no UTC offset")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise FieldError(f"{field}: timestamp {value[:40]!r} is outside the representable range") from None

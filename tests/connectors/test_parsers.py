@@ -162,3 +162,43 @@ def test_ercot_rt_unknown_point_type_is_named():
     header = "DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName,SettlementPointType,SettlementPointPrice,DSTFlag"
     with pytest.raises(ercot.ErcotPayloadError, match="SettlementPointType 'XX' of DC_E"):
         ercot.parse_rt_spp(f"{header}\n03/29/2024,1,4,DC_E,XX,2.95,N\n".encode())
+
+
+def test_nws_observation_units_from_unitcode():
+    """Each quantity is read in its own unitCode: 10 degF is -12.2 degC, 10 km/h is 2.78 m/s."""
+    [f] = noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_alternate_units_degF_kmh.json"))
+    assert f.temperature_c == pytest.approx(-12.22, abs=0.01) and f.wind_speed_ms == pytest.approx(2.778, abs=0.001)
+    assert f.pressure_hpa == 1000.0 and f.wind_direction_deg == 10 and f.station == "KFLL"
+    [si] = noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_wmounit_m_s-1.json"))
+    assert si.temperature_c == 10 and si.wind_speed_ms == 10 and si.pressure_hpa == 1000.0
+    many = noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_multiple_unsorted.json"))
+    assert len(many) == 2 and many[0].ts < many[1].ts
+
+
+def test_nws_observation_refuses_unknown_unit_and_strings():
+    raw = fx("noaa_nws/stations_KFLL_observations_latest.json").decode()
+    bad_wind = raw.replace('"wmoUnit:km_h-1"', '"wmoUnit:furlong_fortnight-1"', 1)
+    with pytest.raises(noaa_nws.NwsPayloadError, match="windSpeed: unknown unitCode 'wmoUnit:furlong_fortnight-1'"):
+        noaa_nws.parse_observation(bad_wind.encode())
+    wrong_kind = raw.replace('"wmoUnit:degC"', '"wmoUnit:Pa"', 1)
+    with pytest.raises(noaa_nws.NwsPayloadError, match="temperature: unitCode 'wmoUnit:Pa' measures pressure"):
+        noaa_nws.parse_observation(wrong_kind.encode())
+    with pytest.raises(noaa_nws.NwsPayloadError, match=r"properties\.elevation|expected a JSON number, got a string"):
+        noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_values_as_strings.json"))
+
+
+def test_nws_hourly_forecast_si_units():
+    out = noaa_nws.parse_hourly_forecast(fx("noaa_nws/gridpoints_forecast_hourly_si_units.json"))
+    assert out[0].temperature_c == 25.5 and out[0].ts == dt.datetime(2019, 10, 15, 0, tzinfo=UTC)
+
+
+def test_nws_alert_zones_must_be_an_array():
+    raw = fx("noaa_nws/alerts_active_zone.json").decode()
+    import json
+
+    data = json.loads(raw)
+    data["features"][0]["properties"]["affectedZones"] = "https://api.weather.gov/zones/forecast/ORZ006"
+    with pytest.raises(noaa_nws.NwsPayloadError, match=r"affectedZones: expected an array of zone URLs, got str"):
+        noaa_nws.parse_alerts(json.dumps(data).encode())
+    two = noaa_nws.parse_alerts(fx("noaa_nws/alerts_active_zone_second.json"))
+    assert len(two) >= 1 and all(z.isalnum() for a in two for z in a.zones)
