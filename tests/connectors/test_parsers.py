@@ -202,3 +202,47 @@ def test_nws_alert_zones_must_be_an_array():
         noaa_nws.parse_alerts(json.dumps(data).encode())
     two = noaa_nws.parse_alerts(fx("noaa_nws/alerts_active_zone_second.json"))
     assert len(two) >= 1 and all(z.isalnum() for a in two for z in a.zones)
+
+
+def test_owm_pro_hourly_forecast_keeps_1h_precipitation():
+    """The pro /forecast/hourly answer: 96 one-hour steps; rain.1h is the step's precipitation."""
+    for name, first_rain in (("arctic_82.86_135.0", 0.24), ("antarctic_-70.87_-75.11", 1.3)):
+        out = owm.parse_forecast(fx(f"openweathermap/forecast_hourly_pro_{name}_2024.json"), units="standard")
+        assert len(out) == 96 and {b.ts - a.ts for a, b in zip(out, out[1:], strict=False)} == {dt.timedelta(hours=1)}
+        assert out[0].issued_at == out[0].ts - dt.timedelta(hours=1)
+        assert next(o.precipitation_mm for o in out if o.precipitation_mm) == first_rain
+
+
+def test_owm_timemachine_answers_are_observations():
+    """A 2.5 timemachine answer (current + the past hours of the asked day) holds no forecast."""
+    tm = owm.parse_onecall(fx("openweathermap/onecall_timemachine_2020_recorded_on_v2_5.json"), units="standard")
+    assert tm.hourly == [] and len(tm.current) == 24  # current.dt equals one of the 24 hours: one per time
+    assert {o.kind for o in tm.current} == {"observation"} and {o.issued_at for o in tm.current} == {None}
+    assert tm.current[0].ts == dt.datetime(2020, 5, 11, 0, tzinfo=UTC)
+    three = owm.parse_onecall(fx("openweathermap/onecall_3_0_timemachine_2024.json"), units="standard")
+    assert [o.kind for o in three.current] == ["observation"] and three.hourly == []
+
+
+def test_owm_shapes_not_called_are_refused_by_name():
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match=r"daily forecast answer \(/forecast/daily or /forecast/climate"):
+        owm.parse_forecast(fx("openweathermap/forecast_climate_30day_pro_phoenix_2024.json"))
+    import json
+
+    data = json.loads(fx("openweathermap/forecast_5day_3hour_london_2025.json"))
+    data["list"][0]["rain"] = {"1h": 0.5}
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match=r"rain\.1h: a 1h total in 3h steps"):
+        owm.parse_forecast(json.dumps(data).encode())
+
+
+def test_owm_current_imperial_and_numbers_as_strings():
+    [moscow] = owm.parse_current(fx("openweathermap/current_weather_moscow_imperial_2020.json"), units="imperial")
+    import json
+
+    data = json.loads(fx("openweathermap/current_weather_moscow_imperial_2020.json"))
+    assert moscow.temperature_c == pytest.approx((data["main"]["temp"] - 32) * 5 / 9, abs=0.01)
+    data["main"]["temp"] = str(data["main"]["temp"])
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match=r"main\.temp: expected a JSON number, got a string"):
+        owm.parse_current(json.dumps(data).encode(), units="imperial")
+    data["main"]["temp"], data["dt"] = 50.0, True
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match=r"dt: expected a Unix timestamp \(JSON number\), got bool"):
+        owm.parse_current(json.dumps(data).encode(), units="imperial")
