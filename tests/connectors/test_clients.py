@@ -245,3 +245,21 @@ def test_provider_polling_follows_its_setting(store_db):
         assert scheduler.get_jobs() == []
     finally:
         gw.close()
+
+
+def test_caiso_try_later_code_is_retried_by_the_gateway(make_gateway, server):
+    """OASIS 1015 ('try later') in a 200 zip is a retryable ProviderBusy: the gateway asks again."""
+    from gateway.errors import ProviderBusy, RequestRejected
+
+    gw = make_gateway()
+    server.inject("caiso", "oasis:1015")
+    before = server.count("caiso")
+    assert len(CALLS["caiso"][1](gw)) == 40712
+    assert server.count("caiso") - before == 2  # the busy answer, then the report
+    server.persist("caiso", "oasis:1015")
+    with pytest.raises(ProviderBusy, match="OASIS error 1015: Request is being processed"):
+        market_provider("caiso", make_gateway()).get_prices("DA", D(2020, 1, 2))
+    server.persist("caiso", "oasis:1002")
+    with pytest.raises(RequestRejected, match="OASIS error 1002: Invalid date format"):
+        market_provider("caiso", make_gateway()).get_prices("DA", D(2020, 1, 3))
+    server.persist("caiso", None)

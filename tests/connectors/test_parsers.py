@@ -246,3 +246,76 @@ def test_owm_current_imperial_and_numbers_as_strings():
     data["main"]["temp"], data["dt"] = 50.0, True
     with pytest.raises(owm.OpenWeatherMapPayloadError, match=r"dt: expected a Unix timestamp \(JSON number\), got bool"):
         owm.parse_current(json.dumps(data).encode(), units="imperial")
+
+
+def _caiso_zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _caiso_head(lines: int = 40) -> tuple[str, list[str]]:
+    """The header and the first LMP rows of the recorded all-APNodes CSV (real rows, cut short)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(FX / "caiso_oasis/SingleZip_PRC_LMP_DAM_ALL_APNODES_20200101.zip") as zf:
+        name = zf.namelist()[0]
+        with zf.open(name) as fh:
+            text = io.TextIOWrapper(fh, encoding="utf-8")
+            header = text.readline().rstrip("\n")
+            rows = []
+            while len(rows) < lines:
+                line = text.readline().rstrip("\n")
+                if ",LMP," in line:
+                    rows.append(line)
+    return header, rows
+
+
+def test_caiso_error_code_in_any_member():
+    from gateway.errors import ProviderBusy, RequestRejected
+    from tests.support.provider_server import oasis_error_xml
+
+    with pytest.raises(RequestRejected, match=r"OASIS error 1002: Invalid date format.*member 20200101_x_v1\.xml"):
+        caiso.parse_oasis_zip(_caiso_zip({"20200101_x_v1.xml": oasis_error_xml("1002")}))
+    with pytest.raises(ProviderBusy, match="OASIS error 1015"):
+        caiso.parse_oasis_zip(_caiso_zip({"PRC_LMP.xml": oasis_error_xml("1015")}))
+    with pytest.raises(EmptyPayload, match="OASIS error 1000: No data returned"):
+        caiso.parse_oasis_zip(_caiso_zip({"INVALID_REQUEST.xml": oasis_error_xml("1000")}))
+    csv_error = b"ERR_CODE,ERR_DESC\n1001,Invalid request\n"
+    with pytest.raises(RequestRejected, match="OASIS error 1001: Invalid request"):
+        caiso.parse_oasis_zip(_caiso_zip({"PRC_LMP.csv": csv_error}))
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "NaN", "1e400"])
+def test_caiso_non_finite_price_is_refused_with_the_line(value):
+    header, rows = _caiso_head()
+    cols = header.split(",")
+    cells = rows[3].split(",")
+    cells[cols.index("MW")] = value
+    rows[3] = ",".join(cells)
+    body = _caiso_zip({"PRC_LMP.csv": ("\n".join([header, *rows]) + "\n").encode()})
+    with pytest.raises(caiso.CaisoPayloadError, match=rf"line 5 MW: price '{value}' is not finite"):
+        caiso.parse_oasis_zip(body)
+
+
+def test_caiso_empty_node_and_duplicate_rows():
+    header, rows = _caiso_head()
+    cols = header.split(",")
+    good = caiso.parse_oasis_zip(_caiso_zip({"a.csv": ("\n".join([header, *rows]) + "\n").encode()}))
+    assert len(good) == 40
+    again = caiso.parse_oasis_zip(_caiso_zip({"a.csv": ("\n".join([header, *rows, rows[0]]) + "\n").encode()}))
+    assert again == good  # an exact repeat is dropped (documented rule)
+    clash = rows[0].split(",")
+    clash[cols.index("MW")] = "99.5"
+    with pytest.raises(caiso.CaisoPayloadError, match=r"line 42: .* has two prices for"):
+        caiso.parse_oasis_zip(_caiso_zip({"a.csv": ("\n".join([header, *rows, ",".join(clash)]) + "\n").encode()}))
+    blank = rows[1].split(",")
+    blank[cols.index("NODE")] = ""
+    with pytest.raises(caiso.CaisoPayloadError, match="line 3: empty NODE"):
+        caiso.parse_oasis_zip(_caiso_zip({"a.csv": ("\n".join([header, rows[0], ",".join(blank)]) + "\n").encode()}))
