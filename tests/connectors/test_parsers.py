@@ -319,3 +319,43 @@ def test_caiso_empty_node_and_duplicate_rows():
     blank[cols.index("NODE")] = ""
     with pytest.raises(caiso.CaisoPayloadError, match="line 3: empty NODE"):
         caiso.parse_oasis_zip(_caiso_zip({"a.csv": ("\n".join([header, rows[0], ",".join(blank)]) + "\n").encode()}))
+
+
+def _a44_cut_after(points: int) -> bytes:
+    """The recorded A44 document with its first hourly period cut after ``points`` points (XML kept well formed)."""
+    import re
+
+    text = fx("entsoe/day_ahead_prices_A44_DE-LU_2021-01-01.xml").decode()
+    start = text.index("<resolution>PT60M</resolution>")
+    end = text.index("</Period>", start)
+    period = text[start:end]
+    kept = "".join(re.findall(r"\s*<Point>.*?</Point>", period, flags=re.S)[:points])
+    return (text[:start] + "<resolution>PT60M</resolution>" + kept + "\n          " + text[end:]).encode()
+
+
+def test_entsoe_cut_period_is_flagged_not_filled(caplog):
+    """A period cut after 4 of 24 points keeps 4 hours and is flagged; it is never filled to a full day."""
+    doc = entsoe.parse_a44_document(_a44_cut_after(4))
+    day1 = [r for r in doc.records if r.node == "DE-LU" and r.interval_start < dt.datetime(2021, 1, 1, 23, tzinfo=UTC)]
+    assert len(day1) == 4
+    assert doc.incomplete == ("period 2020-12-31T23:00Z..2021-01-01T23:00Z of DE-LU (A03) ends at position 4 of 24: "
+                              "last position missing, positions 5..24 not filled (document cut short?)",)
+    with caplog.at_level("WARNING", logger="connectors.markets.entsoe"):
+        entsoe.parse_a44(_a44_cut_after(4))
+    assert "ends at position 4 of 24" in caplog.text
+    assert entsoe.parse_a44_document(fx("entsoe/day_ahead_prices_A44_DE-LU_2021-01-01.xml")).incomplete == ()
+
+
+@pytest.mark.parametrize("value", ["INF", "1e400", "-Infinity", "NaN"])
+def test_entsoe_non_finite_price_is_refused(value):
+    text = fx("entsoe/day_ahead_prices_A44_DE-LU_2021-01-01.xml").decode()
+    body = text.replace("<price.amount>50.87</price.amount>", f"<price.amount>{value}</price.amount>", 1).encode()
+    with pytest.raises(entsoe.EntsoePayloadError, match=rf"price.amount '{value}' at position 1 is not finite"):
+        entsoe.parse_a44(body)
+
+
+def test_entsoe_a01_missing_position_is_refused():
+    text = _a44_cut_after(24).decode().replace("<curveType>A03</curveType>", "<curveType>A01</curveType>")
+    # the recorded day 2 omits position 11 (legal in A03): as an A01 curve it is a hole
+    with pytest.raises(entsoe.EntsoePayloadError, match=r"A01 curve of DE-LU lacks positions \[11\]"):
+        entsoe.parse_a44(text.encode())
