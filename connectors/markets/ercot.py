@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from connectors.base import load_json, make_payload_error, payload_guard, require
+from connectors.base import as_int, as_str, load_json, make_payload_error, payload_guard, require
 from connectors.markets.base import MarketProvider, filter_nodes, local_to_utc
 from connectors.records import PriceRecord
 from gateway.errors import AuthError, EmptyPayload, RequestRejected
@@ -187,13 +187,21 @@ class ArchiveDoc:
 
 @payload_guard(ErcotPayloadError, "archive listing")
 def parse_archive_listing(body: bytes | str) -> list[ArchiveDoc]:
-    """Return the documents of a Public API ``/archive/{emil}`` listing (newest first as ERCOT sorts)."""
+    """Return the documents of a Public API ``/archive/{emil}`` listing (newest first as ERCOT sorts).
+
+    ``docId`` must be a JSON integer (``true`` or ``"123"`` is refused, not read as 1 or 123).
+    """
     data = load_json(body, ErcotPayloadError, "archive listing")
     archives = require(data, "archives", ErcotPayloadError, "archive listing")
     if not isinstance(archives, list):
         raise ErcotPayloadError("archive listing: 'archives' is not an array")
-    return [ArchiveDoc(int(require(a, "docId", ErcotPayloadError, "archive")),
-                       str(a.get("friendlyName") or ""), str(a.get("postDatetime") or "")) for a in archives]
+    return [ArchiveDoc(as_int(require(a, "docId", ErcotPayloadError, "archive"), f"archives[{n}].docId"),
+                       _opt_text(a, "friendlyName", n), _opt_text(a, "postDatetime", n)) for n, a in enumerate(archives)]
+
+
+def _opt_text(doc: dict[str, object], key: str, n: int) -> str:
+    value = doc.get(key)
+    return "" if value is None else as_str(value, f"archives[{n}].{key}", required=False)
 
 
 def _csv_docs(docs: list[ArchiveDoc]) -> list[ArchiveDoc]:

@@ -359,3 +359,42 @@ def test_entsoe_a01_missing_position_is_refused():
     # the recorded day 2 omits position 11 (legal in A03): as an A01 curve it is a hole
     with pytest.raises(entsoe.EntsoePayloadError, match=r"A01 curve of DE-LU lacks positions \[11\]"):
         entsoe.parse_a44(text.encode())
+
+
+def test_ncei_strict_values_and_gsom_not_misread():
+    import json
+
+    assert noaa_ncei.parse_daily(fx("noaa_ncei_cdo/cdo_v2_data_GSOM_AE000041196_2013-10.json")) == []
+    data = json.loads(fx("noaa_ncei_cdo/cdo_v2_data_GHCND_PRCP_USC00200230_2013-09.json"))
+    data["results"][2]["value"] = "0"
+    with pytest.raises(noaa_ncei.NceiPayloadError, match=r"results\[2\]\.value: expected a JSON number, got a string"):
+        noaa_ncei.parse_daily(json.dumps(data).encode(), "raw")
+    data["results"][2]["value"] = 1e400  # json.dumps writes Infinity
+    with pytest.raises(noaa_ncei.NceiPayloadError, match=r"results\[2\]\.value: non-finite number"):
+        noaa_ncei.parse_daily(json.dumps(data).encode(), "raw")
+    data["results"][2] = dict(data["results"][3])
+    with pytest.raises(noaa_ncei.NceiPayloadError, match=r"results\[3\]: PRCP of GHCND:USC00200230 .* appears twice"):
+        noaa_ncei.parse_daily(json.dumps(data).encode(), "raw")
+
+
+def test_ercot_archive_doc_id_must_be_an_integer():
+    import json
+
+    data = json.loads(fx("ercot/public_api_archive_listing_np3-911-er_2024-11-05.json"))
+    data["archives"][0]["docId"] = True
+    with pytest.raises(ercot.ErcotPayloadError, match=r"archives\[0\]\.docId: expected a JSON integer, got bool"):
+        ercot.parse_archive_listing(json.dumps(data).encode())
+    data["archives"][0]["docId"] = "1049861718"
+    with pytest.raises(ercot.ErcotPayloadError, match=r"docId: expected a JSON integer, got a string"):
+        ercot.parse_archive_listing(json.dumps(data).encode())
+
+
+def test_eex_close_as_string_is_refused():
+    from connectors.markets import eex
+    from tests.support.provider_server import eex_daily_payload
+
+    good = eex.parse_daily(eex_daily_payload("/E.DEBD", ["1/4/2021 12:00:00 AM"], [51.73]))  # CONSTRUCTED shape
+    assert good[0].price == 51.73
+    body = eex_daily_payload("/E.DEBD", ["1/4/2021 12:00:00 AM"], ["51.73"])  # type: ignore[list-item]
+    with pytest.raises(eex.EexPayloadError, match=r"items\[0\]\.close: expected a JSON number, got a string"):
+        eex.parse_daily(body)
