@@ -210,7 +210,11 @@ def parse_oasis_zip(body: bytes, market_type: str = "DA") -> list[PriceRecord]:
         raise CaisoPayloadError(f"{what}: broken zip ({exc})") from None
     if name.lower().endswith(".xml"):
         return _parse_xml(data, market_type, what)
-    return _parse_csv(data.decode("utf-8-sig"), market_type, what)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaisoPayloadError(f"{what}: member {name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return _parse_csv(text, market_type, what)
 
 
 class Caiso(MarketProvider):

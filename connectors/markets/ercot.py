@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from connectors.base import as_int, as_str, load_json, make_payload_error, payload_guard, require
+from connectors.errors import FieldError
 from connectors.markets.base import MarketProvider, filter_nodes, local_to_utc
 from connectors.records import PriceRecord
 from gateway.errors import AuthError, EmptyPayload, RequestRejected
@@ -85,8 +86,25 @@ def _rows(text: str, columns: tuple[str, ...], what: str) -> list[dict[str, str]
     return rows
 
 
-def _date(value: str) -> dt.date:
-    return dt.datetime.strptime(value.strip(), "%m/%d/%Y").date()
+def _date(value: str | None, where: str) -> dt.date:
+    try:
+        return dt.datetime.strptime((value or "").strip(), "%m/%d/%Y").date()
+    except ValueError:
+        raise FieldError(f"{where}: DeliveryDate {value!r} is not MM/DD/YYYY") from None
+
+
+def _int(value: str | None, column: str, low: int, high: int, where: str) -> int:
+    text = (value or "").strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise FieldError(f"{where}: {column} {value!r} is not a whole number in {low}..{high}")
+    return int(text)
+
+
+def _start(day: dt.date, minutes: int, repeated: bool, where: str) -> dt.datetime:
+    try:
+        return local_to_utc(day, minutes, TZ, repeated)
+    except ValueError as exc:
+        raise FieldError(f"{where}: {exc}") from None
 
 
 def _flag(value: str | None, what: str) -> bool:
@@ -125,20 +143,20 @@ def parse_dam_spp(body: bytes | str) -> list[PriceRecord]:
     rows = _rows(_csv_text(body, what), DAM_COLUMNS, what)
     out: list[PriceRecord] = []
     cache: dict[tuple[str, str, bool], dt.datetime] = {}
-    for row in rows:
+    for n, row in enumerate(rows, start=2):
+        where = f"line {n}"
         key = (row["DeliveryDate"], row["HourEnding"], _flag(row["DSTFlag"], what))
         start = cache.get(key)
         if start is None:
-            hh, _, mm = key[1].strip().partition(":")
-            hour = int(hh)
-            if not 1 <= hour <= 24 or mm not in ("00", ""):
-                raise ErcotPayloadError(f"{what}: HourEnding {key[1]!r} outside 01:00..24:00")
-            start = cache[key] = local_to_utc(_date(key[0]), (hour - 1) * 60, TZ, key[2])
+            hh, _, mm = (key[1] or "").strip().partition(":")
+            if mm not in ("00", "") or not hh.isdigit() or not 1 <= int(hh) <= 24:
+                raise FieldError(f"{where}: HourEnding {key[1]!r} outside 01:00..24:00")
+            start = cache[key] = _start(_date(key[0], where), (int(hh) - 1) * 60, key[2], where)
         node = (row["SettlementPoint"] or "").strip()
         if not node:
-            raise ErcotPayloadError(f"{what}: empty SettlementPoint")
+            raise FieldError(f"{where}: empty SettlementPoint")
         out.append(PriceRecord(MARKET, node[:64], "DA", start, start + dt.timedelta(hours=1),
-                               _price(row["SettlementPointPrice"], what), "USD", "MWh", NAME))
+                               _price(row["SettlementPointPrice"], f"{what} {where}"), "USD", "MWh", NAME))
     return _check_unique(out, what)
 
 
@@ -155,24 +173,24 @@ def parse_rt_spp(body: bytes | str) -> list[PriceRecord]:
     rows = _rows(_csv_text(body, what), RT_COLUMNS, what)
     out: list[PriceRecord] = []
     cache: dict[tuple[str, str, str, bool], dt.datetime] = {}
-    for row in rows:
+    for n, row in enumerate(rows, start=2):
+        where = f"line {n}"
         key = (row["DeliveryDate"], row["DeliveryHour"], row["DeliveryInterval"], _flag(row["DSTFlag"], what))
         start = cache.get(key)
         if start is None:
-            hour, interval = int(key[1]), int(key[2])
-            if not (1 <= hour <= 24 and 1 <= interval <= 4):
-                raise ErcotPayloadError(f"{what}: DeliveryHour {hour} / DeliveryInterval {interval} out of range")
-            start = cache[key] = local_to_utc(_date(key[0]), (hour - 1) * 60 + (interval - 1) * 15, TZ, key[3])
+            hour = _int(key[1], "DeliveryHour", 1, 24, where)
+            interval = _int(key[2], "DeliveryInterval", 1, 4, where)
+            start = cache[key] = _start(_date(key[0], where), (hour - 1) * 60 + (interval - 1) * 15, key[3], where)
         name = (row["SettlementPointName"] or "").strip()
         kind = (row["SettlementPointType"] or "").strip().upper()
         if not name:
-            raise ErcotPayloadError(f"{what}: empty SettlementPointName")
+            raise FieldError(f"{where}: empty SettlementPointName")
         if kind not in RT_POINT_TYPES:
             raise ErcotPayloadError(f"{what}: SettlementPointType {kind!r} of {name} is not one of "
                                     f"{sorted(RT_POINT_TYPES)} (report changed?)")
         node = name + RT_POINT_TYPES[kind]
         out.append(PriceRecord(MARKET, node[:64], "RT", start, start + dt.timedelta(minutes=15),
-                               _price(row["SettlementPointPrice"], what), "USD", "MWh", NAME))
+                               _price(row["SettlementPointPrice"], f"{what} {where}"), "USD", "MWh", NAME))
     return _check_unique(out, what)
 
 

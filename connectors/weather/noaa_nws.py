@@ -242,6 +242,8 @@ def parse_alerts(body: bytes | str) -> list[AlertRecord]:
     if "@graph" in data:
         items = data["@graph"]
     elif "features" in data:
+        if not isinstance(data["features"], list):
+            raise NwsPayloadError(f"alerts: 'features' is not an array (got {type(data['features']).__name__})")
         items = [require(f, "properties", NwsPayloadError, "alert feature") for f in data["features"]]
     else:
         raise NwsPayloadError("alerts: neither 'features' (GeoJSON) nor '@graph' (JSON-LD) present")

@@ -398,3 +398,23 @@ def test_eex_close_as_string_is_refused():
     body = eex_daily_payload("/E.DEBD", ["1/4/2021 12:00:00 AM"], ["51.73"])  # type: ignore[list-item]
     with pytest.raises(eex.EexPayloadError, match=r"items\[0\]\.close: expected a JSON number, got a string"):
         eex.parse_daily(body)
+
+
+@pytest.mark.parametrize("parse,body,message", [
+    (noaa_nws.parse_alerts, b'{"features": 5}', "alerts: 'features' is not an array (got int)"),
+    (noaa_nws.parse_observation, b'{"properties": {"timestamp": "2022-03-02T05:53:00+00:00", "temperature": "22.8"}}',
+     "properties.temperature: expected a QuantitativeValue object, got str"),
+    (owm.parse_current, b'{"dt": 1588048665, "main": "warm"}', "main: expected an object, got str"),
+    (ercot.parse_rt_spp, b"DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName,SettlementPointType,"
+                         b"SettlementPointPrice,DSTFlag\n03/29/2024,x,4,HB_HOUSTON,HU,4.03,N\n",
+     "line 2: DeliveryHour 'x' is not a whole number in 1..24"),
+    (ercot.parse_dam_spp, b"DeliveryDate,HourEnding,SettlementPoint,SettlementPointPrice,DSTFlag\n"
+                          b"02/30/2017,01:00,HB_HOUSTON,17.75,N\n", "line 2: DeliveryDate '02/30/2017' is not MM/DD/YYYY"),
+])
+def test_generic_errors_become_named_field_errors(parse, body, message):
+    """Formerly 'AttributeError: 'str' object has no attribute 'get'' and the like: now the field is named."""
+    from gateway.errors import BadPayload
+
+    with pytest.raises(BadPayload) as info:
+        parse(body)
+    assert message in str(info.value) and "Error:" not in str(info.value)
