@@ -233,6 +233,9 @@ def parse_onecall(body: bytes | str, units: str = "metric") -> OneCall:
     _check_cod(data, "one call")
     if not isinstance(data, dict):
         raise OpenWeatherMapPayloadError("one call: expected an object")
+    if "current" not in data and "date" in data and isinstance(data.get("temperature"), dict):
+        raise OpenWeatherMapPayloadError("one call: this is a /onecall/day_summary answer (daily aggregation), "
+                                         "which is not called")
     lat, lon = as_float(data.get("lat"), "lat"), as_float(data.get("lon"), "lon")
     if "data" in data:  # 3.0 timemachine
         entries = data["data"]

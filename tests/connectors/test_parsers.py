@@ -418,3 +418,13 @@ def test_generic_errors_become_named_field_errors(parse, body, message):
     with pytest.raises(BadPayload) as info:
         parse(body)
     assert message in str(info.value) and "Error:" not in str(info.value)
+
+
+def test_owm_day_summary_shape_is_refused_by_name():
+    # the documented One Call 3.0 /onecall/day_summary shape (https://openweathermap.org/api/one-call-3)
+    body = (b'{"lat":33,"lon":35,"tz":"+02:00","date":"2020-03-04","units":"standard",'
+            b'"cloud_cover":{"afternoon":0},"humidity":{"afternoon":33},"precipitation":{"total":0},'
+            b'"temperature":{"min":286.48,"max":299.24,"afternoon":296.15,"night":289.56,"evening":295.93,'
+            b'"morning":287.59},"pressure":{"afternoon":1015},"wind":{"max":{"speed":8.7,"direction":120}}}')
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match="/onecall/day_summary answer"):
+        owm.parse_onecall(body)
