@@ -31,7 +31,7 @@ SKY_TERMS = (
     ("mostly clear", 25.0), ("overcast", 100.0), ("cloudy", 94.0), ("sunny", 6.0), ("clear", 6.0),
     ("fair", 12.0),
 )
-_SPEED = re.compile(r"(\d+(?:\.\d+)?)(?:\s*to\s*(\d+(?:\.\d+)?))?\s*(mph|km/h|kt|m/s)?", re.I)
+_SPEED = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:\s*to\s*(\d+(?:\.\d+)?))?\s*([A-Za-z/]+)?")
 # units of the forecast wording "5 to 10 mph" (the QuantitativeValue form goes through units.convert)
 UNIT_FACTORS = {"mph": 0.44704, "km/h": 1 / 3.6, "kt": 0.514444, "m/s": 1.0}
 
@@ -111,8 +111,11 @@ def _wind_speed_ms(value: Any) -> float | None:
     m = _SPEED.search(value)
     if not m:
         raise FieldError(f"windSpeed: unreadable {value[:40]!r}")
+    unit = (m.group(3) or "").lower()
+    if unit not in UNIT_FACTORS:
+        raise FieldError(f"windSpeed: unknown unit {m.group(3)!r} in {value[:40]!r} (known: {', '.join(UNIT_FACTORS)})")
     low, high = float(m.group(1)), float(m.group(2) or m.group(1))
-    factor = UNIT_FACTORS[(m.group(3) or "mph").lower()]
+    factor = UNIT_FACTORS[unit]
     return round((low + high) / 2 * factor, 3)
 
 

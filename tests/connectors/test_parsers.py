@@ -428,3 +428,11 @@ def test_owm_day_summary_shape_is_refused_by_name():
             b'"morning":287.59},"pressure":{"afternoon":1015},"wind":{"max":{"speed":8.7,"direction":120}}}')
     with pytest.raises(owm.OpenWeatherMapPayloadError, match="/onecall/day_summary answer"):
         owm.parse_onecall(body)
+
+
+@pytest.mark.parametrize("text", ["10 knots", "10", "5 to 10 furlongs"])
+def test_nws_wind_speed_wording_with_unknown_unit_is_refused(text):
+    from connectors.errors import FieldError
+
+    with pytest.raises(FieldError, match="windSpeed: unknown unit"):
+        noaa_nws._wind_speed_ms(text)
