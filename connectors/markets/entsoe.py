@@ -132,7 +132,7 @@ def parse_a44_document(body: bytes | str) -> A44Document:
         raise EntsoePayloadError(f"A44: unexpected root element {kind!r}")
     out: list[PriceRecord] = []
     flags: list[str] = []
-    seen: set[tuple[str, dt.datetime]] = set()
+    seen: dict[tuple[str, dt.datetime], float] = {}
     series = list(root.iter("{*}TimeSeries"))
     if not series:
         raise EmptyPayload(NAME, "A44: document holds no TimeSeries")
@@ -189,9 +189,12 @@ def parse_a44_document(body: bytes | str) -> A44Document:
             width = dt.timedelta(minutes=step)
             for pos in sorted(points):
                 s = start + (pos - 1) * width
-                if (node, s) in seen:
+                if (node, s) in seen:  # the same slot in two TimeSeries: one price kept, two prices refused
+                    if seen[(node, s)] != points[pos]:
+                        raise FieldError(f"{node} {s:%Y-%m-%d %H:%M}Z has two prices ({seen[(node, s)]} and "
+                                         f"{points[pos]}) in two TimeSeries")
                     continue
-                seen.add((node, s))
+                seen[(node, s)] = points[pos]
                 out.append(PriceRecord(MARKET, node[:64], "DA", s, s + width, points[pos], currency[:3], unit, NAME))
     if not out:
         raise EmptyPayload(NAME, "A44: no price points")

@@ -153,8 +153,14 @@ def parse_hourly_forecast(body: bytes | str) -> list[WeatherObs]:
     if coords and isinstance(coords, list) and coords and isinstance(coords[0], list):
         ring = coords[0]
         if ring and isinstance(ring[0], list):
-            lon = round(sum(float(p[0]) for p in ring) / len(ring), 4)
-            lat = round(sum(float(p[1]) for p in ring) / len(ring), 4)
+            lons = [as_float(p[0], "geometry.coordinates[0][][0]") if isinstance(p, list) and len(p) > 1 else None
+                    for p in ring]
+            lats = [as_float(p[1], "geometry.coordinates[0][][1]") if isinstance(p, list) and len(p) > 1 else None
+                    for p in ring]
+            if None in lons or None in lats:
+                raise FieldError("geometry.coordinates: a polygon corner is not [lon, lat]")
+            lon = round(sum(v for v in lons if v is not None) / len(ring), 4)
+            lat = round(sum(v for v in lats if v is not None) / len(ring), 4)
     out = []
     for p in periods:
         if not isinstance(p, dict):

@@ -436,3 +436,13 @@ def test_nws_wind_speed_wording_with_unknown_unit_is_refused(text):
 
     with pytest.raises(FieldError, match="windSpeed: unknown unit"):
         noaa_nws._wind_speed_ms(text)
+
+
+def test_entsoe_same_slot_in_two_series():
+    text = fx("entsoe/day_ahead_prices_A44_DE-LU_2021-01-01.xml").decode()
+    first = text[text.index("<TimeSeries>"):text.index("</TimeSeries>") + len("</TimeSeries>")]
+    twice = text.replace(first, first + first, 1)
+    assert entsoe.parse_a44(twice.encode()) == entsoe.parse_a44(text.encode())  # a repeated series adds nothing
+    changed = first.replace("<price.amount>", "<price.amount>1", 1)
+    with pytest.raises(entsoe.EntsoePayloadError, match=r"has two prices .* in two TimeSeries"):
+        entsoe.parse_a44(text.replace(first, first + changed, 1).encode())
