@@ -446,3 +446,10 @@ def test_entsoe_same_slot_in_two_series():
     changed = first.replace("<price.amount>", "<price.amount>1", 1)
     with pytest.raises(entsoe.EntsoePayloadError, match=r"has two prices .* in two TimeSeries"):
         entsoe.parse_a44(text.replace(first, first + changed, 1).encode())
+
+
+def test_ercot_dam_2026_posting():
+    out = ercot.parse_dam_spp(fx("ercot/dam_spp_np4-190-cd_2026-09-29_he1-2_trimmed_sample.csv"))
+    assert len(out) == 40 and {r.interval_start for r in out} == {dt.datetime(2026, 9, 29, 5, tzinfo=UTC),
+                                                                   dt.datetime(2026, 9, 29, 6, tzinfo=UTC)}  # CDT
+    assert next(r.price for r in out if r.node == "HB_HOUSTON") == 27.36

@@ -63,6 +63,7 @@ TEXT_PARSERS: list[tuple[str, Callable[..., Any], str, int | None]] = [  # (...,
     ("ercot", ercot.parse_rt_spp, "ercot/rt_spp_np6-905-cd_2024-03-29_he1_int4_full.csv", None),
     ("ercot", ercot.parse_rt_spp, "ercot/rt_spp_np6-905-cd_2026-09-29_he12_int1_trimmed_sample.csv", None),
     ("ercot", ercot.parse_dam_spp, "ercot/dam_spp_np4-190-cd_2017-02-14.csv", 400),
+    ("ercot", ercot.parse_dam_spp, "ercot/dam_spp_np4-190-cd_2026-09-29_he1-2_trimmed_sample.csv", None),
     ("entsoe", entsoe.parse_a44, "entsoe/day_ahead_prices_A44_DE-LU_2021-01-01.xml", None),
 ]
 ALL = [(p, fn) for p, fn, _ in JSON_PARSERS] + [(p, fn) for p, fn, _, _ in TEXT_PARSERS] + [("caiso", caiso.parse_oasis_zip)]
