@@ -192,7 +192,8 @@ def parse_hourly_forecast(body: bytes | str) -> list[WeatherObs]:
 def parse_observation(body: bytes | str) -> list[WeatherObs]:
     """Return the observations of /stations/{id}/observations/latest (one Feature) or /observations (a collection).
 
-    Each quantity is converted by its own unitCode: temperature to °C, wind speed to m/s,
+    Both the GeoJSON form (``properties``, ``geometry.coordinates``) and the JSON-LD form (fields at
+    the top level, ``geometry`` a WKT ``POINT(lon lat)``) are read. Each quantity is converted by its own unitCode: temperature to °C, wind speed to m/s,
     pressure to hPa, last-hour precipitation to mm, wind direction in degrees; a unitCode not in
     connectors.weather.units is refused by name, a number sent as a string too. Collections come
     back sorted by time.
@@ -207,8 +208,33 @@ def parse_observation(body: bytes | str) -> list[WeatherObs]:
     return [_observation(data, "")]
 
 
+_WKT_POINT = re.compile(r"^\s*POINT\s*\(\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*\)\s*$", re.I)
+
+
+def _point(geometry: Any, field: str) -> tuple[float | None, float | None]:
+    """Return (lon, lat) of a GeoJSON Point (``coordinates``) or a JSON-LD WKT literal ``POINT(lon lat)``."""
+    if geometry is None:
+        return None, None
+    if isinstance(geometry, str):  # application/ld+json answers carry geometry as a WKT literal
+        m = _WKT_POINT.match(geometry)
+        if not m:
+            raise FieldError(f"{field}: expected a WKT 'POINT(lon lat)', got {geometry[:40]!r}")
+        return float(m.group(1)), float(m.group(2))
+    if not isinstance(geometry, dict):
+        raise FieldError(f"{field}: expected a GeoJSON object or WKT string, got {type(geometry).__name__}")
+    coords = geometry.get("coordinates")
+    if coords is None:
+        return None, None
+    if not isinstance(coords, list) or len(coords) < 2:
+        raise FieldError(f"{field}.coordinates: expected [lon, lat], got {str(coords)[:40]!r}")
+    return as_float(coords[0], f"{field}.coordinates[0]"), as_float(coords[1], f"{field}.coordinates[1]")
+
+
 def _observation(data: Any, at: str) -> WeatherObs:
-    props = require(data, "properties", NwsPayloadError, f"observation {at}".strip())
+    if isinstance(data, dict) and "properties" not in data and "@type" in data:
+        props = data  # JSON-LD form (Accept: application/ld+json): the fields sit at the top level
+    else:
+        props = require(data, "properties", NwsPayloadError, f"observation {at}".strip())
     if not isinstance(props, dict):
         raise FieldError(f"{at}properties: expected an object, got {type(props).__name__}")
 
@@ -216,14 +242,7 @@ def _observation(data: Any, at: str) -> WeatherObs:
         value = quantity(props.get(key), kind, f"{at}properties.{key}")
         return None if value is None else round(value, digits)
 
-    geometry = data.get("geometry")
-    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
-    lat = lon = None
-    if coords is not None:
-        if not isinstance(coords, list) or len(coords) < 2:
-            raise FieldError(f"{at}geometry.coordinates: expected [lon, lat], got {str(coords)[:40]!r}")
-        lon = as_float(coords[0], f"{at}geometry.coordinates[0]")
-        lat = as_float(coords[1], f"{at}geometry.coordinates[1]")
+    lon, lat = _point(data.get("geometry"), f"{at}geometry")
     station_url = props.get("station")
     station = as_str(station_url, f"{at}properties.station").rsplit("/", 1)[-1] if station_url is not None else None
     text = props.get("textDescription")

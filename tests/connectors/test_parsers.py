@@ -453,3 +453,10 @@ def test_ercot_dam_2026_posting():
     assert len(out) == 40 and {r.interval_start for r in out} == {dt.datetime(2026, 9, 29, 5, tzinfo=UTC),
                                                                    dt.datetime(2026, 9, 29, 6, tzinfo=UTC)}  # CDT
     assert next(r.price for r in out if r.node == "HB_HOUSTON") == 27.36
+
+
+def test_nws_observation_jsonld_form_with_wkt_geometry():
+    [obs] = noaa_nws.parse_observation(fx("noaa_nws/stations_KSUA_observations_latest_jsonld_2021-11-07.json"))
+    assert obs.station == "KSUA" and (obs.longitude, obs.latitude) == (-80.22, 27.18)
+    assert obs.ts == dt.datetime(2021, 11, 7, 18, 50, tzinfo=UTC) and obs.temperature_c == 21
+    assert obs.wind_speed_ms == pytest.approx(6.2) and obs.pressure_hpa == 1015.2 and obs.wind_direction_deg == 340

@@ -54,6 +54,7 @@ JSON_PARSERS: list[tuple[str, Callable[..., Any], str]] = [
     ("noaa_nws", noaa_nws.parse_alerts, "noaa_nws/alerts_active_point_46.9_-116.9_2025-02-08_jsonld.json"),
     ("noaa_nws", noaa_nws.parse_observation, "noaa_nws/stations_KFLL_observations_latest.json"),
     ("noaa_nws", noaa_nws.parse_observation, "noaa_nws/stations_KFLL_observations_alternate_units_degF_kmh.json"),
+    ("noaa_nws", noaa_nws.parse_observation, "noaa_nws/stations_KSUA_observations_latest_jsonld_2021-11-07.json"),
     ("noaa_ncei", noaa_ncei.parse_daily, "noaa_ncei_cdo/cdo_v2_data_GHCND_PRCP_USC00200230_2013-09.json"),
     ("noaa_ncei", noaa_ncei.parse_daily, "noaa_ncei_cdo/cdo_v2_data_GSOM_AE000041196_2013-10.json"),
     ("ercot", ercot.parse_archive_listing, "ercot/public_api_archive_listing_np3-911-er_2024-11-05.json"),
