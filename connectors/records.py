@@ -5,6 +5,7 @@ Timestamps are tz-aware UTC; intervals are labelled by their start and run [star
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from connectors.errors import FieldError
@@ -26,6 +27,28 @@ class PriceRecord:
     currency: str
     unit: str = "MWh"
     source: str = ""
+
+    def __post_init__(self) -> None:
+        """Refuse a record that is not whole: empty node, non-finite price, empty or reversed interval."""
+        if not self.node:
+            raise FieldError("node: empty settlement point / node name")
+        if isinstance(self.price, bool) or not math.isfinite(self.price):
+            raise FieldError(f"price: {self.price!r} at {self.node} is not a finite number")
+        if self.interval_start.tzinfo is None or not self.interval_start < self.interval_end:
+            raise FieldError(f"interval {self.interval_start}..{self.interval_end} of {self.node} is empty, "
+                             "reversed or without a UTC offset")
+        if self.market_type not in ("DA", "RT"):
+            raise FieldError(f"market_type {self.market_type!r} is neither 'DA' nor 'RT'")
+
+
+#: Physically possible range of each WeatherObs quantity (canonical units). A value outside is a
+#: unit or decoding error, never weather: the record is refused with the field named. Pressure is
+#: station or sea-level pressure (about 300 hPa on the highest stations); precipitation is per interval.
+WEATHER_LIMITS: dict[str, tuple[float, float]] = {
+    "temperature_c": (-95.0, 65.0), "cloud_cover_pct": (0.0, 100.0), "wind_speed_ms": (0.0, 120.0),
+    "wind_direction_deg": (0.0, 360.0), "ghi_wm2": (0.0, 1500.0), "precipitation_mm": (0.0, 2000.0),
+    "pressure_hpa": (300.0, 1100.0), "latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +74,19 @@ class WeatherObs:
     latitude: float | None = None
     longitude: float | None = None
     station: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse an impossible observation (FieldError naming the field): see :data:`WEATHER_LIMITS`."""
+        if self.kind not in ("observation", "forecast"):
+            raise FieldError(f"kind {self.kind!r} is neither 'observation' nor 'forecast'")
+        for name, (low, high) in WEATHER_LIMITS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise FieldError(f"{name}: {value!r} is not a finite number")
+            if not low <= value <= high:
+                raise FieldError(f"{name}: {value!r} outside the possible range {low:g}..{high:g}")
 
 
 @dataclass(frozen=True, slots=True)

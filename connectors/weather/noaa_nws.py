@@ -249,6 +249,14 @@ def _observation(data: Any, at: str) -> WeatherObs:
     if text is not None and not isinstance(text, str):
         raise FieldError(f"{at}properties.textDescription: expected a string, got {type(text).__name__}")
     stamp = require(props, "timestamp", NwsPayloadError, f"observation {at}".strip())
+    try:
+        return _observation_record(props, at, stamp, text, lat, lon, station, qv)
+    except FieldError as exc:
+        raise FieldError(f"{at}{exc}" if at else str(exc)) from None
+
+
+def _observation_record(props: dict[str, Any], at: str, stamp: Any, text: str | None, lat: float | None,
+                        lon: float | None, station: str | None, qv: Any) -> WeatherObs:
     return WeatherObs(
         source=NAME, kind="observation", ts=utc_from_iso(stamp, f"{at}properties.timestamp"),
         temperature_c=qv("temperature", "temperature", 2),

@@ -171,8 +171,9 @@ def test_nws_observation_units_from_unitcode():
     assert f.pressure_hpa == 1000.0 and f.wind_direction_deg == 10 and f.station == "KFLL"
     [si] = noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_wmounit_m_s-1.json"))
     assert si.temperature_c == 10 and si.wind_speed_ms == 10 and si.pressure_hpa == 1000.0
-    many = noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_multiple_unsorted.json"))
-    assert len(many) == 2 and many[0].ts < many[1].ts
+    # upstream's two-observation case holds an impossible one (-100 degC, 1000 m/s, 77 Pa): refused by name
+    with pytest.raises(noaa_nws.NwsPayloadError, match=r"features\[\d\]\.temperature_c: -100\.0 outside the possible"):
+        noaa_nws.parse_observation(fx("noaa_nws/stations_KFLL_observations_multiple_unsorted.json"))
 
 
 def test_nws_observation_refuses_unknown_unit_and_strings():
@@ -460,3 +461,17 @@ def test_nws_observation_jsonld_form_with_wkt_geometry():
     assert obs.station == "KSUA" and (obs.longitude, obs.latitude) == (-80.22, 27.18)
     assert obs.ts == dt.datetime(2021, 11, 7, 18, 50, tzinfo=UTC) and obs.temperature_c == 21
     assert obs.wind_speed_ms == pytest.approx(6.2) and obs.pressure_hpa == 1015.2 and obs.wind_direction_deg == 340
+
+
+def test_impossible_values_are_refused_by_name():
+    """Kelvin read as metric (282 degC) is a units error, not weather: refused with the field named."""
+    with pytest.raises(owm.OpenWeatherMapPayloadError, match=r"temperature_c: 282\.08 outside the possible range"):
+        owm.parse_current(fx("openweathermap/current_weather_lat_lon_2020.json"), units="metric")
+    from connectors.errors import FieldError
+    from connectors.records import PriceRecord
+
+    start = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    with pytest.raises(FieldError, match="node: empty"):
+        PriceRecord("CAISO", "", "DA", start, start + dt.timedelta(hours=1), 1.0, "USD")
+    with pytest.raises(FieldError, match="is empty, reversed"):
+        PriceRecord("CAISO", "N", "DA", start, start, 1.0, "USD")
