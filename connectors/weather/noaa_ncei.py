@@ -41,7 +41,9 @@ def parse_daily(body: bytes | str, units: str = "metric") -> list[WeatherObs]:
     ``ts`` is the date at 00:00 UTC (GHCND days are local station days; the label is the date).
     Temperature is TAVG, else the mean of TMAX and TMIN. Unknown datatypes (e.g. normals, GSOM
     monthly datatypes) are skipped, and a day left with no value (a lone TMAX) gives no record.
-    ``{}`` (no data) returns an empty list. Values must be JSON numbers (strings are refused with
+    A value whose GHCND quality flag is set (``attributes`` "MFLAG,QFLAG,SFLAG,TIME", QFLAG not
+    blank) failed NOAA's quality checks and is not used. ``{}`` (no data) returns an empty list.
+    Values must be JSON numbers (strings are refused with
     the row named), dates ISO dates; a datatype repeated for one station and day is refused.
     """
     if units not in ("metric", "raw"):
@@ -66,6 +68,12 @@ def parse_daily(body: bytes | str, units: str = "metric") -> list[WeatherObs]:
         except ValueError:
             raise FieldError(f"{at}.date: {date!r} is not a date (YYYY-MM-DD...)") from None
         if datatype not in GHCND or value is None:
+            continue
+        attributes = row.get("attributes")
+        if attributes is not None and not isinstance(attributes, str):
+            raise FieldError(f"{at}.attributes: expected a string such as ',,7,1800', got {type(attributes).__name__}")
+        flags = (attributes or "").split(",")
+        if len(flags) >= 2 and flags[1].strip():  # GHCND QFLAG set: the value failed a NOAA quality check
             continue
         field, scale = GHCND[datatype]
         if field in days[(station, date)]:

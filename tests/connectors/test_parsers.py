@@ -475,3 +475,13 @@ def test_impossible_values_are_refused_by_name():
         PriceRecord("CAISO", "", "DA", start, start + dt.timedelta(hours=1), 1.0, "USD")
     with pytest.raises(FieldError, match="is empty, reversed"):
         PriceRecord("CAISO", "N", "DA", start, start, 1.0, "USD")
+
+
+def test_ncei_value_failing_quality_check_is_not_used():
+    import json
+
+    data = json.loads(fx("noaa_ncei_cdo/cdo_v2_data_GHCND_PRCP_USC00200230_2013-09.json"))
+    day = data["results"][4]["date"][:10]
+    data["results"][4]["attributes"] = ",X,7,1800"  # QFLAG X: failed bounds check
+    out = noaa_ncei.parse_daily(json.dumps(data).encode(), "raw")
+    assert len(out) == 27 and day not in {o.ts.date().isoformat() for o in out}
