@@ -263,3 +263,11 @@ def test_caiso_try_later_code_is_retried_by_the_gateway(make_gateway, server):
     with pytest.raises(RequestRejected, match="OASIS error 1002: Invalid date format"):
         market_provider("caiso", make_gateway()).get_prices("DA", D(2020, 1, 3))
     server.persist("caiso", None)
+
+
+def test_ercot_rt_full_posting_through_the_gateway(make_gateway):
+    """The full NP6-905-CD posting, zipped as ERCOT serves it: DC ties are two series, nothing dropped."""
+    out = market_provider("ercot", make_gateway()).get_prices("RT", D(2024, 3, 29))
+    assert len(out) == 908
+    by_node = {r.node: r.price for r in out}
+    assert by_node["DC_E"] == by_node["DC_E:EW"] == 2.95 and by_node["LZ_WEST:EW"] is not None

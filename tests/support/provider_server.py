@@ -379,8 +379,8 @@ class ProviderServer:
         emil = path.rstrip("/").rsplit("/", 1)[-1]
         docs = {"np4-190-cd": (11, "DAMSPNP4190_csv", "ercot/dam_spp_np4-190-cd_2017-02-14.csv",
                                "cdr.00012331.0000000000000000.20170213.DAMSPNP4190.csv"),
-                "np6-905-cd": (22, "SPPHLZNP6905_csv", "ercot/rt_spp_np6-905-cd_2026-09-29_he12_int1_trimmed_sample.csv",
-                               "cdr.00012301.0000000000000000.20260929.SPPHLZNP6905_20260929_1115.csv")}
+                "np6-905-cd": (22, "SPPHLZNP6905_csv", "ercot/rt_spp_np6-905-cd_2024-03-29_he1_int4_full.csv",
+                               "cdr.00012301.0000000000000000.20240329.010211.SPPHLZNP6905_20240329_0100.csv")}
         if emil not in docs:
             return Reply(404, b'{"statusCode": 404, "message": "Resource not found"}')
         doc_id, friendly, fixture, member = docs[emil]
