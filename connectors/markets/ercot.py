@@ -320,7 +320,7 @@ class Ercot(MarketProvider):
 
 
 RECORDED = {1: ("dam_spp_np4-190-cd_2017-02-14.csv", DAM_EMIL), 2: (
-    "rt_spp_np6-905-cd_2026-09-29_he12_int1_trimmed_sample.csv", RT_EMIL)}
+    "rt_spp_np6-905-cd_2024-03-29_he1_int4_full.csv", RT_EMIL)}
 
 
 def replay(request: httpx.Request) -> httpx.Response | None:

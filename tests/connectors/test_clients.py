@@ -271,3 +271,17 @@ def test_ercot_rt_full_posting_through_the_gateway(make_gateway):
     assert len(out) == 908
     by_node = {r.node: r.price for r in out}
     assert by_node["DC_E"] == by_node["DC_E:EW"] == 2.95 and by_node["LZ_WEST:EW"] is not None
+
+
+def test_ercot_rt_offline_replay_serves_the_full_posting(store_db):
+    """Without ERCOT credentials the recorded full posting is replayed: every settlement-point type."""
+    from core.settings import load_settings
+    from gateway import Gateway
+
+    gw = Gateway(load_settings(provider_polling_enabled=False), db=store_db, flush_interval_s=0.05)
+    try:
+        assert gw.mode("ercot") == "offline replay"
+        out = market_provider("ercot", gw).get_prices("RT", D(2030, 1, 1))  # a replay serves its recorded day
+        assert len(out) == 908 and {"DC_N", "DC_N:EW", "AMOCO_PUN1", "HB_BUSAVG"} <= {r.node for r in out}
+    finally:
+        gw.close()
