@@ -74,7 +74,8 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-OASIS_ERRORS = {  # ERR_DESC texts as the OASIS interface specification words them
+OASIS_ERRORS = {  # CONSTRUCTED test answers: 1000's text is what OASIS answers (see the empty-day fault);
+    # the 1015/1002 texts are worded after those codes' meanings, not copied from a recording
     "1000": "No data returned for the specified selection",
     "1015": "Request is being processed, please try again later",
     "1002": "Invalid date format, please use format YYYYMMDD",
