@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from connectors.errors import FieldError
 from gateway import Gateway, get_gateway
 from gateway.errors import BadPayload, ProviderError, UnsupportedRequest
 
@@ -30,6 +32,8 @@ def payload_guard(error_cls: type[BadPayload], what: str) -> Callable[[F], F]:
                 raise
             except RecursionError:
                 raise error_cls(f"{what}: nested too deeply") from None
+            except FieldError as exc:
+                raise error_cls(f"{what}: {str(exc)[:300]}") from None
             except Exception as exc:
                 raise error_cls(f"{what}: {type(exc).__name__}: {str(exc)[:200]}") from None
 
@@ -79,16 +83,39 @@ def require(mapping: Any, key: str, error_cls: type[BadPayload], what: str) -> A
     return mapping[key]
 
 
-def as_float(value: Any) -> float | None:
-    """Return ``value`` as a finite float, None for null/missing; raises ValueError for non-numbers."""
+def as_float(value: Any, field: str = "value") -> float | None:
+    """Return a JSON number as a finite float, None for null/missing; raises FieldError naming ``field``.
+
+    Strict by rule: a number sent as a string (``"10"``), a boolean, an object or a non-finite
+    number (``1e400`` decodes to inf, ``NaN``) is refused, never coerced.
+    """
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = "a string" if isinstance(value, str) else type(value).__name__
+        raise FieldError(f"{field}: expected a JSON number, got {kind} {str(value)[:40]!r}")
     number = float(value)
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"non-finite number {value!r}")
+    if not math.isfinite(number):
+        raise FieldError(f"{field}: non-finite number {value!r}")
     return number
+
+
+def as_int(value: Any, field: str) -> int:
+    """Return a JSON integer (not a boolean, string or fractional number); raises FieldError naming ``field``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        kind = "a string" if isinstance(value, str) else type(value).__name__
+        raise FieldError(f"{field}: expected a JSON integer, got {kind} {str(value)[:40]!r}")
+    return value
+
+
+def as_str(value: Any, field: str, *, required: bool = True) -> str:
+    """Return a JSON string stripped; raises FieldError naming ``field`` for non-strings (or empty when required)."""
+    if not isinstance(value, str):
+        raise FieldError(f"{field}: expected a string, got {type(value).__name__} {str(value)[:40]!r}")
+    text = value.strip()
+    if required and not text:
+        raise FieldError(f"{field}: empty string")
+    return text
 
 
 class Connector:

@@ -10,6 +10,7 @@ from gateway.errors import (
     BreakerOpen,
     ConfigurationError,
     EmptyPayload,
+    ProviderBusy,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -20,6 +21,6 @@ from gateway.errors import (
 
 __all__ = [
     "AuthError", "BadPayload", "BreakerOpen", "ConfigurationError", "EmptyPayload", "Fetched", "Gateway",
-    "ProviderError", "ProviderUnavailable", "RateLimited", "RequestRejected", "Timeout", "UnsupportedRequest",
+    "ProviderBusy", "ProviderError", "ProviderUnavailable", "RateLimited", "RequestRejected", "Timeout", "UnsupportedRequest",
     "get_gateway", "install_gateway", "parse_retry_after", "raise_for_status",
 ]

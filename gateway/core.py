@@ -347,8 +347,10 @@ class Gateway:
     ) -> Fetched[T]:
         """Like :meth:`request` but parse the body with ``parse`` inside the gateway.
 
-        A BadPayload from ``parse`` counts as a failed call (logged, event, fallback) and such a
-        body is never kept as "last good". Returns a :class:`Fetched` with the parsed value.
+        ``parse`` runs inside each attempt: a retryable error it raises (e.g. :class:`ProviderBusy`,
+        the provider answering "try later" in a 200 body) is retried with back-off like a 5xx. A
+        BadPayload from ``parse`` counts as a failed call (logged, event, fallback), is not retried,
+        and such a body is never kept as "last good". Returns a :class:`Fetched` with the parsed value.
         """
         return self._call(provider, method, url, endpoint, fallback, parse, httpx_kwargs)
 
@@ -408,8 +410,12 @@ class Gateway:
                                           endpoint=endpoint) from None
             last_status = response.status_code
             raise_for_status(provider, endpoint, response)
+            if parse is not None:  # inside the attempt: a retryable error from the parser (ProviderBusy) is retried
+                parsed.clear()
+                parsed.append(parse(response))
             return response
 
+        parsed: list[Any] = []
         retrying = self._retrying[provider]
         cache_key = self._cache_key(method, full_url, kwargs)
         error: ProviderError
@@ -424,21 +430,17 @@ class Gateway:
                                 f" last error: {last.problem if last else 'unknown'})", endpoint=endpoint)
         except ProviderError as exc:
             error = exc
+            if isinstance(exc, BadPayload) and exc.endpoint is None:
+                exc.endpoint = endpoint
         else:
-            try:
-                value = parse(response) if parse is not None else None
-            except BadPayload as exc:
-                error = exc
-                if exc.endpoint is None:
-                    exc.endpoint = endpoint
-            else:
-                if response.status_code == 200 and method.upper() == "GET":
-                    self.cache.put(cache_key, response.status_code, list(response.headers.multi_items()),
-                                   response.content, str(response.url))
-                response.extensions["fleetlight_source"] = "live"
-                self._record(spec, endpoint, started, t0, response.status_code, "ok", len(response.content),
-                             attempts - 1, None)
-                return Fetched(value, response, "live")
+            value = parsed[0] if parse is not None else None
+            if response.status_code == 200 and method.upper() == "GET":
+                self.cache.put(cache_key, response.status_code, list(response.headers.multi_items()),
+                               response.content, str(response.url))
+            response.extensions["fleetlight_source"] = "live"
+            self._record(spec, endpoint, started, t0, response.status_code, "ok", len(response.content),
+                         attempts - 1, None)
+            return Fetched(value, response, "live")
         return self._fail(spec, method, endpoint, started, t0, last_status, attempts, error, fallback, parse,
                           cache_key)
 

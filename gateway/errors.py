@@ -11,6 +11,7 @@ without the traceback. The hierarchy::
     ├── RequestRejected           another 4xx: the request itself is wrong (bad parameter, out of range)
     ├── Timeout                   no answer within the provider's timeout
     ├── ProviderUnavailable       5xx, connection refused/reset, DNS: the provider is down
+    │   ├── ProviderBusy          the provider answered "try later" in the body (CAISO OASIS 1015)
     │   └── BreakerOpen           the circuit breaker is open, the call was not attempted
     ├── BadPayload                the answer arrived but cannot be understood: HTML instead of JSON,
     │   │                         truncated body, changed schema, wrong zip member ...
@@ -77,6 +78,10 @@ class Timeout(ProviderError):
 
 class ProviderUnavailable(ProviderError):
     """The provider is down: 5xx, connection refused or reset, name resolution failed."""
+
+
+class ProviderBusy(ProviderUnavailable):
+    """The provider answered, but says it cannot serve the request now and to try later (retried)."""
 
 
 class BreakerOpen(ProviderUnavailable):

@@ -1,17 +1,25 @@
 """CAISO OASIS locational marginal prices: PRC_LMP (day-ahead, hourly) and PRC_INTVL_LMP (real-time, 5-minute).
 
 API: OASIS ``/oasisapi/SingleZip`` (Interface Specification for OASIS, v5+). No key. Every answer
-is a zip: the report as CSV (``resultformat=6``) or OASISReport XML (default), or an
-``INVALID_REQUEST.xml`` member carrying ``ERR_CODE``/``ERR_DESC`` when the request failed (code 1000:
-no data). Limit: about one request every 5 seconds, else HTTP 429. Times in the payload are GMT
+is a zip: the report as CSV (``resultformat=6``) or OASISReport XML (default), or a member
+(``INVALID_REQUEST.xml`` or another name) carrying ``ERR_CODE``/``ERR_DESC`` when the request
+failed. Every member is searched for an ERR_CODE: 1000 (no data) is empty data, 1015 ("try
+later", still processing) is :class:`gateway.errors.ProviderBusy` and retried by the gateway, any
+other code is reported with its code and text as a rejected request. Limit: about one request
+every 5 seconds, else HTTP 429. Times in the payload are GMT
 (``INTERVALSTARTTIME_GMT``), so DST days need no special handling beyond asking for the local day.
 Only ``LMP_TYPE``/``DATA_ITEM`` LMP is kept (energy, congestion and loss components are dropped).
+
+Row rules: a price must be a finite number (``inf``/``NaN`` are refused with the line), a node
+name must not be empty; an exact duplicate row (same node, interval and price) is dropped, the same
+node and interval with two prices is refused naming both.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import math
 import zipfile
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
@@ -20,9 +28,10 @@ import httpx
 from lxml import etree
 
 from connectors.base import make_payload_error, payload_guard
+from connectors.errors import FieldError
 from connectors.markets.base import MarketProvider, day_bounds_utc, filter_nodes
 from connectors.records import PriceRecord, utc_from_iso
-from gateway.errors import EmptyPayload
+from gateway.errors import EmptyPayload, ProviderBusy, RequestRejected
 
 NAME = "caiso"
 CaisoPayloadError = make_payload_error(NAME, "CaisoPayloadError")
@@ -32,29 +41,83 @@ QUERIES = {"DA": ("PRC_LMP", "DAM", 12), "RT": ("PRC_INTVL_LMP", "RTM", 3)}
 VALUE_COLUMNS = ("MW", "VALUE", "PRC")
 
 
+#: OASIS ERR_CODEs with their own handling (Interface Specification for OASIS, "Error codes");
+#: every other code is a rejected request reported with its code and text.
+NO_DATA_CODES = frozenset({"1000"})
+TRY_LATER_CODES = frozenset({"1015"})
+
+
 def _member(zf: zipfile.ZipFile, what: str) -> tuple[str, bytes]:
     names = zf.namelist()
     if not names:
         raise CaisoPayloadError(f"{what}: empty zip")
-    for name in names:
+    members = {name: zf.read(name) for name in names}
+    for name, data in members.items():  # an ERR_CODE in any member, not only INVALID_REQUEST.xml
+        found = _oasis_error(name, data)
+        if found is not None:
+            _raise_oasis_error(*found, name, what)
         if "INVALID_REQUEST" in name.upper():
-            _raise_oasis_error(zf.read(name), what)
+            raise CaisoPayloadError(f"{what}: member {name} carries no ERR_CODE (unreadable error answer)")
     reports = [n for n in names if n.lower().endswith((".csv", ".xml"))]
     if len(reports) != 1:
         raise CaisoPayloadError(f"{what}: zip holds {names[:5]}, expected one report .csv or .xml")
-    return reports[0], zf.read(reports[0])
+    return reports[0], members[reports[0]]
 
 
-def _raise_oasis_error(xml: bytes, what: str) -> None:
-    try:
-        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+def _oasis_error(name: str, data: bytes) -> tuple[str, str] | None:
+    """Return (ERR_CODE, ERR_DESC) when member ``name`` carries an OASIS error, else None."""
+    if b"ERR_CODE" not in data[:65536]:
+        return None
+    head = data.lstrip()[:1]
+    if head == b"<":
+        try:
+            root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError:
+            return "?", f"unreadable error member {name}"
         code = "".join(root.xpath("//*[local-name()='ERR_CODE']/text()")).strip()
         desc = "".join(root.xpath("//*[local-name()='ERR_DESC']/text()")).strip()
-    except etree.XMLSyntaxError:
-        code, desc = "?", "unreadable INVALID_REQUEST.xml"
-    if code == "1000":
-        raise EmptyPayload(NAME, f"{what}: OASIS error {code}: {desc}")
-    raise CaisoPayloadError(f"{what}: OASIS error {code}: {desc}")
+        return (code, desc) if code else None
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig", "replace"))))
+    header = [h.strip().upper() for h in rows[0]] if rows else []
+    if "ERR_CODE" in header and len(rows) > 1:
+        row = rows[1]
+        i_code, i_desc = header.index("ERR_CODE"), header.index("ERR_DESC") if "ERR_DESC" in header else None
+        code = row[i_code].strip() if i_code < len(row) else ""
+        desc = row[i_desc].strip() if i_desc is not None and i_desc < len(row) else ""
+        return (code, desc) if code else None
+    return None
+
+
+def _raise_oasis_error(code: str, desc: str, member: str, what: str) -> None:
+    problem = f"{what}: OASIS error {code}: {desc or 'no description'} (member {member})"
+    if code in NO_DATA_CODES:
+        raise EmptyPayload(NAME, problem)
+    if code in TRY_LATER_CODES:
+        raise ProviderBusy(NAME, problem + "; try later")
+    raise RequestRejected(NAME, problem)
+
+
+def _price(text: str, where: str) -> float:
+    try:
+        price = float(text)
+    except ValueError:
+        raise FieldError(f"{where}: price {text[:40]!r} is not a number") from None
+    if not math.isfinite(price):
+        raise FieldError(f"{where}: price {text[:40]!r} is not finite")
+    return price
+
+
+def _collect(out: list[PriceRecord], seen: dict[tuple[str, dt.datetime], float], record: PriceRecord,
+             where: str) -> None:
+    """Append ``record`` unless it repeats a row exactly; two prices for one node and interval are refused."""
+    key = (record.node, record.interval_start)
+    if key in seen:
+        if seen[key] != record.price:
+            raise FieldError(f"{where}: {record.node} has two prices for {record.interval_start:%Y-%m-%d %H:%M}Z "
+                             f"({seen[key]} and {record.price})")
+        return
+    seen[key] = record.price
+    out.append(record)
 
 
 def _parse_csv(text: str, market_type: str, what: str) -> list[PriceRecord]:
@@ -74,6 +137,7 @@ def _parse_csv(text: str, market_type: str, what: str) -> list[PriceRecord]:
     wanted = ("LMP", "LMP_PRC")
     times: dict[str, dt.datetime] = {}
     out: list[PriceRecord] = []
+    seen: dict[tuple[str, dt.datetime], float] = {}
     width = len(header)
     for n, row in enumerate(reader, start=2):
         if len(row) < width:
@@ -83,15 +147,16 @@ def _parse_csv(text: str, market_type: str, what: str) -> list[PriceRecord]:
         if row[i_kind] not in wanted:
             continue
         s, e = row[i_start], row[i_end]
-        start = times.get(s) or times.setdefault(s, utc_from_iso(s))
-        end = times.get(e) or times.setdefault(e, utc_from_iso(e))
-        try:
-            price = float(row[i_val])
-        except ValueError:
-            raise CaisoPayloadError(f"{what}: line {n}: price {row[i_val]!r} is not a number") from None
-        if price != price:
-            raise CaisoPayloadError(f"{what}: line {n}: price is NaN")
-        out.append(PriceRecord(MARKET, row[i_node][:64], market_type, start, end, price, "USD", "MWh", NAME))
+        start = times.get(s) or times.setdefault(s, utc_from_iso(s, f"line {n} INTERVALSTARTTIME_GMT"))
+        end = times.get(e) or times.setdefault(e, utc_from_iso(e, f"line {n} INTERVALENDTIME_GMT"))
+        if end <= start:
+            raise FieldError(f"line {n}: interval {s}..{e} is empty or reversed")
+        node = row[i_node].strip()
+        if not node:
+            raise FieldError(f"line {n}: empty NODE")
+        price = _price(row[i_val], f"line {n} {value_col}")
+        _collect(out, seen, PriceRecord(MARKET, node[:64], market_type, start, end, price, "USD", "MWh", NAME),
+                 f"line {n}")
     if not out:
         raise EmptyPayload(NAME, f"{what}: no LMP rows")
     return out
@@ -99,17 +164,22 @@ def _parse_csv(text: str, market_type: str, what: str) -> list[PriceRecord]:
 
 def _parse_xml(xml: bytes, market_type: str, what: str) -> list[PriceRecord]:
     root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-    out = []
-    for item in root.iter("{*}REPORT_DATA"):
+    out: list[PriceRecord] = []
+    seen: dict[tuple[str, dt.datetime], float] = {}
+    for n, item in enumerate(root.iter("{*}REPORT_DATA"), start=1):
         fields = {etree.QName(child).localname: (child.text or "").strip() for child in item}
         if fields.get("DATA_ITEM") not in ("LMP_PRC", "LMP"):
             continue
+        where = f"REPORT_DATA {n}"
         try:
-            start, end = utc_from_iso(fields["INTERVAL_START_GMT"]), utc_from_iso(fields["INTERVAL_END_GMT"])
-            node, price = fields["RESOURCE_NAME"], float(fields["VALUE"])
+            start = utc_from_iso(fields["INTERVAL_START_GMT"], f"{where} INTERVAL_START_GMT")
+            end = utc_from_iso(fields["INTERVAL_END_GMT"], f"{where} INTERVAL_END_GMT")
+            node, price = fields["RESOURCE_NAME"], _price(fields["VALUE"], f"{where} VALUE")
         except KeyError as exc:
             raise CaisoPayloadError(f"{what}: REPORT_DATA without {exc.args[0]} (schema changed?)") from None
-        out.append(PriceRecord(MARKET, node[:64], market_type, start, end, price, "USD", "MWh", NAME))
+        if not node:
+            raise FieldError(f"{where}: empty RESOURCE_NAME")
+        _collect(out, seen, PriceRecord(MARKET, node[:64], market_type, start, end, price, "USD", "MWh", NAME), where)
     if not out:
         raise EmptyPayload(NAME, f"{what}: no LMP_PRC items in the XML report")
     return out
@@ -119,8 +189,10 @@ def _parse_xml(xml: bytes, market_type: str, what: str) -> list[PriceRecord]:
 def parse_oasis_zip(body: bytes, market_type: str = "DA") -> list[PriceRecord]:
     """Return the LMPs (USD/MWh, UTC interval start) of an OASIS SingleZip answer (CSV or XML inside).
 
-    Raises EmptyPayload for OASIS error 1000 (no data) and CaisoPayloadError for any other error
-    member, a zip with the wrong member, an HTML page, a changed schema or truncated rows.
+    Raises EmptyPayload for OASIS error 1000 (no data), ProviderBusy for 1015 (try later; the
+    gateway retries it), RequestRejected naming code and text for any other OASIS error in any
+    member, and CaisoPayloadError for a zip with the wrong member, an HTML page, a changed schema,
+    truncated rows or a refused row (field and line named).
     """
     if market_type not in QUERIES:
         raise CaisoPayloadError(f"unknown market type {market_type!r}")
@@ -138,7 +210,11 @@ def parse_oasis_zip(body: bytes, market_type: str = "DA") -> list[PriceRecord]:
         raise CaisoPayloadError(f"{what}: broken zip ({exc})") from None
     if name.lower().endswith(".xml"):
         return _parse_xml(data, market_type, what)
-    return _parse_csv(data.decode("utf-8-sig"), market_type, what)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaisoPayloadError(f"{what}: member {name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return _parse_csv(text, market_type, what)
 
 
 class Caiso(MarketProvider):

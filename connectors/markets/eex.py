@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.base import as_float, load_json, make_payload_error, payload_guard, require
+from connectors.base import as_float, as_str, load_json, make_payload_error, payload_guard, require
+from connectors.errors import FieldError
 from connectors.markets.base import MarketProvider, day_bounds_utc
 from connectors.records import PriceRecord
 from gateway.errors import ConfigurationError, EmptyPayload
@@ -45,21 +46,31 @@ def _trade_date(value: Any) -> dt.date:
 
 @payload_guard(EexPayloadError, "getDaily")
 def parse_daily(body: bytes | str, symbol: str | None = None) -> list[PriceRecord]:
-    """Return one DA price per item of a getDaily JSON answer (EUR/MWh, Berlin delivery day in UTC)."""
+    """Return one DA price per item of a getDaily JSON answer (EUR/MWh, Berlin delivery day in UTC).
+
+    ``close`` must be a JSON number (a string such as ``"51.73"`` is refused, not coerced); an item
+    with ``close`` null is skipped; two prices for one symbol and day are refused.
+    """
     data = load_json(body, EexPayloadError, "getDaily")
     results = require(data, "results", EexPayloadError, "getDaily")
     items = require(results, "items", EexPayloadError, "getDaily results")
     if not isinstance(items, list):
         raise EexPayloadError("getDaily: 'items' is not an array")
     out = []
-    for item in items:
-        price = as_float(require(item, "close", EexPayloadError, "getDaily item"))
+    seen: set[tuple[str, dt.date]] = set()
+    for n, item in enumerate(items):
+        price = as_float(require(item, "close", EexPayloadError, "getDaily item"), f"items[{n}].close")
         if price is None:
             continue
-        day = _trade_date(require(item, "tradedatetimegmt", EexPayloadError, "getDaily item"))
-        node = str(item.get("symbol") or symbol or "")
+        day = _trade_date(as_str(require(item, "tradedatetimegmt", EexPayloadError, "getDaily item"),
+                                 f"items[{n}].tradedatetimegmt"))
+        raw_symbol = item.get("symbol")
+        node = as_str(raw_symbol, f"items[{n}].symbol") if raw_symbol is not None else (symbol or "")
         if not node:
             raise EexPayloadError("getDaily: item without symbol")
+        if (node, day) in seen:
+            raise FieldError(f"items[{n}]: {node} has two prices for {day}")
+        seen.add((node, day))
         start, end = day_bounds_utc(day, TZ)
         out.append(PriceRecord(MARKET, node[:64], "DA", start, end, price, "EUR", "MWh", NAME))
     if not out:

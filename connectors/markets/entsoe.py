@@ -4,24 +4,35 @@ API: https://transparency.entsoe.eu/content/static_content/Static%20content/web%
 (``/api?documentType=A44&in_Domain=<EIC>&out_Domain=<EIC>&periodStart=yyyyMMddHHmm&periodEnd=...``).
 Auth: ``securityToken`` query parameter (settings.entsoe_token). Limit: 400 requests/minute.
 Times are UTC in the payload, so a 23/25-hour local day is simply 92/100 quarter-hours.
-Curve type A01 lists every position; A03 ("variable sized block") omits a position whose price
-equals the previous one — the gap is filled with the previous price. A ``PT60M`` series gives
-node ``<zone>``, any other resolution ``<zone>/PT15M`` etc., so both can be stored side by side.
+Curve type A01 lists every position (a missing one is refused by number); A03 ("variable sized
+block") omits a position whose price equals the previous one — such a gap *between two stated
+positions* is filled with the previous price. Nothing is filled after the last stated position:
+a trailing block and a document cut short look the same, so a period whose last position is
+missing keeps only its stated positions and is flagged (``A44Document.incomplete``, and a warning
+in the log) instead of being filled to a full day. A price must be a finite number (``INF``,
+``1e400`` are refused with the position). A ``PT60M`` series gives node ``<zone>``, any other
+resolution ``<zone>/PT15M`` etc., so both can be stored side by side.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import httpx
 from lxml import etree
 
 from connectors.base import make_payload_error, payload_guard
+from connectors.errors import FieldError
 from connectors.markets.base import MarketProvider, day_bounds_utc, filter_nodes
 from connectors.records import PriceRecord, utc_from_iso
 from gateway.errors import EmptyPayload
+
+log = logging.getLogger(__name__)
 
 NAME = "entsoe"
 EntsoePayloadError = make_payload_error(NAME, "EntsoePayloadError")
@@ -62,9 +73,48 @@ def _ack_error(root: etree._Element) -> None:
     raise EntsoePayloadError(f"A44: acknowledgement instead of prices: {desc}")
 
 
-@payload_guard(EntsoePayloadError, "A44 document")
+@dataclass(frozen=True)
+class A44Document:
+    """The prices of an A44 document and the periods flagged as incomplete (last position missing)."""
+
+    records: list[PriceRecord]
+    incomplete: tuple[str, ...] = ()
+
+
 def parse_a44(body: bytes | str) -> list[PriceRecord]:
-    """Return the day-ahead prices (currency per MWh, UTC interval start) of an A44 Publication_MarketDocument."""
+    """Return the day-ahead prices (currency per MWh, UTC interval start) of an A44 Publication_MarketDocument.
+
+    A period whose last position is missing is logged as a warning (see :func:`parse_a44_document`).
+    """
+    doc = parse_a44_document(body)
+    for flag in doc.incomplete:
+        log.warning("entsoe: A44 %s", flag)
+    return doc.records
+
+
+def _position(text: str, slots: int, start: dt.datetime) -> int:
+    try:
+        pos = int(text)
+    except ValueError:
+        raise FieldError(f"Point.position {text[:20]!r} is not an integer") from None
+    if not 1 <= pos <= slots:
+        raise FieldError(f"Point.position {pos} outside 1..{slots} of {start:%Y-%m-%d %H:%M}Z")
+    return pos
+
+
+def _amount(text: str, pos: int) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise FieldError(f"price.amount {text[:40]!r} at position {pos} is not a number") from None
+    if not math.isfinite(value):
+        raise FieldError(f"price.amount {text[:40]!r} at position {pos} is not finite")
+    return value
+
+
+@payload_guard(EntsoePayloadError, "A44 document")
+def parse_a44_document(body: bytes | str) -> A44Document:
+    """Return the prices of an A44 document with the periods whose last position is missing flagged."""
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     if not raw.strip():
         raise EntsoePayloadError("A44: empty body")
@@ -81,7 +131,8 @@ def parse_a44(body: bytes | str) -> list[PriceRecord]:
     if kind != "Publication_MarketDocument":
         raise EntsoePayloadError(f"A44: unexpected root element {kind!r}")
     out: list[PriceRecord] = []
-    seen: set[tuple[str, dt.datetime]] = set()
+    flags: list[str] = []
+    seen: dict[tuple[str, dt.datetime], float] = {}
     series = list(root.iter("{*}TimeSeries"))
     if not series:
         raise EmptyPayload(NAME, "A44: document holds no TimeSeries")
@@ -99,8 +150,8 @@ def parse_a44(body: bytes | str) -> list[PriceRecord]:
             interval = period.find("{*}timeInterval")
             if interval is None:
                 raise EntsoePayloadError("A44: Period without timeInterval")
-            start = utc_from_iso(_text(interval, "start") or "")
-            end = utc_from_iso(_text(interval, "end") or "")
+            start = utc_from_iso(_text(interval, "start") or "", "Period.timeInterval.start")
+            end = utc_from_iso(_text(interval, "end") or "", "Period.timeInterval.end")
             step = _minutes(_text(period, "resolution") or "")
             slots = int((end - start).total_seconds() // 60 // step)
             if slots <= 0:
@@ -111,33 +162,43 @@ def parse_a44(body: bytes | str) -> list[PriceRecord]:
                 pos_text, price_text = _text(point, "position"), _text(point, "price.amount")
                 if pos_text is None or price_text is None:
                     raise EntsoePayloadError("A44: Point without position or price.amount")
-                pos = int(pos_text)
-                if not 1 <= pos <= slots:
-                    raise EntsoePayloadError(f"A44: position {pos} outside 1..{slots} of {start:%Y-%m-%d %H:%M}Z")
-                value = float(price_text)
-                if value != value:
-                    raise EntsoePayloadError(f"A44: NaN price at position {pos}")
-                points[pos] = value
+                pos = _position(pos_text, slots, start)
+                if pos in points:
+                    raise FieldError(f"Point.position {pos} appears twice in the period of {start:%Y-%m-%d %H:%M}Z")
+                points[pos] = _amount(price_text, pos)
             if not points:
                 continue
+            last_stated = max(points)
             if curve == "A03":
                 if 1 not in points:
                     raise EntsoePayloadError("A44: A03 curve does not start at position 1")
                 filled, last = {}, points[1]
-                for pos in range(1, slots + 1):
+                for pos in range(1, last_stated + 1):  # inside the stated positions only
                     last = points.get(pos, last)
                     filled[pos] = last
                 points = filled
+            else:
+                missing = [p for p in range(1, last_stated + 1) if p not in points]
+                if missing:
+                    raise FieldError(f"A01 curve of {node} lacks positions {missing[:10]} of the period of "
+                                     f"{start:%Y-%m-%d %H:%M}Z (A01 lists every position)")
+            if last_stated < slots:
+                flags.append(f"period {start:%Y-%m-%dT%H:%M}Z..{end:%Y-%m-%dT%H:%M}Z of {node} ({curve}) ends at "
+                             f"position {last_stated} of {slots}: last position missing, positions "
+                             f"{last_stated + 1}..{slots} not filled (document cut short?)")
             width = dt.timedelta(minutes=step)
             for pos in sorted(points):
                 s = start + (pos - 1) * width
-                if (node, s) in seen:
+                if (node, s) in seen:  # the same slot in two TimeSeries: one price kept, two prices refused
+                    if seen[(node, s)] != points[pos]:
+                        raise FieldError(f"{node} {s:%Y-%m-%d %H:%M}Z has two prices ({seen[(node, s)]} and "
+                                         f"{points[pos]}) in two TimeSeries")
                     continue
-                seen.add((node, s))
+                seen[(node, s)] = points[pos]
                 out.append(PriceRecord(MARKET, node[:64], "DA", s, s + width, points[pos], currency[:3], unit, NAME))
     if not out:
         raise EmptyPayload(NAME, "A44: no price points")
-    return out
+    return A44Document(out, tuple(flags))
 
 
 class Entsoe(MarketProvider):

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from connectors.base import load_json, make_payload_error, payload_guard, require
+from connectors.base import as_int, as_str, load_json, make_payload_error, payload_guard, require
+from connectors.errors import FieldError
 from connectors.markets.base import MarketProvider, filter_nodes, local_to_utc
 from connectors.records import PriceRecord
 from gateway.errors import AuthError, EmptyPayload, RequestRejected
@@ -40,6 +41,13 @@ CLIENT_ID = "fec253ea-0d06-4272-a5e6-b478baeecd70"  # ERCOT's published public-A
 DAM_COLUMNS = ("DeliveryDate", "HourEnding", "SettlementPoint", "SettlementPointPrice", "DSTFlag")
 RT_COLUMNS = ("DeliveryDate", "DeliveryHour", "DeliveryInterval", "SettlementPointName", "SettlementPointType",
               "SettlementPointPrice", "DSTFlag")
+
+#: NP6-905-CD settlement-point types and the suffix each adds to the node name. RN resource node,
+#: PCCRN/LCCRN combined-cycle physical/logical resource node, PUN private-use network, HU hub,
+#: SH bus-average hub, AH hub-average hub, LZ load zone, LZ_DC DC-tie load zone, and their
+#: energy-weighted variants LZEW / LZ_DCEW (same names, so ``:EW`` keeps them apart).
+RT_POINT_TYPES: dict[str, str] = {"RN": "", "PCCRN": "", "LCCRN": "", "PUN": "", "HU": "", "SH": "", "AH": "",
+                                  "LZ": "", "LZ_DC": "", "LZEW": ":EW", "LZ_DCEW": ":EW"}
 
 
 def _csv_text(body: bytes | str, what: str) -> str:
@@ -78,8 +86,25 @@ def _rows(text: str, columns: tuple[str, ...], what: str) -> list[dict[str, str]
     return rows
 
 
-def _date(value: str) -> dt.date:
-    return dt.datetime.strptime(value.strip(), "%m/%d/%Y").date()
+def _date(value: str | None, where: str) -> dt.date:
+    try:
+        return dt.datetime.strptime((value or "").strip(), "%m/%d/%Y").date()
+    except ValueError:
+        raise FieldError(f"{where}: DeliveryDate {value!r} is not MM/DD/YYYY") from None
+
+
+def _int(value: str | None, column: str, low: int, high: int, where: str) -> int:
+    text = (value or "").strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise FieldError(f"{where}: {column} {value!r} is not a whole number in {low}..{high}")
+    return int(text)
+
+
+def _start(day: dt.date, minutes: int, repeated: bool, where: str) -> dt.datetime:
+    try:
+        return local_to_utc(day, minutes, TZ, repeated)
+    except ValueError as exc:
+        raise FieldError(f"{where}: {exc}") from None
 
 
 def _flag(value: str | None, what: str) -> bool:
@@ -118,20 +143,20 @@ def parse_dam_spp(body: bytes | str) -> list[PriceRecord]:
     rows = _rows(_csv_text(body, what), DAM_COLUMNS, what)
     out: list[PriceRecord] = []
     cache: dict[tuple[str, str, bool], dt.datetime] = {}
-    for row in rows:
+    for n, row in enumerate(rows, start=2):
+        where = f"line {n}"
         key = (row["DeliveryDate"], row["HourEnding"], _flag(row["DSTFlag"], what))
         start = cache.get(key)
         if start is None:
-            hh, _, mm = key[1].strip().partition(":")
-            hour = int(hh)
-            if not 1 <= hour <= 24 or mm not in ("00", ""):
-                raise ErcotPayloadError(f"{what}: HourEnding {key[1]!r} outside 01:00..24:00")
-            start = cache[key] = local_to_utc(_date(key[0]), (hour - 1) * 60, TZ, key[2])
+            hh, _, mm = (key[1] or "").strip().partition(":")
+            if mm not in ("00", "") or not hh.isdigit() or not 1 <= int(hh) <= 24:
+                raise FieldError(f"{where}: HourEnding {key[1]!r} outside 01:00..24:00")
+            start = cache[key] = _start(_date(key[0], where), (int(hh) - 1) * 60, key[2], where)
         node = (row["SettlementPoint"] or "").strip()
         if not node:
-            raise ErcotPayloadError(f"{what}: empty SettlementPoint")
+            raise FieldError(f"{where}: empty SettlementPoint")
         out.append(PriceRecord(MARKET, node[:64], "DA", start, start + dt.timedelta(hours=1),
-                               _price(row["SettlementPointPrice"], what), "USD", "MWh", NAME))
+                               _price(row["SettlementPointPrice"], f"{what} {where}"), "USD", "MWh", NAME))
     return _check_unique(out, what)
 
 
@@ -139,28 +164,33 @@ def parse_dam_spp(body: bytes | str) -> list[PriceRecord]:
 def parse_rt_spp(body: bytes | str) -> list[PriceRecord]:
     """Return 15-minute RT prices (USD/MWh, UTC interval start) of an NP6-905-CD MIS CSV (or its zip).
 
-    Energy-weighted load-zone prices (type LZEW) get node ``<name>:EW`` so they do not collide with
-    the plain load-zone price of the same name.
+    Every settlement-point type of the report is read (:data:`RT_POINT_TYPES`); the energy-weighted
+    load-zone and DC-tie prices (types ``LZEW`` and ``LZ_DCEW``) get node ``<name>:EW`` so they do
+    not collide with the plain ``LZ``/``LZ_DC`` price of the same name (DC_E comes twice, once per
+    type: two series, not a DST duplicate). A type not in the table is refused by name.
     """
     what = "RT SPP CSV"
     rows = _rows(_csv_text(body, what), RT_COLUMNS, what)
     out: list[PriceRecord] = []
     cache: dict[tuple[str, str, str, bool], dt.datetime] = {}
-    for row in rows:
+    for n, row in enumerate(rows, start=2):
+        where = f"line {n}"
         key = (row["DeliveryDate"], row["DeliveryHour"], row["DeliveryInterval"], _flag(row["DSTFlag"], what))
         start = cache.get(key)
         if start is None:
-            hour, interval = int(key[1]), int(key[2])
-            if not (1 <= hour <= 24 and 1 <= interval <= 4):
-                raise ErcotPayloadError(f"{what}: DeliveryHour {hour} / DeliveryInterval {interval} out of range")
-            start = cache[key] = local_to_utc(_date(key[0]), (hour - 1) * 60 + (interval - 1) * 15, TZ, key[3])
+            hour = _int(key[1], "DeliveryHour", 1, 24, where)
+            interval = _int(key[2], "DeliveryInterval", 1, 4, where)
+            start = cache[key] = _start(_date(key[0], where), (hour - 1) * 60 + (interval - 1) * 15, key[3], where)
         name = (row["SettlementPointName"] or "").strip()
         kind = (row["SettlementPointType"] or "").strip().upper()
         if not name:
-            raise ErcotPayloadError(f"{what}: empty SettlementPointName")
-        node = f"{name}:EW" if kind == "LZEW" else name
+            raise FieldError(f"{where}: empty SettlementPointName")
+        if kind not in RT_POINT_TYPES:
+            raise ErcotPayloadError(f"{what}: SettlementPointType {kind!r} of {name} is not one of "
+                                    f"{sorted(RT_POINT_TYPES)} (report changed?)")
+        node = name + RT_POINT_TYPES[kind]
         out.append(PriceRecord(MARKET, node[:64], "RT", start, start + dt.timedelta(minutes=15),
-                               _price(row["SettlementPointPrice"], what), "USD", "MWh", NAME))
+                               _price(row["SettlementPointPrice"], f"{what} {where}"), "USD", "MWh", NAME))
     return _check_unique(out, what)
 
 
@@ -175,13 +205,21 @@ class ArchiveDoc:
 
 @payload_guard(ErcotPayloadError, "archive listing")
 def parse_archive_listing(body: bytes | str) -> list[ArchiveDoc]:
-    """Return the documents of a Public API ``/archive/{emil}`` listing (newest first as ERCOT sorts)."""
+    """Return the documents of a Public API ``/archive/{emil}`` listing (newest first as ERCOT sorts).
+
+    ``docId`` must be a JSON integer (``true`` or ``"123"`` is refused, not read as 1 or 123).
+    """
     data = load_json(body, ErcotPayloadError, "archive listing")
     archives = require(data, "archives", ErcotPayloadError, "archive listing")
     if not isinstance(archives, list):
         raise ErcotPayloadError("archive listing: 'archives' is not an array")
-    return [ArchiveDoc(int(require(a, "docId", ErcotPayloadError, "archive")),
-                       str(a.get("friendlyName") or ""), str(a.get("postDatetime") or "")) for a in archives]
+    return [ArchiveDoc(as_int(require(a, "docId", ErcotPayloadError, "archive"), f"archives[{n}].docId"),
+                       _opt_text(a, "friendlyName", n), _opt_text(a, "postDatetime", n)) for n, a in enumerate(archives)]
+
+
+def _opt_text(doc: dict[str, object], key: str, n: int) -> str:
+    value = doc.get(key)
+    return "" if value is None else as_str(value, f"archives[{n}].{key}", required=False)
 
 
 def _csv_docs(docs: list[ArchiveDoc]) -> list[ArchiveDoc]:
@@ -282,7 +320,7 @@ class Ercot(MarketProvider):
 
 
 RECORDED = {1: ("dam_spp_np4-190-cd_2017-02-14.csv", DAM_EMIL), 2: (
-    "rt_spp_np6-905-cd_2026-09-29_he12_int1_trimmed_sample.csv", RT_EMIL)}
+    "rt_spp_np6-905-cd_2024-03-29_he1_int4_full.csv", RT_EMIL)}
 
 
 def replay(request: httpx.Request) -> httpx.Response | None:

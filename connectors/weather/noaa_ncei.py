@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from connectors.base import as_float, load_json, make_payload_error, payload_guard, require
+from connectors.base import as_float, as_str, load_json, make_payload_error, payload_guard, require
+from connectors.errors import FieldError
 from connectors.records import UTC, WeatherObs
 from connectors.weather.base import WeatherProvider, check_coords
 
@@ -38,8 +39,12 @@ def parse_daily(body: bytes | str, units: str = "metric") -> list[WeatherObs]:
     """Return one daily observation per (station, date) of a /data?datasetid=GHCND answer.
 
     ``ts`` is the date at 00:00 UTC (GHCND days are local station days; the label is the date).
-    Temperature is TAVG, else the mean of TMAX and TMIN. Unknown datatypes (e.g. normals) are
-    skipped. ``{}`` (no data) returns an empty list.
+    Temperature is TAVG, else the mean of TMAX and TMIN. Unknown datatypes (e.g. normals, GSOM
+    monthly datatypes) are skipped, and a day left with no value (a lone TMAX) gives no record.
+    A value whose GHCND quality flag is set (``attributes`` "MFLAG,QFLAG,SFLAG,TIME", QFLAG not
+    blank) failed NOAA's quality checks and is not used. ``{}`` (no data) returns an empty list.
+    Values must be JSON numbers (strings are refused with
+    the row named), dates ISO dates; a datatype repeated for one station and day is refused.
     """
     if units not in ("metric", "raw"):
         raise NceiPayloadError(f"unknown units {units!r} (expected 'metric' or 'raw')")
@@ -52,14 +57,27 @@ def parse_daily(body: bytes | str, units: str = "metric") -> list[WeatherObs]:
     if not isinstance(results, list):
         raise NceiPayloadError("CDO data: 'results' is not an array")
     days: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    for row in results:
-        datatype = str(require(row, "datatype", NceiPayloadError, "CDO result")).upper()
-        date = str(require(row, "date", NceiPayloadError, "CDO result"))[:10]
-        station = str(require(row, "station", NceiPayloadError, "CDO result"))
-        value = as_float(require(row, "value", NceiPayloadError, "CDO result"))
+    for n, row in enumerate(results):
+        at = f"results[{n}]"
+        datatype = as_str(require(row, "datatype", NceiPayloadError, "CDO result"), f"{at}.datatype").upper()
+        date = as_str(require(row, "date", NceiPayloadError, "CDO result"), f"{at}.date")[:10]
+        station = as_str(require(row, "station", NceiPayloadError, "CDO result"), f"{at}.station")
+        value = as_float(require(row, "value", NceiPayloadError, "CDO result"), f"{at}.value")
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            raise FieldError(f"{at}.date: {date!r} is not a date (YYYY-MM-DD...)") from None
         if datatype not in GHCND or value is None:
             continue
+        attributes = row.get("attributes")
+        if attributes is not None and not isinstance(attributes, str):
+            raise FieldError(f"{at}.attributes: expected a string such as ',,7,1800', got {type(attributes).__name__}")
+        flags = (attributes or "").split(",")
+        if len(flags) >= 2 and flags[1].strip():  # GHCND QFLAG set: the value failed a NOAA quality check
+            continue
         field, scale = GHCND[datatype]
+        if field in days[(station, date)]:
+            raise FieldError(f"{at}: {datatype} of {station} on {date} appears twice")
         days[(station, date)][field] = value * scale if units == "raw" else value
     out = []
     for (station, date), values in sorted(days.items()):
@@ -67,6 +85,8 @@ def parse_daily(body: bytes | str, units: str = "metric") -> list[WeatherObs]:
         tmax, tmin = values.pop("_tmax", None), values.pop("_tmin", None)
         if "temperature_c" not in values and tmax is not None and tmin is not None:
             values["temperature_c"] = (tmax + tmin) / 2
+        if not values:  # e.g. a lone TMAX (a GSOM monthly summary): nothing this record can hold
+            continue
         out.append(WeatherObs(source=NAME, kind="observation", ts=day, station=station,
                               **{k: round(v, 3) for k, v in values.items()}))
     return out

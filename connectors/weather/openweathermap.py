@@ -1,5 +1,11 @@
 """OpenWeatherMap: current weather, 5-day/3-hour forecast and One Call 3.0.
 
+Shapes read: /data/2.5/weather, /data/2.5/forecast (3-hour steps) and the pro
+/data/2.5/forecast/hourly (1-hour steps, ``rain.1h``), /data/3.0/onecall and its
+``/timemachine`` answers (3.0 ``data`` array, 2.5 ``current`` + past ``hourly``), which are
+observations. Daily forecasts (/forecast/daily, /forecast/climate) are not called and are
+refused by name rather than misread.
+
 API pages: https://openweathermap.org/current, https://openweathermap.org/forecast5,
 https://openweathermap.org/api/one-call-3. Auth: ``appid`` query parameter
 (settings.openweathermap_api_key). We always request ``units=metric``; recorded payloads made
@@ -14,6 +20,7 @@ from typing import Any
 import httpx
 
 from connectors.base import as_float, load_json, make_payload_error, payload_guard, require
+from connectors.errors import FieldError
 from connectors.records import AlertRecord, WeatherObs, utc_from_unix
 from connectors.weather.base import WeatherProvider, check_coords
 
@@ -23,8 +30,8 @@ OpenWeatherMapPayloadError = make_payload_error(NAME, "OpenWeatherMapPayloadErro
 UNITS = ("standard", "metric", "imperial")
 
 
-def _temp_c(value: Any, units: str) -> float | None:
-    v = as_float(value)
+def _temp_c(value: Any, units: str, field: str = "temp") -> float | None:
+    v = as_float(value, field)
     if v is None:
         return None
     if units == "standard":
@@ -34,8 +41,8 @@ def _temp_c(value: Any, units: str) -> float | None:
     return v
 
 
-def _wind_ms(value: Any, units: str) -> float | None:
-    v = as_float(value)
+def _wind_ms(value: Any, units: str, field: str = "wind.speed") -> float | None:
+    v = as_float(value, field)
     if v is None:
         return None
     return round(v * 0.44704, 3) if units == "imperial" else v
@@ -51,14 +58,19 @@ def _check_cod(data: Any, what: str) -> None:
         raise OpenWeatherMapPayloadError(f"{what}: error answer cod={data['cod']}: {str(data.get('message'))[:150]}")
 
 
-def _precip(entry: dict[str, Any], key: str) -> float | None:
+def _precip(entry: dict[str, Any], key: str, other: str | None = None) -> float | None:
+    """Return rain + snow over ``key`` ("1h"/"3h") in mm; a total over ``other`` is refused (wrong step)."""
     total = None
     for kind in ("rain", "snow"):
         part = entry.get(kind)
-        if isinstance(part, dict) and key in part:
-            total = (total or 0.0) + (as_float(part[key]) or 0.0)
-        elif isinstance(part, (int, float)) and not isinstance(part, bool) and key == "":
-            total = (total or 0.0) + float(part)
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            raise FieldError(f"{kind}: expected an object such as {{\"{key}\": 0.5}}, got {type(part).__name__}")
+        if other is not None and other in part and key not in part:
+            raise FieldError(f"{kind}.{other}: a {other} total in {key} steps (shape not of this endpoint)")
+        if key in part:
+            total = (total or 0.0) + (as_float(part[key], f"{kind}.{key}") or 0.0)
     return total
 
 
@@ -68,59 +80,93 @@ def parse_current(body: bytes | str, units: str = "metric") -> list[WeatherObs]:
     _check_units(units)
     data = load_json(body, OpenWeatherMapPayloadError, "current weather")
     _check_cod(data, "current weather")
-    main = require(data, "main", OpenWeatherMapPayloadError, "current weather")
-    coord = data.get("coord") or {}
-    wind = data.get("wind") or {}
+    main = _obj(require(data, "main", OpenWeatherMapPayloadError, "current weather"), "main")
+    coord = _obj(data.get("coord"), "coord")
+    wind = _obj(data.get("wind"), "wind")
     return [
         WeatherObs(
             source=NAME,
             kind="observation",
-            ts=utc_from_unix(require(data, "dt", OpenWeatherMapPayloadError, "current weather")),
-            temperature_c=_temp_c(require(main, "temp", OpenWeatherMapPayloadError, "current weather main"), units),
-            cloud_cover_pct=as_float((data.get("clouds") or {}).get("all")),
+            ts=utc_from_unix(require(data, "dt", OpenWeatherMapPayloadError, "current weather"), "dt"),
+            temperature_c=_temp_c(require(main, "temp", OpenWeatherMapPayloadError, "current weather main"), units,
+                                  "main.temp"),
+            cloud_cover_pct=as_float(_obj(data.get("clouds"), "clouds").get("all"), "clouds.all"),
             wind_speed_ms=_wind_ms(wind.get("speed"), units),
-            wind_direction_deg=as_float(wind.get("deg")),
+            wind_direction_deg=as_float(wind.get("deg"), "wind.deg"),
             precipitation_mm=_precip(data, "1h"),
-            pressure_hpa=as_float(main.get("pressure")),
-            latitude=as_float(coord.get("lat")),
-            longitude=as_float(coord.get("lon")),
+            pressure_hpa=as_float(main.get("pressure"), "main.pressure"),
+            latitude=as_float(coord.get("lat"), "coord.lat"),
+            longitude=as_float(coord.get("lon"), "coord.lon"),
         )
     ]
 
 
-@payload_guard(OpenWeatherMapPayloadError, "5-day forecast")
-def parse_forecast(body: bytes | str, units: str = "metric", issued_at: dt.datetime | None = None) -> list[WeatherObs]:
-    """Return the 3-hourly forecast of a /data/2.5/forecast answer, one record per 3-hour interval start.
+def _obj(value: Any, field: str) -> dict[str, Any]:
+    """Return ``value`` when it is an object, {} for null/missing; raises FieldError naming ``field`` otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FieldError(f"{field}: expected an object, got {type(value).__name__} {str(value)[:40]!r}")
+    return value
 
-    ``issued_at`` defaults to 3 h before the first forecast step (the API does not state it).
-    Precipitation is the 3-hour total in mm.
+
+def _step(items: list[Any]) -> dt.timedelta:
+    """Return the forecast step of a /forecast list: 3 hours (/forecast) or 1 hour (pro /forecast/hourly)."""
+    stamps = [utc_from_unix(require(i, "dt", OpenWeatherMapPayloadError, "forecast step"), f"list[{n}].dt")
+              for n, i in enumerate(items)]
+    gaps = {b - a for a, b in zip(stamps, stamps[1:], strict=False)}
+    if not gaps:  # a single step: the precipitation key says which endpoint, else the 3-hour default
+        one = items[0]
+        hourly = any(isinstance(one.get(k), dict) and "1h" in one[k] for k in ("rain", "snow"))
+        return dt.timedelta(hours=1 if hourly else 3)
+    if len(gaps) == 1 and gaps <= {dt.timedelta(hours=1), dt.timedelta(hours=3)}:
+        return gaps.pop()
+    raise FieldError(f"list[].dt: steps are not evenly 1 or 3 hours apart (gaps {sorted(str(g) for g in gaps)[:3]})")
+
+
+@payload_guard(OpenWeatherMapPayloadError, "forecast")
+def parse_forecast(body: bytes | str, units: str = "metric", issued_at: dt.datetime | None = None) -> list[WeatherObs]:
+    """Return the forecast of a /data/2.5/forecast (3-hour) or pro /forecast/hourly (1-hour) answer.
+
+    The step is read from the ``dt`` spacing; precipitation is the total over the step in mm
+    (``rain.3h``/``snow.3h`` or ``rain.1h``/``snow.1h``). ``issued_at`` defaults to one step before
+    the first forecast step (the API does not state it). Daily forecasts are refused by name.
     """
     _check_units(units)
-    data = load_json(body, OpenWeatherMapPayloadError, "5-day forecast")
-    _check_cod(data, "5-day forecast")
-    items = require(data, "list", OpenWeatherMapPayloadError, "5-day forecast")
+    data = load_json(body, OpenWeatherMapPayloadError, "forecast")
+    _check_cod(data, "forecast")
+    items = require(data, "list", OpenWeatherMapPayloadError, "forecast")
     if not isinstance(items, list):
-        raise OpenWeatherMapPayloadError("5-day forecast: 'list' is not an array")
+        raise OpenWeatherMapPayloadError("forecast: 'list' is not an array")
     if not items:
-        raise make_empty("5-day forecast: no forecast steps")
-    coord = ((data.get("city") or {}).get("coord")) or {}
-    lat, lon = as_float(coord.get("lat")), as_float(coord.get("lon"))
+        raise make_empty("forecast: no forecast steps")
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise FieldError(f"list[{n}]: expected an object, got {type(item).__name__}")
+        if "main" not in item and isinstance(item.get("temp"), dict):
+            raise OpenWeatherMapPayloadError("forecast: this is a daily forecast answer (/forecast/daily or "
+                                             "/forecast/climate: 'temp' objects, no 'main'), which is not called")
+    step = _step(items)
+    key, other = ("1h", "3h") if step == dt.timedelta(hours=1) else ("3h", "1h")
+    coord = _obj(_obj(data.get("city"), "city").get("coord"), "city.coord")
+    lat, lon = as_float(coord.get("lat"), "city.coord.lat"), as_float(coord.get("lon"), "city.coord.lon")
     out: list[WeatherObs] = []
-    for item in items:
-        ts = utc_from_unix(require(item, "dt", OpenWeatherMapPayloadError, "forecast step"))
-        main = require(item, "main", OpenWeatherMapPayloadError, "forecast step")
-        wind = item.get("wind") or {}
+    for n, item in enumerate(items):
+        ts = utc_from_unix(item["dt"], f"list[{n}].dt")
+        main = _obj(require(item, "main", OpenWeatherMapPayloadError, "forecast step"), f"list[{n}].main")
+        wind = _obj(item.get("wind"), f"list[{n}].wind")
         out.append(WeatherObs(
             source=NAME, kind="forecast", ts=ts, issued_at=None,
-            temperature_c=_temp_c(require(main, "temp", OpenWeatherMapPayloadError, "forecast step main"), units),
-            cloud_cover_pct=as_float((item.get("clouds") or {}).get("all")),
-            wind_speed_ms=_wind_ms(wind.get("speed"), units),
-            wind_direction_deg=as_float(wind.get("deg")),
-            precipitation_mm=_precip(item, "3h"),
-            pressure_hpa=as_float(main.get("pressure")),
+            temperature_c=_temp_c(require(main, "temp", OpenWeatherMapPayloadError, "forecast step main"), units,
+                                  f"list[{n}].main.temp"),
+            cloud_cover_pct=as_float(_obj(item.get("clouds"), "clouds").get("all"), f"list[{n}].clouds.all"),
+            wind_speed_ms=_wind_ms(wind.get("speed"), units, f"list[{n}].wind.speed"),
+            wind_direction_deg=as_float(wind.get("deg"), f"list[{n}].wind.deg"),
+            precipitation_mm=_precip(item, key, other),
+            pressure_hpa=as_float(main.get("pressure"), f"list[{n}].main.pressure"),
             latitude=lat, longitude=lon,
         ))
-    issued = issued_at or (min(o.ts for o in out) - dt.timedelta(hours=3))
+    issued = issued_at or (min(o.ts for o in out) - step)
     return [_with_issued(o, issued) for o in out]
 
 
@@ -139,69 +185,95 @@ def make_empty(problem: str):
 
 @dataclass(frozen=True)
 class OneCall:
-    """The parts of a One Call 3.0 answer: current observation, hourly forecast and alerts."""
+    """The parts of a One Call 3.0 answer: observations (the current one, or the past hours of a
+    timemachine answer), the hourly forecast and the alerts."""
 
     current: list[WeatherObs]
     hourly: list[WeatherObs]
     alerts: list[AlertRecord]
 
 
-def _onecall_point(entry: dict[str, Any], units: str, kind: str, lat: float | None, lon: float | None,
-                   issued: dt.datetime | None) -> WeatherObs:
+def _onecall_point(entry: Any, units: str, kind: str, lat: float | None, lon: float | None,
+                   issued: dt.datetime | None, at: str) -> WeatherObs:
+    entry = _obj(entry, at)
     temp = entry.get("temp")
     if isinstance(temp, dict):  # daily entries carry a temp object; use the day value
         temp = temp.get("day")
     return WeatherObs(
         source=NAME, kind=kind,
-        ts=utc_from_unix(require(entry, "dt", OpenWeatherMapPayloadError, "one call entry")),
+        ts=utc_from_unix(require(entry, "dt", OpenWeatherMapPayloadError, "one call entry"), f"{at}.dt"),
         issued_at=issued,
-        temperature_c=_temp_c(temp, units),
-        cloud_cover_pct=as_float(entry.get("clouds")),
-        wind_speed_ms=_wind_ms(entry.get("wind_speed"), units),
-        wind_direction_deg=as_float(entry.get("wind_deg")),
+        temperature_c=_temp_c(temp, units, f"{at}.temp"),
+        cloud_cover_pct=as_float(entry.get("clouds"), f"{at}.clouds"),
+        wind_speed_ms=_wind_ms(entry.get("wind_speed"), units, f"{at}.wind_speed"),
+        wind_direction_deg=as_float(entry.get("wind_deg"), f"{at}.wind_deg"),
         precipitation_mm=_precip(entry, "1h"),
-        pressure_hpa=as_float(entry.get("pressure")),
+        pressure_hpa=as_float(entry.get("pressure"), f"{at}.pressure"),
         latitude=lat, longitude=lon,
     )
+
+
+def _observations(entries: list[Any], units: str, lat: float | None, lon: float | None, at: str) -> list[WeatherObs]:
+    """Return the observations of past entries, one per time (the later entry wins), sorted."""
+    by_ts = {o.ts: o for o in (_onecall_point(e, units, "observation", lat, lon, None, f"{at}[{n}]")
+                               for n, e in enumerate(entries))}
+    return [by_ts[t] for t in sorted(by_ts)]
 
 
 @payload_guard(OpenWeatherMapPayloadError, "one call")
 def parse_onecall(body: bytes | str, units: str = "metric") -> OneCall:
     """Return current, hourly (forecast, issued at the ``current.dt``) and alerts of a One Call answer.
 
-    Also reads the ``/onecall/timemachine`` form (``data`` array of observations).
+    A ``/onecall/timemachine`` answer holds past hours only: observations, never forecasts. Its
+    3.0 form (``data`` array) and its 2.5 form (``current`` plus ``hourly`` steps that start before
+    the current hour) both come back in ``current`` as observations (one per time), ``hourly`` empty.
     """
     _check_units(units)
     data = load_json(body, OpenWeatherMapPayloadError, "one call")
     _check_cod(data, "one call")
     if not isinstance(data, dict):
         raise OpenWeatherMapPayloadError("one call: expected an object")
-    lat, lon = as_float(data.get("lat")), as_float(data.get("lon"))
-    if "data" in data:  # timemachine
+    if "current" not in data and "date" in data and isinstance(data.get("temperature"), dict):
+        raise OpenWeatherMapPayloadError("one call: this is a /onecall/day_summary answer (daily aggregation), "
+                                         "which is not called")
+    lat, lon = as_float(data.get("lat"), "lat"), as_float(data.get("lon"), "lon")
+    if "data" in data:  # 3.0 timemachine
         entries = data["data"]
         if not isinstance(entries, list):
             raise OpenWeatherMapPayloadError("one call timemachine: 'data' is not an array")
-        return OneCall([_onecall_point(e, units, "observation", lat, lon, None) for e in entries], [], [])
+        return OneCall(_observations(entries, units, lat, lon, "data"), [], [])
     if "current" not in data and "hourly" not in data:
         raise OpenWeatherMapPayloadError("one call: missing fields 'current' and 'hourly' (schema changed?)")
-    current = [_onecall_point(data["current"], units, "observation", lat, lon, None)] if data.get("current") else []
+    current = [_onecall_point(data["current"], units, "observation", lat, lon, None, "current")] \
+        if data.get("current") else []
     issued = current[0].ts if current else None
     hourly_raw = data.get("hourly") or []
     if not isinstance(hourly_raw, list):
         raise OpenWeatherMapPayloadError("one call: 'hourly' is not an array")
     if issued is None and hourly_raw:
-        issued = utc_from_unix(require(hourly_raw[0], "dt", OpenWeatherMapPayloadError, "hourly"))
-    hourly = [_onecall_point(e, units, "forecast", lat, lon, issued) for e in hourly_raw]
+        issued = utc_from_unix(require(hourly_raw[0], "dt", OpenWeatherMapPayloadError, "hourly"), "hourly[0].dt")
+    hourly = [_onecall_point(e, units, "forecast", lat, lon, issued, f"hourly[{n}]") for n, e in enumerate(hourly_raw)]
+    if current and hourly and hourly[0].ts < current[0].ts.replace(minute=0, second=0, microsecond=0):
+        # 2.5 timemachine: the hours of the asked day, already past -> observations
+        return OneCall(_observations([data["current"], *hourly_raw], units, lat, lon, "timemachine"), [], [])
     alerts = []
-    for a in data.get("alerts") or []:
-        start = utc_from_unix(require(a, "start", OpenWeatherMapPayloadError, "alert"))
-        event = str(require(a, "event", OpenWeatherMapPayloadError, "alert"))
-        sender = str(a.get("sender_name") or "")
+    raw_alerts = data.get("alerts") or []
+    if not isinstance(raw_alerts, list):
+        raise FieldError(f"alerts: expected an array, got {type(raw_alerts).__name__}")
+    for n, a in enumerate(raw_alerts):
+        start = utc_from_unix(require(a, "start", OpenWeatherMapPayloadError, "alert"), f"alerts[{n}].start")
+        event = require(a, "event", OpenWeatherMapPayloadError, "alert")
+        if not isinstance(event, str) or not event.strip():
+            raise FieldError(f"alerts[{n}].event: expected a non-empty string, got {str(event)[:40]!r}")
+        sender = a.get("sender_name") or ""
+        if not isinstance(sender, str):
+            raise FieldError(f"alerts[{n}].sender_name: expected a string, got {type(sender).__name__}")
         alerts.append(AlertRecord(
             source=NAME,
             external_id=f"{sender}|{event}|{int(start.timestamp())}"[:200],
             event=event[:200], severity="", headline=f"{event} ({sender})" if sender else event,
-            onset=start, ends=utc_from_unix(a["end"]) if a.get("end") is not None else None,
+            onset=start,
+            ends=utc_from_unix(a["end"], f"alerts[{n}].end") if a.get("end") is not None else None,
         ))
     return OneCall(current, hourly, alerts)
 

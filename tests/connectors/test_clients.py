@@ -245,3 +245,43 @@ def test_provider_polling_follows_its_setting(store_db):
         assert scheduler.get_jobs() == []
     finally:
         gw.close()
+
+
+def test_caiso_try_later_code_is_retried_by_the_gateway(make_gateway, server):
+    """OASIS 1015 ('try later') in a 200 zip is a retryable ProviderBusy: the gateway asks again."""
+    from gateway.errors import ProviderBusy, RequestRejected
+
+    gw = make_gateway()
+    server.inject("caiso", "oasis:1015")
+    before = server.count("caiso")
+    assert len(CALLS["caiso"][1](gw)) == 40712
+    assert server.count("caiso") - before == 2  # the busy answer, then the report
+    server.persist("caiso", "oasis:1015")
+    with pytest.raises(ProviderBusy, match="OASIS error 1015: Request is being processed"):
+        market_provider("caiso", make_gateway()).get_prices("DA", D(2020, 1, 2))
+    server.persist("caiso", "oasis:1002")
+    with pytest.raises(RequestRejected, match="OASIS error 1002: Invalid date format"):
+        market_provider("caiso", make_gateway()).get_prices("DA", D(2020, 1, 3))
+    server.persist("caiso", None)
+
+
+def test_ercot_rt_full_posting_through_the_gateway(make_gateway):
+    """The full NP6-905-CD posting, zipped as ERCOT serves it: DC ties are two series, nothing dropped."""
+    out = market_provider("ercot", make_gateway()).get_prices("RT", D(2024, 3, 29))
+    assert len(out) == 908
+    by_node = {r.node: r.price for r in out}
+    assert by_node["DC_E"] == by_node["DC_E:EW"] == 2.95 and by_node["LZ_WEST:EW"] is not None
+
+
+def test_ercot_rt_offline_replay_serves_the_full_posting(store_db):
+    """Without ERCOT credentials the recorded full posting is replayed: every settlement-point type."""
+    from core.settings import load_settings
+    from gateway import Gateway
+
+    gw = Gateway(load_settings(provider_polling_enabled=False), db=store_db, flush_interval_s=0.05)
+    try:
+        assert gw.mode("ercot") == "offline replay"
+        out = market_provider("ercot", gw).get_prices("RT", D(2030, 1, 1))  # a replay serves its recorded day
+        assert len(out) == 908 and {"DC_N", "DC_N:EW", "AMOCO_PUN1", "HB_BUSAVG"} <= {r.node for r in out}
+    finally:
+        gw.close()

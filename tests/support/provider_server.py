@@ -13,7 +13,8 @@ Faults: ``server.inject(provider, fault, ...)`` queues faults for the next reque
 provider; ``server.persist(provider, fault)`` applies one to every request until cleared.
 Faults: ``"401"``, ``"429"``, ``"429:<seconds>"`` (with Retry-After), ``"500"``, ``"503"``,
 ``"timeout:<seconds>"``, ``"html"``, ``"truncated"``, ``"missing-field"``, ``"new-field"``,
-``"empty-day"``, ``"wrong-member"``, ``"reset"``.
+``"empty-day"``, ``"wrong-member"``, ``"reset"``, ``"oasis:<code>"`` (CAISO: a 200 zip whose report
+member carries that OASIS ERR_CODE, e.g. 1015 "try later").
 
 EEX: no recorded payload exists; the getDaily answer here is CONSTRUCTED from the format in the
 EEX Market Data API user guide (see connectors/markets/eex.py) and is labelled as such.
@@ -71,6 +72,22 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+OASIS_ERRORS = {  # CONSTRUCTED test answers: 1000's text is what OASIS answers (see the empty-day fault);
+    # the 1015/1002 texts are worded after those codes' meanings, not copied from a recording
+    "1000": "No data returned for the specified selection",
+    "1015": "Request is being processed, please try again later",
+    "1002": "Invalid date format, please use format YYYYMMDD",
+}
+
+
+def oasis_error_xml(code: str) -> bytes:
+    """Return an OASISReport error document (RTO/ERROR with ERR_CODE and ERR_DESC) for ``code``."""
+    desc = OASIS_ERRORS.get(code, "Error")
+    return (b'<?xml version="1.0" encoding="UTF-8"?><m:OASISReport xmlns:m="http://www.caiso.com/soa/'
+            b'OASISReport_v1.xsd"><m:RTO><m:ERROR><m:ERR_CODE>' + code.encode() + b'</m:ERR_CODE><m:ERR_DESC>'
+            + desc.encode() + b'</m:ERR_DESC></m:ERROR></m:RTO></m:OASISReport>')
 
 
 def eex_daily_payload(symbol: str, days: list[str], prices: list[float]) -> bytes:
@@ -220,6 +237,9 @@ class ProviderServer:
             return Reply(200, HTML_ERROR, "text/html")
         if fault == "empty-day":
             return self._empty(provider)
+        if fault.startswith("oasis:"):
+            return Reply(200, _zip({"20200101_20200101_PRC_LMP_DAM_v1.xml": oasis_error_xml(fault.split(":", 1)[1])}),
+                         "application/x-zip-compressed")
         if fault == "wrong-member":
             return Reply(200, _zip({"README.txt": b"this is not the report"}), "application/x-zip-compressed")
         return None
@@ -360,8 +380,8 @@ class ProviderServer:
         emil = path.rstrip("/").rsplit("/", 1)[-1]
         docs = {"np4-190-cd": (11, "DAMSPNP4190_csv", "ercot/dam_spp_np4-190-cd_2017-02-14.csv",
                                "cdr.00012331.0000000000000000.20170213.DAMSPNP4190.csv"),
-                "np6-905-cd": (22, "SPPHLZNP6905_csv", "ercot/rt_spp_np6-905-cd_2026-09-29_he12_int1_trimmed_sample.csv",
-                               "cdr.00012301.0000000000000000.20260929.SPPHLZNP6905_20260929_1115.csv")}
+                "np6-905-cd": (22, "SPPHLZNP6905_csv", "ercot/rt_spp_np6-905-cd_2024-03-29_he1_int4_full.csv",
+                               "cdr.00012301.0000000000000000.20240329.010211.SPPHLZNP6905_20240329_0100.csv")}
         if emil not in docs:
             return Reply(404, b'{"statusCode": 404, "message": "Resource not found"}')
         doc_id, friendly, fixture, member = docs[emil]
