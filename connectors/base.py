@@ -100,6 +100,21 @@ def as_float(value: Any, field: str = "value") -> float | None:
     return number
 
 
+def text_number(text: str, field: str) -> float:
+    """Return the finite number a text field (CSV cell, XML element) spells; raises FieldError naming ``field``.
+
+    For text formats, where every value is a string: ``"inf"``, ``"NaN"`` and ``"1e400"`` parse
+    as floats in Python but are refused here, as is anything that is not a number.
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        raise FieldError(f"{field}: {text[:40]!r} is not a number") from None
+    if not math.isfinite(number):
+        raise FieldError(f"{field}: {text[:40]!r} is not finite")
+    return number
+
+
 def as_int(value: Any, field: str) -> int:
     """Return a JSON integer (not a boolean, string or fractional number); raises FieldError naming ``field``."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import zipfile
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
@@ -27,7 +26,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from lxml import etree
 
-from connectors.base import make_payload_error, payload_guard
+from connectors.base import make_payload_error, payload_guard, text_number
 from connectors.errors import FieldError
 from connectors.markets.base import MarketProvider, day_bounds_utc, filter_nodes
 from connectors.records import PriceRecord, utc_from_iso
@@ -97,16 +96,6 @@ def _raise_oasis_error(code: str, desc: str, member: str, what: str) -> None:
     raise RequestRejected(NAME, problem)
 
 
-def _price(text: str, where: str) -> float:
-    try:
-        price = float(text)
-    except ValueError:
-        raise FieldError(f"{where}: price {text[:40]!r} is not a number") from None
-    if not math.isfinite(price):
-        raise FieldError(f"{where}: price {text[:40]!r} is not finite")
-    return price
-
-
 def _collect(out: list[PriceRecord], seen: dict[tuple[str, dt.datetime], float], record: PriceRecord,
              where: str) -> None:
     """Append ``record`` unless it repeats a row exactly; two prices for one node and interval are refused."""
@@ -154,7 +143,7 @@ def _parse_csv(text: str, market_type: str, what: str) -> list[PriceRecord]:
         node = row[i_node].strip()
         if not node:
             raise FieldError(f"line {n}: empty NODE")
-        price = _price(row[i_val], f"line {n} {value_col}")
+        price = text_number(row[i_val], f"line {n} {value_col} price")
         _collect(out, seen, PriceRecord(MARKET, node[:64], market_type, start, end, price, "USD", "MWh", NAME),
                  f"line {n}")
     if not out:
@@ -174,7 +163,7 @@ def _parse_xml(xml: bytes, market_type: str, what: str) -> list[PriceRecord]:
         try:
             start = utc_from_iso(fields["INTERVAL_START_GMT"], f"{where} INTERVAL_START_GMT")
             end = utc_from_iso(fields["INTERVAL_END_GMT"], f"{where} INTERVAL_END_GMT")
-            node, price = fields["RESOURCE_NAME"], _price(fields["VALUE"], f"{where} VALUE")
+            node, price = fields["RESOURCE_NAME"], text_number(fields["VALUE"], f"{where} VALUE price")
         except KeyError as exc:
             raise CaisoPayloadError(f"{what}: REPORT_DATA without {exc.args[0]} (schema changed?)") from None
         if not node:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from lxml import etree
 
-from connectors.base import make_payload_error, payload_guard
+from connectors.base import make_payload_error, payload_guard, text_number
 from connectors.errors import FieldError
 from connectors.markets.base import MarketProvider, day_bounds_utc, filter_nodes
 from connectors.records import PriceRecord, utc_from_iso
@@ -102,15 +101,6 @@ def _position(text: str, slots: int, start: dt.datetime) -> int:
     return pos
 
 
-def _amount(text: str, pos: int) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise FieldError(f"price.amount {text[:40]!r} at position {pos} is not a number") from None
-    if not math.isfinite(value):
-        raise FieldError(f"price.amount {text[:40]!r} at position {pos} is not finite")
-    return value
-
 
 @payload_guard(EntsoePayloadError, "A44 document")
 def parse_a44_document(body: bytes | str) -> A44Document:
@@ -165,7 +155,7 @@ def parse_a44_document(body: bytes | str) -> A44Document:
                 pos = _position(pos_text, slots, start)
                 if pos in points:
                     raise FieldError(f"Point.position {pos} appears twice in the period of {start:%Y-%m-%d %H:%M}Z")
-                points[pos] = _amount(price_text, pos)
+                points[pos] = text_number(price_text, f"price.amount at position {pos}")
             if not points:
                 continue
             last_stated = max(points)

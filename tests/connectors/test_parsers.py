@@ -301,7 +301,7 @@ def test_caiso_non_finite_price_is_refused_with_the_line(value):
     cells[cols.index("MW")] = value
     rows[3] = ",".join(cells)
     body = _caiso_zip({"PRC_LMP.csv": ("\n".join([header, *rows]) + "\n").encode()})
-    with pytest.raises(caiso.CaisoPayloadError, match=rf"line 5 MW: price '{value}' is not finite"):
+    with pytest.raises(caiso.CaisoPayloadError, match=rf"line 5 MW price: '{value}' is not finite"):
         caiso.parse_oasis_zip(body)
 
 
@@ -351,7 +351,7 @@ def test_entsoe_cut_period_is_flagged_not_filled(caplog):
 def test_entsoe_non_finite_price_is_refused(value):
     text = fx("entsoe/day_ahead_prices_A44_DE-LU_2021-01-01.xml").decode()
     body = text.replace("<price.amount>50.87</price.amount>", f"<price.amount>{value}</price.amount>", 1).encode()
-    with pytest.raises(entsoe.EntsoePayloadError, match=rf"price.amount '{value}' at position 1 is not finite"):
+    with pytest.raises(entsoe.EntsoePayloadError, match=rf"price.amount at position 1: '{value}' is not finite"):
         entsoe.parse_a44(body)
 
 
