@@ -146,16 +146,23 @@ def _num(value: float, digits: int) -> str:
     return f"{value:,.{digits}f}"
 
 
+def power_text(mw: float) -> str:
+    """Return a power as shown: MW with one decimal, or kW under 0.1 MW (a 5 kW plant is not '0.0 MW')."""
+    if mw != 0 and abs(mw) < 0.1:
+        return f"{_num(mw * 1000, 1)} kW"
+    return f"{_num(mw, 1)} MW"
+
+
 def format_kpis(kpis: ScopeKpis) -> dict[str, str]:
     """Return the display text of every KPI (units, rounding, thousands separators, '—' with a reason)."""
     no_output = f"{DASH} (no site reporting)"
     text = {
-        "output_mw": no_output if kpis.output_mw is None else f"{_num(kpis.output_mw, 1)} MW",
-        "capacity_mw": f"{_num(kpis.capacity_mw, 1)} MW",
+        "output_mw": no_output if kpis.output_mw is None else power_text(kpis.output_mw),
+        "capacity_mw": power_text(kpis.capacity_mw),
         "expected_mw": (f"{DASH} (no weather sensors reporting)" if kpis.expected_mw is None
-                        else f"{_num(kpis.expected_mw, 1)} MW"),
+                        else power_text(kpis.expected_mw)),
         "output_with_expected_mw": (f"{DASH} (no weather sensors reporting)" if kpis.output_with_expected_mw is None
-                                    else f"{_num(kpis.output_with_expected_mw, 1)} MW"),
+                                    else power_text(kpis.output_with_expected_mw)),
         "energy_today_mwh": f"{_num(kpis.energy_today_mwh, 1)} MWh",
         "sites": f"{kpis.sites:,}",
         "sites_reporting": f"{kpis.sites_reporting:,} of {kpis.sites:,}",

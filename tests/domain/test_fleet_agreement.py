@@ -357,3 +357,10 @@ def test_performance_needs_an_expectation_worth_a_ratio():
     assert performance_text(ok) == "88 %" and kpi_payload(ok)["values"]["performance_pct"] == 88.0
     night = ScopeKpis("site", "x", 0.0, 10.0, 0.0, 0.0, 1.0, 1, 1, capacity_with_expected_mw=10.0)
     assert performance_text(night) == "— (nothing expected now)"
+
+
+def test_small_powers_read_in_kw():
+    from domain.kpis import power_text
+
+    assert power_text(0.0027) == "2.7 kW" and power_text(-0.05) == "-50.0 kW"
+    assert power_text(0.0) == "0.0 MW" and power_text(0.1) == "0.1 MW" and power_text(1347.26) == "1,347.3 MW"
