@@ -256,6 +256,28 @@ def authorize_room(room: str, caller: Caller | None = None) -> bool:
     return bool(rule(caller, room))
 
 
+# fleet-wide rooms a caller scoped to some portfolios joins in a per-scope form (see room_for)
+SCOPED_ROOMS = ("live", "overview", "map", "markets")
+
+
+def room_for(room: str, caller: Caller | None) -> str | None:
+    """Return the Socket.IO room ``caller`` joins when asking for ``room``, or None if refused.
+
+    The room itself when :func:`authorize_room` allows it; for a caller scoped to some portfolios
+    a fleet-wide room (:data:`SCOPED_ROOMS`) becomes ``<room>@<scope key>`` (``live@p:partner``),
+    to which the hub pushes payloads holding only that scope's sites.
+    """
+    if caller is None:
+        return None
+    if authorize_room(room, caller):
+        return room
+    if room in SCOPED_ROOMS and caller.portfolio_scope and caller.at_least(Role.wall):
+        from security.scope import scope_key
+
+        return f"{room}@{scope_key(caller.portfolio_scope)}"
+    return None
+
+
 def visible_site_ids(caller: Caller | None) -> set[str] | None:
     """Return the site ids ``caller`` may see, or None for all sites (see :mod:`security.scope`)."""
     from security.scope import visible_site_ids as _visible
