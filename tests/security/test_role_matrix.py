@@ -364,3 +364,45 @@ def test_scoped_user_pages_and_callbacks(dash_app, signed_in, small_fleet, role)
     assert pages >= 3 and (role == "viewer" or targeted >= 2), (pages, targeted)
     assert leaks == [], leaks
 
+
+# --- the README's role table (issue 11, item 9) -----------------------------------------------------
+
+def _readme_role_table() -> dict[str, list[list[str]]]:
+    """Return {role: [pages, permissions, rooms]} (backticked names per cell) of the README's role table."""
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    start = text.index("| role | pages it adds | permissions it adds | socket rooms it adds |")
+    rows: dict[str, list[list[str]]] = {}
+    for line in text[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0].strip("`")] = [re.findall(r"`([^`]+)`", c) for c in cells[1:]]
+    return rows
+
+
+def test_readme_role_table_is_the_role_matrix(dash_app, client):
+    """Each row of the README's table names exactly the pages and permissions whose lowest role is that
+    role, and rooms whose first allowed role it is (so the roles are cumulative as documented)."""
+    from security.access import PERMISSION_MIN_ROLE, Caller, authorize_room
+
+    client.get("/")
+    table = _readme_role_table()
+    assert list(table) == ROLES
+    for role, (pages, permissions, rooms) in table.items():
+        declared = {page.get("path_template") or page["path"] for page in dash.page_registry.values()
+                    if (found := page_min_role(page)) is not None and found.value == role}
+        assert set(pages) == declared, (role, pages, declared)
+        assert set(permissions) == {p for p, r in PERMISSION_MIN_ROLE.items() if r.value == role}, role
+        for room in rooms:
+            concrete = room.replace("<id>", "t-sol")
+            first = next((r for r in ROLES if authorize_room(concrete, Caller("x", Role(r), None, "session"))), None)
+            assert first == role, (room, role, first)
+        MATRIX.append(("readme", f"{role}: {len(pages)} pages, {len(permissions)} permissions, {len(rooms)} rooms",
+                       {r: _cell(role_at_least(r, role)) for r in ROLES}))
+    # every room rule is in the table (site, page and the unknown-room rule by example)
+    from security.access import ROOM_RULES
+
+    named = {room.split(":", 1)[0] for _p, _perm, rooms in table.values() for room in rooms}
+    assert set(ROOM_RULES) <= named, set(ROOM_RULES) - named
