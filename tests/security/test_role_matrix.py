@@ -401,8 +401,9 @@ def test_readme_role_table_is_the_role_matrix(dash_app, client):
             assert first == role, (room, role, first)
         MATRIX.append(("readme", f"{role}: {len(pages)} pages, {len(permissions)} permissions, {len(rooms)} rooms",
                        {r: _cell(role_at_least(r, role)) for r in ROLES}))
-    # every room rule is in the table (site, page and the unknown-room rule by example)
-    from security.access import ROOM_RULES
+    # the table names exactly the rooms the live hub serves
+    from live.hub import ROOMS_STATIC, valid_room
 
-    named = {room.split(":", 1)[0] for _p, _perm, rooms in table.values() for room in rooms}
-    assert set(ROOM_RULES) <= named, set(ROOM_RULES) - named
+    named = [room for _p, _perm, rooms in table.values() for room in rooms]
+    assert all(valid_room(room.replace("<id>", "t-sol")) for room in named), named
+    assert set(named) == {*ROOMS_STATIC, "site:<id>"}, named
