@@ -23,11 +23,12 @@ Socket.IO (for ``live/hub.py``)::
         join_room(data["room"])
 
 Room names and who may join (unknown rooms: admins only; add more with :func:`register_room`):
-``live``, ``overview``, ``map``, ``fleet``, ``alerts``, ``wall`` -> any signed-in caller incl. wall
-screens, unless the caller is scoped to some portfolios (these rooms carry every site);
-``site:<site_id>`` -> wall and up, and the site must be in the caller's portfolio scope;
-``page:<path>`` -> the ``min_role`` of the Dash page at ``path``; ``markets``/``forecast`` ->
-analyst and up; ``commands``/``setpoints`` -> permission ``telemetry:write``; ``admin`` -> admin.
+``live``, ``overview``, ``map``, ``markets``, ``fleet``, ``alerts``, ``wall`` -> any signed-in caller
+incl. wall screens, unless the caller is scoped to some portfolios (these rooms carry every site:
+:func:`room_for` gives such a caller the per-scope room ``<room>@p:<portfolios>`` of the live hub
+instead); ``site:<site_id>`` -> wall and up, and the site must be in the caller's portfolio scope;
+``page:<path>`` -> the ``min_role`` of the Dash page at ``path``; ``forecast`` -> analyst and up;
+``commands``/``setpoints`` -> permission ``telemetry:write``; ``admin`` -> admin.
 """
 from __future__ import annotations
 
