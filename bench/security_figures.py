@@ -268,6 +268,7 @@ def matrix(fig: Figures) -> None:
             cells[who] = "LEAK" if leak else ("A@scope" if who == "scoped" and concrete in
                                               ("live", "overview", "map", "markets") else "A")
         rows.append((f"room   {room}", cells))
+    rows.append(("push   live_sites after new telemetry", pushes(fig, callers)))
     columns = list(callers)
     width = max(len(r[0]) for r in rows) + 2
     print("\n3. role matrix (A allowed, - refused; scoped = viewer limited to portfolio 'partner';"
@@ -277,6 +278,37 @@ def matrix(fig: Figures) -> None:
         print(f"   {label:{width}}" + "".join(f"{cells[c]:>9}" for c in columns))
     leaks = [label for label, cells in rows if cells["scoped"] == "LEAK"]
     print(f"   {len(rows)} rows; scoped leaks: {len(leaks)}" + (f" {leaks}" if leaks else ""))
+
+
+def pushes(fig: Figures, callers: dict[str, httpx.Client]) -> dict[str, str]:
+    """Return per caller what the live_sites pushes after a telemetry batch for a bench site and the
+    partner's site carried: A (its sites), LEAK (another portfolio's), - (no socket)."""
+    import datetime as dt
+
+    sockets = {}
+    for who, client in callers.items():
+        received: list = []
+        sio, _gone = socket(fig.url, ["live"], cookie=cookie_of(client) if who != "anon" else None, received=received)
+        sockets[who] = (sio, received)
+    time.sleep(0.5)
+    for _sio, received in sockets.values():
+        received.clear()  # the full state on connect is counted in the room rows above
+    now = dt.datetime.now(dt.UTC).isoformat()
+    fig.app.post([{"asset_id": "bench-000-INV-000", "metric": "power_kw", "ts": now, "value": 612.0},
+                  {"asset_id": "partner-sol-INV", "metric": "power_kw", "ts": now, "value": 321.0}])
+    time.sleep(1.5)
+    cells = {}
+    for who, (sio, received) in sockets.items():
+        if sio is None:
+            cells[who] = "-"
+            continue
+        sio.disconnect()
+        texts = [text for event, text in received if event == "live_sites"]
+        if who == "scoped":
+            cells[who] = "LEAK" if any(OTHER.search(t) for t in texts) else ("A" if any("partner-sol" in t for t in texts) else "none")
+        else:
+            cells[who] = "A" if any("bench-000" in t for t in texts) else "none"
+    return cells
 
 
 def main() -> None:
