@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from data.models import Portfolio, Role, Site, SiteKind
-from security.access import Caller, authorize_room
+from security.access import Caller, authorize_room, room_for
 
 
 @pytest.fixture()
@@ -64,10 +64,12 @@ def test_socket_room_matrix(dash_app, two_portfolios):
                 allowed = authorize_room(room, caller)
                 assert allowed is (role.value in EXPECTED[room].split()), (room, role)
                 cells.append("A" if allowed else "-")
-            scoped_ok = authorize_room(room, scoped)
-            lines.append(f"{room:14} " + " ".join(f"{c:>5}" for c in cells) + f"  {'A' if scoped_ok else '-':>13}")
+            joined = room_for(room, scoped)
+            cell = "-" if joined is None else "A" if joined == room else "A@scope"
+            lines.append(f"{room:14} " + " ".join(f"{c:>5}" for c in cells) + f"  {cell:>13}")
         assert authorize_room("site:p-sol", scoped) and not authorize_room("site:t-sol", scoped)
-        assert not authorize_room("live", scoped)  # fleet-wide rooms carry every site
+        assert not authorize_room("live", scoped)  # fleet-wide rooms carry every site ...
+        assert room_for("live", scoped) == "live@p:partner"  # ... so a scoped caller joins its scope's room
     print("\n" + "\n".join(lines))
 
 
