@@ -21,7 +21,9 @@ A caller scoped to some portfolios who asks for ``live``, ``overview``, ``map`` 
 joins ``<room>@<scope key>`` instead (:func:`security.access.room_for`): every push to a
 fleet-wide room names, besides its payload, how to cut it to a scope, and the hub sends each
 scope with connected clients its own copy holding only its sites (an emit that names no cut
-reaches no scoped room: it fails closed). Without scoped clients the push path is one emit.
+reaches no scoped room: it fails closed). Without scoped clients the push path is one emit. A hub
+that serves no connections (the store worker pushing through Redis) sends to the scopes of every
+active scoped user instead, re-read with the state (:func:`security.scope.user_scopes`).
 
 Pushes are batched: stored rows only mark sites dirty; a flush thread emits every
 ``settings.live_push_interval_ms`` (leading edge: an idle hub pushes at once). With
@@ -49,7 +51,7 @@ from domain.kpis import SiteFigures, kpi_payload, scope_kpis
 from domain.status import status_constants
 from live.state import LiveState
 from security.access import SCOPED_ROOMS, room_for, socket_caller
-from security.scope import EVERY_SITE, SiteScope, scope_of
+from security.scope import EVERY_SITE, SiteScope, scope_of, user_scopes
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +130,8 @@ class LiveHub:
                 self.state.load(session, dt.datetime.now(dt.UTC))
             self._loaded_at = time.monotonic()
             self._prices_at = -1e9
+            if not self.serving:  # no connections seen here (a worker pushing through Redis): every user scope
+                self._scopes = user_scopes(self.db)
             if not self._figures:
                 self._figures = self.state.site_figures(None, _now_ms())
             else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import g, has_request_context
 from sqlalchemy import select
@@ -89,6 +89,24 @@ def scope_of(caller: Caller | None) -> SiteScope:
         ids = frozenset(session.execute(
             select(Site.id).where(Site.portfolio_id.in_(list(caller.portfolio_scope)))).scalars())
     return SiteScope(ids, scope_key(caller.portfolio_scope))
+
+
+def user_scopes(db: Any) -> dict[str, frozenset[str]]:
+    """Return {scope key: site ids} of every portfolio scope held by an active user of ``db``.
+
+    For a pushing process that sees no connections (the store worker pushing through Redis): it
+    sends each of these scopes its cut of every fleet-wide push.
+    """
+    from data.models import Site, User
+
+    with db.session() as session:
+        scopes = {tuple(sorted(set(s))) for s in session.execute(
+            select(User.portfolio_scope).where(User.is_active.is_(True))).scalars() if s}
+        out = {}
+        for portfolios in scopes:
+            ids = session.execute(select(Site.id).where(Site.portfolio_id.in_(list(portfolios)))).scalars()
+            out[scope_key(portfolios)] = frozenset(ids)
+    return out
 
 
 def current_scope() -> SiteScope:

@@ -173,3 +173,38 @@ def test_scoped_socket_pushes_carry_only_their_sites(dash_app, signed_in, two_po
     everyone.disconnect(namespace=ns)
     hub._prune_scopes()
     assert hub._scopes == {}
+
+
+def test_a_worker_hub_pushes_to_the_scopes_of_the_users(dash_app, signed_in, two_portfolios, services):
+    """A hub serving no connections (the store worker, pushing through Redis) learns the portfolio
+    scopes from the users and sends each its cut: a scoped client connected to the web process
+    receives the worker's pushes without other portfolios' sites."""
+    import datetime as dt
+    import time
+
+    from data.models import Asset, AssetKind
+    from live import hub as live_hub
+
+    with services.db.session() as s:
+        s.add(Asset(id="p-sol-INV-01", site_id="p-sol", name="Partner inverter", kind=AssetKind.inverter,
+                    capacity_kw=2000.0))
+    services.ingest.assets.refresh()
+    socketio = dash_app.server.extensions["fleetlight_socketio"]
+    web = live_hub.attach_hub(socketio, services)  # the web process: takes the connection
+    web.load()
+    ns = live_hub.NAMESPACE
+    partner = socketio.test_client(dash_app.server, namespace=ns, flask_test_client=signed_in("viewer", scope=["partner"]),
+                                   auth={"rooms": ["live"]})
+    assert partner.is_connected(ns)
+    time.sleep(0.3)
+    partner.get_received(ns)
+    worker = live_hub.LiveHub(socketio, services.db, serving=False)  # same server stands in for Redis
+    worker.load()
+    assert worker._scopes == {"p:partner": frozenset({"p-sol"})}
+    now = dt.datetime.now(dt.UTC)
+    worker.on_stored([("t-sol-INV-01", "power_kw", now, 1000.0), ("p-sol-INV-01", "power_kw", now, 500.0)])
+    assert worker.flush() == 2
+    pushed = _received(partner, ns)
+    live = [text for event, text in pushed if event == "live_sites"]
+    assert live and all("p-sol" in t and "t-sol" not in t and "t-wind" not in t for t in live), pushed
+    partner.disconnect(namespace=ns)
