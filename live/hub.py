@@ -21,9 +21,10 @@ A caller scoped to some portfolios who asks for ``live``, ``overview``, ``map`` 
 joins ``<room>@<scope key>`` instead (:func:`security.access.room_for`): every push to a
 fleet-wide room names, besides its payload, how to cut it to a scope, and the hub sends each
 scope with connected clients its own copy holding only its sites (an emit that names no cut
-reaches no scoped room: it fails closed). Without scoped clients the push path is one emit. A hub
-that serves no connections (the store worker pushing through Redis) sends to the scopes of every
-active scoped user instead, re-read with the state (:func:`security.scope.user_scopes`).
+reaches no scoped room: it fails closed). Without scoped clients the push path is one emit. When pushes
+are shared through Redis (several web processes, or the store worker, which serves no connections)
+a hub sends to the scopes of every active scoped user as well, re-read with the state
+(:func:`security.scope.user_scopes`), since other processes' clients are not seen here.
 
 Pushes are batched: stored rows only mark sites dirty; a flush thread emits every
 ``settings.live_push_interval_ms`` (leading edge: an idle hub pushes at once). With
@@ -85,11 +86,14 @@ def valid_room(room: Any) -> bool:
 class LiveHub:
     """Keeps the live state, batches pushes, answers (re)connects with the full state."""
 
-    def __init__(self, socketio: SocketIO, db: Database, interval_s: float = 0.15, serving: bool = True) -> None:
+    def __init__(self, socketio: SocketIO, db: Database, interval_s: float = 0.15, serving: bool = True,
+                 shared: bool = False) -> None:
         self.socketio = socketio
         self.db = db
         self.interval_s = interval_s
         self.serving = serving
+        # pushes reach clients of other processes too (a Redis message queue): scopes come from the users
+        self.shared = shared or not serving
         self.state = LiveState()
         self._dirty: set[str] = set()
         self._dirty_lock = threading.Lock()
@@ -130,8 +134,8 @@ class LiveHub:
                 self.state.load(session, dt.datetime.now(dt.UTC))
             self._loaded_at = time.monotonic()
             self._prices_at = -1e9
-            if not self.serving:  # no connections seen here (a worker pushing through Redis): every user scope
-                self._scopes = user_scopes(self.db)
+            if self.shared:  # clients of other processes are not seen here: every active user's scope
+                self._scopes = {**self._scopes, **user_scopes(self.db)}
             if not self._figures:
                 self._figures = self.state.site_figures(None, _now_ms())
             else:
@@ -322,8 +326,9 @@ class LiveHub:
                 self.pushes += 1
 
     def _prune_scopes(self) -> None:
-        """Forget the portfolio scopes none of whose per-scope rooms has a client left."""
-        if not self._scopes:
+        """Forget the portfolio scopes none of whose per-scope rooms has a client left (not when shared:
+        other processes' clients are not in this process's rooms)."""
+        if not self._scopes or self.shared:
             return
         manager = getattr(getattr(self.socketio, "server", None), "manager", None)
         rooms = getattr(manager, "rooms", {}).get(NAMESPACE, {})
@@ -565,7 +570,8 @@ def attach_hub(socketio: SocketIO, services: Any) -> LiveHub:
     ``services`` is a ``bootstrap.services.Services`` (tests attach a hub to their own services).
     """
     settings = services.settings
-    hub = LiveHub(socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True)
+    hub = LiveHub(socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True,
+                  shared=bool(settings.redis_url))
     services.ingest.add_listener(hub.on_stored)
     services.hub = hub
     return hub

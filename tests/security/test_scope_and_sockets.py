@@ -201,6 +201,11 @@ def test_a_worker_hub_pushes_to_the_scopes_of_the_users(dash_app, signed_in, two
     worker = live_hub.LiveHub(socketio, services.db, serving=False)  # same server stands in for Redis
     worker.load()
     assert worker._scopes == {"p:partner": frozenset({"p-sol"})}
+    shared = live_hub.LiveHub(socketio, services.db, serving=True, shared=True)  # a web process behind Redis
+    shared.load()
+    assert shared._scopes == {"p:partner": frozenset({"p-sol"})}
+    shared._prune_scopes()
+    assert shared._scopes  # kept: clients of other processes are not in this process's rooms
     now = dt.datetime.now(dt.UTC)
     worker.on_stored([("t-sol-INV-01", "power_kw", now, 1000.0), ("p-sol-INV-01", "power_kw", now, 500.0)])
     assert worker.flush() == 2
