@@ -78,7 +78,8 @@ def live_hub(services: Services) -> Component | None:
     settings = services.settings
     if services.role == "web":
         services.socketio = make_socketio()  # bound to the Flask app by bootstrap.web
-        hub = LiveHub(services.socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True)
+        hub = LiveHub(services.socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True,
+                      shared=bool(settings.redis_url))
     elif services.role == "worker" and services.live_push and settings.redis_url:
         hub = LiveHub(make_emitter(settings.redis_url), services.db, settings.live_push_interval_ms / 1000.0,
                       serving=False)

@@ -114,7 +114,7 @@ class Forecasting:
                 log.info("back-filled %d hourly history points (%d days) for the demo fleet", sent, HISTORY_DAYS)
             self.state = "training"
             with svc.db.session() as session:
-                site_ids = [s["id"] for s in forecast_sites(session)]
+                site_ids = [s["id"] for s in forecast_sites(session, None)]
             for site_id in site_ids:  # one site at a time, so that a stop is honoured between sites
                 if self._stop.is_set():
                     self.state = "stopped"

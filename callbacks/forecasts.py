@@ -11,6 +11,7 @@ from components.forecast_figures import forecast_band_figure, horizon_skill_figu
 from core.runtime import db
 from data.forecast_queries import forecast_sites, forecasts_frame, site_history
 from forecasting.registry import list_versions
+from security.scope import current_scope
 
 FLEET = "__fleet__"
 IDS = {"site": "fc-site", "models": "fc-models", "chart": "fc-chart", "horizon": "fc-horizon", "regime": "fc-regime",
@@ -20,7 +21,7 @@ IDS = {"site": "fc-site", "models": "fc-models", "chart": "fc-chart", "horizon":
 def site_options() -> list[dict[str, str]]:
     """Return dropdown options: the fleet, then each forecastable site."""
     with db().read_session() as session:
-        sites = forecast_sites(session)
+        sites = forecast_sites(session, current_scope().site_ids)
     return [{"label": "Fleet (all sites)", "value": FLEET}] + [{"label": s["name"], "value": s["id"]} for s in sites]
 
 
@@ -85,12 +86,14 @@ def forecasts_view(site_choice: str | None, models: list[str] | None, theme: str
                    metric: str = "skill_rmse") -> dict[str, Any]:
     """Return the figures, scorecard and note for the chosen site (or the fleet) and models."""
     choice = site_choice or FLEET
+    scope = current_scope()  # the caller's sites: "fleet" is theirs, another portfolio's site is unknown
     with db().read_session() as session:
-        sites = forecast_sites(session)
+        sites = forecast_sites(session, scope.site_ids)
         names = {s["id"]: s["name"] for s in sites}
-        ids = [s["id"] for s in sites] if choice == FLEET else [choice]
+        ids = [s["id"] for s in sites] if choice == FLEET else [choice] if choice in names else []
         capacity = sum(s["capacity_mw"] for s in sites if s["id"] in ids)
-        versions = [v for v in list_versions(session, None if choice == FLEET else choice, limit=500) if v["is_active"]]
+        versions = [v for v in list_versions(session, None if choice == FLEET else choice, limit=500)
+                    if v["is_active"] and (v["site_id"] in ids or (v["site_id"] is None and scope.unrestricted))]
         latest = forecasts_frame(session, ids, pd.Timestamp("1970-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
         if latest.empty:
             frame, actual, note = latest, pd.Series(dtype=float), "No forecasts stored yet for this selection."

@@ -226,6 +226,13 @@ def kpi_view(data: MapData, status: dict[str, Any], filters: MapFilters, bounds:
     return kpi_card(k), mask
 
 
+def _gateway() -> Any:
+    """Return the process's gateway (the one its services hold, else the process-wide one)."""
+    from gateway import get_gateway
+
+    return services().gateway or get_gateway()
+
+
 def search_view(data: MapData, query: str | None, settings: Any) -> tuple[list[dict[str, Any]], str]:
     """Return (hits, note): fleet sites/assets first, then Google places when a key is set."""
     hits = search(data, query or "")
@@ -234,7 +241,7 @@ def search_view(data: MapData, query: str | None, settings: Any) -> tuple[list[d
         from search.geocode import GeocodeError, geocode
 
         try:
-            hits.extend(p.as_hit() for p in geocode(query, settings, limit=8 - len(hits)))
+            hits.extend(p.as_hit() for p in geocode(query, settings, _gateway(), limit=8 - len(hits)))
         except GeocodeError as exc:
             note = f"Place search unavailable: {exc}"
     if query and query.strip() and not hits and not note:
@@ -321,10 +328,11 @@ def _register_routes(app: Dash) -> None:
         return resp
 
     def tiles(provider: str, layer: str, z: int, x: int, y: int) -> Response:
-        settings = services().settings
+        svc = services()
+        settings = svc.settings
         proxy = _tile_proxy.get("proxy")
-        if proxy is None or proxy.settings is not settings:
-            proxy = _tile_proxy["proxy"] = TileProxy(settings)
+        if proxy is None or proxy.settings is not settings or proxy.gateway is not svc.gateway:
+            proxy = _tile_proxy["proxy"] = TileProxy(settings, _gateway())
         try:
             body, ctype = proxy.tile(provider, layer, z, x, y)
         except TileError as exc:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.runtime import db
 from data.models import Alert, AlertState, Event, utcnow
+from security.scope import current_scope
 
 IDS = {
     "root": "wall-root", "socket": "wall-socket", "meta": "wall-meta", "sink_sites": "wall-sink-sites",
@@ -21,17 +22,25 @@ SEVERITY_CLASS = {"critical": "danger", "warning": "warning", "info": "info"}
 
 
 def recent_alerts(limit: int = 8) -> list[dict[str, str]]:
-    """Return open or acknowledged alerts and recent operational events (24 h), newest first."""
+    """Return open or acknowledged alerts and recent operational events (24 h), newest first.
+
+    A caller scoped to some portfolios sees the alerts of their sites and the integration events
+    (which name no site); anomaly events carry a site and are left to the alerts they raise.
+    """
     since = utcnow() - dt.timedelta(hours=24)
     out: list[tuple[dt.datetime, dict[str, str]]] = []
+    scope = current_scope()
+    alerts = select(Alert).where(Alert.state != AlertState.resolved)
+    kinds: tuple[str, ...] = EVENT_KINDS
+    if scope.site_ids is not None:
+        alerts = alerts.where(Alert.site_id.in_(sorted(scope.site_ids)))
+        kinds = tuple(k for k in EVENT_KINDS if k.startswith("integration."))
     with db().read_session() as session:
-        for a in session.execute(
-            select(Alert).where(Alert.state != AlertState.resolved).order_by(Alert.opened_at.desc()).limit(limit)
-        ).scalars():
+        for a in session.execute(alerts.order_by(Alert.opened_at.desc()).limit(limit)).scalars():
             out.append((a.opened_at, {"severity": a.severity, "title": a.title, "when": a.opened_at.strftime("%H:%M"),
                                       "what": a.state.value}))
         for e in session.execute(
-            select(Event).where(Event.kind.in_(EVENT_KINDS), Event.ts >= since).order_by(Event.ts.desc()).limit(limit)
+            select(Event).where(Event.kind.in_(kinds), Event.ts >= since).order_by(Event.ts.desc()).limit(limit)
         ).scalars():
             severity = "info" if e.kind.endswith("recovered") else "warning"
             title = (e.payload or {}).get("message") or (e.payload or {}).get("error") or f"{e.entity_type} {e.entity_id}"

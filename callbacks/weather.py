@@ -25,6 +25,7 @@ from data.forecast_queries import (
 from data.models import Site
 from forecasting.errors import ForecastInputError
 from forecasting.features import PowerCurve
+from security.scope import current_scope
 
 IDS = {"site": "wx-site", "days": "wx-days", "scatter": "wx-scatter", "corr": "wx-corr", "index": "wx-index",
        "climate": "wx-climate", "note": "wx-note"}
@@ -33,7 +34,7 @@ IDS = {"site": "wx-site", "days": "wx-days", "scatter": "wx-scatter", "corr": "w
 def site_options() -> list[dict[str, str]]:
     """Return dropdown options for every forecastable site."""
     with db().read_session() as session:
-        return [{"label": s["name"], "value": s["id"]} for s in forecast_sites(session)]
+        return [{"label": s["name"], "value": s["id"]} for s in forecast_sites(session, current_scope().site_ids)]
 
 
 def fit_expected(kind: str, driver: pd.Series, power: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series]:
@@ -68,7 +69,7 @@ def performance_index(actual: pd.Series, expected: pd.Series, min_hours: int = 6
 def weather_view(site_id: str | None, days: int, theme: str | None) -> dict[str, Any]:
     """Return the four figures and a note for ``site_id`` over the ``days`` before its latest data."""
     with db().read_session() as session:
-        site = session.get(Site, site_id) if site_id else None
+        site = session.get(Site, site_id) if site_id and current_scope().sees(site_id) else None
         if site is None:
             empty = power_vs_weather_figure(pd.Series(dtype=float), pd.Series(dtype=float), np.array([]), np.array([]),
                                             x_label="", title="", theme=theme)

@@ -7,9 +7,11 @@
 * OpenWeatherMap weather layers clouds/precipitation/wind (https://openweathermap.org/api/weathermaps)
   when ``settings.openweathermap_api_key`` is set.
 
-Keyed tiles are fetched by the server (``/_map/tiles/...``) so API keys never reach the browser.
-Base URLs are overridable with ``FLEETLIGHT_PROVIDER_BASE_URLS`` keys ``google_maps_tiles`` and
-``openweathermap_tiles`` (tests point them at a local server). Tiles are kept in a small LRU cache.
+Keyed tiles are fetched by the server (``/_map/tiles/...``) so API keys never reach the browser,
+through the integration gateway (providers ``google_maps_tiles`` and ``openweathermap_tiles``:
+rate limit, breaker, call log, a row on /integrations). Base URLs are overridable with
+``FLEETLIGHT_PROVIDER_BASE_URLS`` keys ``google_maps_tiles`` and ``openweathermap_tiles`` (tests
+point them at a local server). Tiles are kept in a small LRU cache.
 """
 from __future__ import annotations
 
@@ -19,10 +21,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from gateway.errors import ProviderError
 
-GOOGLE_TILES_BASE = "https://tile.googleapis.com"
-OWM_TILES_BASE = "https://tile.openweathermap.org"
 GOOGLE_LAYERS = {"roadmap": "Google roadmap", "satellite": "Google satellite"}
 OWM_LAYERS = {"clouds_new": "Clouds", "precipitation_new": "Precipitation", "wind_new": "Wind"}
 MAX_ZOOM = 19
@@ -74,18 +74,26 @@ def check_tile(z: int, x: int, y: int) -> None:
 
 
 class TileProxy:
-    """Fetches keyed tiles server-side (Google session token handled here) with an LRU cache."""
+    """Fetches keyed tiles server-side (Google session token handled here) with an LRU cache.
 
-    def __init__(self, settings: Any, transport: httpx.BaseTransport | None = None, max_tiles: int = 2000) -> None:
+    ``gateway`` (a :class:`gateway.core.Gateway`) sends every request; it owns the HTTP client.
+    """
+
+    def __init__(self, settings: Any, gateway: Any, max_tiles: int = 2000) -> None:
         self.settings = settings
-        self._client = httpx.Client(transport=transport, timeout=10.0, follow_redirects=True)
+        self.gateway = gateway
         self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._max = max_tiles
         self._lock = threading.Lock()
         self._sessions: dict[str, tuple[str, float]] = {}
 
-    def _base(self, key: str, default: str) -> str:
-        return str(self.settings.provider_base_urls.get(key, default)).rstrip("/")
+    def _send(self, provider: str, method: str, path: str, endpoint: str, **kwargs: Any) -> Any:
+        """Return the gateway's response to ``method path`` of ``provider``; raises TileError."""
+        try:
+            return self.gateway.request(provider, method, path, endpoint=endpoint, fallback=False, **kwargs)
+        except ProviderError as exc:
+            status = exc.status_code if exc.status_code in (400, 404) else 502
+            raise TileError(f"{provider}: {exc.problem}", status) from None
 
     def _google_session(self, layer: str) -> str:
         """Return a Map Tiles API session token for ``layer`` (created once, renewed before expiry)."""
@@ -95,11 +103,13 @@ class TileProxy:
             return cached[0]
         key = self.settings.google_maps_api_key.get_secret_value()
         body = {"mapType": layer, "language": "en-US", "region": "US"}
-        r = self._client.post(f"{self._base('google_maps_tiles', GOOGLE_TILES_BASE)}/v1/createSession",
-                              params={"key": key}, json=body)
-        if r.status_code != 200:
-            raise TileError(f"Google createSession answered HTTP {r.status_code}")
-        data = r.json()
+        r = self._send("google_maps_tiles", "POST", "/v1/createSession", "createSession", params={"key": key}, json=body)
+        try:
+            data = r.json()
+        except ValueError:
+            raise TileError("Google createSession answered a body that is not JSON") from None
+        if not isinstance(data, dict):
+            raise TileError("Google createSession answered JSON that is not an object")
         token, expiry = data.get("session"), data.get("expiry")
         if not token:
             raise TileError("Google createSession response has no session token")
@@ -120,23 +130,20 @@ class TileProxy:
                 raise TileError("no Google Maps key configured (FLEETLIGHT_GOOGLE_MAPS_API_KEY)", 404)
             if layer not in GOOGLE_LAYERS:
                 raise TileError(f"unknown Google layer {layer!r}", 404)
-            url = f"{self._base('google_maps_tiles', GOOGLE_TILES_BASE)}/v1/2dtiles/{z}/{x}/{y}"
+            gateway_provider, path, endpoint = "google_maps_tiles", f"/v1/2dtiles/{z}/{x}/{y}", "2dtiles"
             params = {"session": self._google_session(layer), "key": self.settings.google_maps_api_key.get_secret_value()}
         elif provider == "owm":
             if self.settings.openweathermap_api_key is None:
                 raise TileError("no OpenWeatherMap key configured (FLEETLIGHT_OPENWEATHERMAP_API_KEY)", 404)
             if layer not in OWM_LAYERS:
                 raise TileError(f"unknown OpenWeatherMap layer {layer!r}", 404)
-            url = f"{self._base('openweathermap_tiles', OWM_TILES_BASE)}/map/{layer}/{z}/{x}/{y}.png"
+            gateway_provider, path, endpoint = "openweathermap_tiles", f"/map/{layer}/{z}/{x}/{y}.png", f"map/{layer}"
             params = {"appid": self.settings.openweathermap_api_key.get_secret_value()}
         else:
             raise TileError(f"unknown tile provider {provider!r}", 404)
-        try:
-            r = self._client.get(url, params=params)
-        except httpx.HTTPError as exc:
-            raise TileError(f"{provider} tile request failed: {type(exc).__name__}") from None
+        r = self._send(gateway_provider, "GET", path, endpoint, params=params)
         if r.status_code != 200:
-            raise TileError(f"{provider} tile answered HTTP {r.status_code}", 502 if r.status_code >= 500 else r.status_code)
+            raise TileError(f"{provider} tile answered HTTP {r.status_code}")
         result = (r.content, r.headers.get("content-type", "image/png"))
         with self._lock:
             self._cache[cache_key] = result
@@ -145,5 +152,7 @@ class TileProxy:
         return result
 
     def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
+        """Forget the cached tiles and sessions (the gateway, not the proxy, owns the HTTP client)."""
+        with self._lock:
+            self._cache.clear()
+        self._sessions.clear()

@@ -6,7 +6,7 @@ import re
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(authorization:\s*bearer\s+)[^\s'\"]+"),
-    re.compile(r"(?i)((?:api[_-]?key|appid|token|password|secret|subscription-key|code|code_verifier|refresh_token)=)[^&\s'\"]+"),
+    re.compile(r"(?i)((?:api[_-]?key|\bkey|appid|token|password|secret|subscription-key|code|code_verifier|refresh_token)=)[^&\s'\"]+"),
     re.compile(r"fl_[A-Za-z0-9_\-]{20,}"),
 ]
 

@@ -34,7 +34,8 @@ def _as_utc(ts: dt.datetime) -> dt.datetime:
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=dt.UTC)
 
 
-def expected_output_history(session: Session, site_id: str | None, since: dt.datetime) -> list[tuple[dt.datetime, float]]:
+def expected_output_history(session: Session, site_id: str | None, since: dt.datetime,
+                            visible: frozenset[str] | set[str] | None) -> list[tuple[dt.datetime, float]]:
     """Return [(bucket_start UTC, expected MW)] per 15-min bucket since ``since``.
 
     ``site_id`` None sums the fleet's sites that have an expectation in each bucket (as the fleet
@@ -50,6 +51,8 @@ def expected_output_history(session: Session, site_id: str | None, since: dt.dat
         .where(TelemetryRollup.resolution == "15min", TelemetryRollup.metric.in_(WEATHER_METRICS),
                TelemetryRollup.bucket_start >= since, TelemetryRollup.count > 0)
     )
+    if visible is not None:  # a caller's scope: only those sites (None: every site)
+        site_stmt = site_stmt.where(Site.id.in_(sorted(visible)))
     if site_id is not None:
         site_stmt = site_stmt.where(Site.id == site_id)
         asset_stmt = asset_stmt.where(Asset.site_id == site_id)

@@ -102,12 +102,16 @@ def forecasts_frame(session: Session, site_ids: list[str] | None, start: dt.date
     return frame.sort_values(["site_id", "model_name", "target_start"]).reset_index(drop=True)
 
 
-def forecast_sites(session: Session) -> list[dict]:
-    """Return the generating sites (id, name, kind, capacity_mw, lat/lon) that can be forecast, by name."""
-    rows = session.execute(
-        select(Site.id, Site.name, Site.kind, Site.capacity_mw, Site.latitude, Site.longitude)
-        .where(Site.kind.in_(["solar", "wind", "hybrid"])).order_by(Site.name)
-    ).all()
+def forecast_sites(session: Session, visible: frozenset[str] | set[str] | None) -> list[dict]:
+    """Return the generating sites (id, name, kind, capacity_mw, lat/lon) that can be forecast, by name.
+
+    ``visible`` (required, so a caller's scope cannot be forgotten; None: every site) limits them.
+    """
+    stmt = (select(Site.id, Site.name, Site.kind, Site.capacity_mw, Site.latitude, Site.longitude)
+            .where(Site.kind.in_(["solar", "wind", "hybrid"])).order_by(Site.name))
+    if visible is not None:
+        stmt = stmt.where(Site.id.in_(sorted(visible)))
+    rows = session.execute(stmt).all()
     return [dict(r._mapping) | {"kind": r.kind.value if hasattr(r.kind, "value") else r.kind} for r in rows]
 
 

@@ -13,8 +13,9 @@ Both take the model's feature rows ("instances") and return one prediction per r
   ``{"predictions": [...], "deployedModelId": "..."}``.
 
 The HTTP transport is injected: any callable ``(method, url, **httpx_kwargs) -> httpx.Response``.
-:func:`default_transport` routes through the integration gateway when it knows the provider
-("tfserving" / "vertex"), else through a plain ``httpx.Client`` with explicit timeouts.
+:func:`default_transport` routes through the integration gateway (providers ``tfserving`` and
+``vertex``: rate limit, breaker, call log, a row on /integrations; the gateway owns and closes the
+HTTP client, so no client is left open here).
 Network I/O and parsing are separate: ``parse_*`` functions take a response body.
 Failures raise :class:`RemoteInferenceError`; :func:`predict_with_fallback` turns them into a
 local prediction and says which path served the request.
@@ -39,18 +40,13 @@ class RemoteInferenceError(RuntimeError):
     """A remote model could not serve a prediction (down, unknown model, bad reply)."""
 
 
-def default_transport(provider: str) -> Transport:
-    """Return a transport for ``provider``: the gateway if it knows the provider, else httpx."""
-    try:
-        from gateway import get_gateway
+def default_transport(provider: str, gateway: Any = None) -> Transport:
+    """Return a transport calling ``provider`` ("tfserving" or "vertex") through ``gateway``
+    (default: the process-wide gateway)."""
+    from gateway import get_gateway
+    from gateway.adapters import call_transport
 
-        gw = get_gateway()
-        if provider in getattr(gw, "specs", {}):
-            return lambda method, url, **kw: gw.request(provider, method, url, fallback=False, **kw)
-    except Exception as exc:
-        log.debug("gateway unavailable for %s: %s", provider, exc)
-    client = httpx.Client(timeout=TIMEOUT)
-    return client.request
+    return call_transport(gateway if gateway is not None else get_gateway(), provider)
 
 
 def _send(transport: Transport, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -218,7 +218,7 @@ def retrain_all(db: Database, models: tuple[str, ...] = ("xgboost",), *, now: dt
     from data.forecast_queries import forecast_sites
 
     with db.session() as session:
-        ids = site_ids or [s["id"] for s in forecast_sites(session)]
+        ids = site_ids or [s["id"] for s in forecast_sites(session, None)]
     out: dict[str, dict[str, Any]] = {}
     for site_id in ids:
         for name in models:

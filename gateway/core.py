@@ -323,6 +323,7 @@ class Gateway:
         *,
         endpoint: str | None = None,
         fallback: bool = True,
+        answers: frozenset[int] = frozenset(),
         **httpx_kwargs: Any,
     ) -> httpx.Response:
         """Send one request through the provider's limits and return the response.
@@ -330,8 +331,11 @@ class Gateway:
         ``url`` is absolute or relative to the provider's base URL; ``endpoint`` names the call in
         the log (default: the URL path). On failure the last good response for the same request
         is returned when ``fallback`` is true (``response.extensions["fleetlight_source"] ==
-        "cache"``); otherwise the ProviderError is raised.
+        "cache"``); otherwise the ProviderError is raised. ``answers`` are error statuses that are
+        the protocol's answer rather than a failure (an OAuth token endpoint's 400 ``invalid_grant``):
+        they are returned as they are, logged with their status, and count as calls that worked.
         """
+        httpx_kwargs["_answers"] = answers
         return self._call(provider, method, url, endpoint, fallback, None, httpx_kwargs).response
 
     def fetch(
@@ -378,6 +382,7 @@ class Gateway:
         kwargs: dict[str, Any],
     ) -> Fetched[Any]:
         spec = self.spec(provider)
+        answers: frozenset[int] = kwargs.pop("_answers", frozenset())
         full_url = self._resolve(spec, url)
         endpoint = endpoint or httpx.URL(full_url).path or "/"
         started = _utcnow()
@@ -409,7 +414,8 @@ class Gateway:
                 raise ProviderUnavailable(provider, f"connection failed: {type(exc).__name__}: {exc}",
                                           endpoint=endpoint) from None
             last_status = response.status_code
-            raise_for_status(provider, endpoint, response)
+            if response.status_code not in answers:
+                raise_for_status(provider, endpoint, response)
             if parse is not None:  # inside the attempt: a retryable error from the parser (ProviderBusy) is retried
                 parsed.clear()
                 parsed.append(parse(response))

@@ -22,7 +22,7 @@ class ProviderSpec:
 
     name: str
     label: str
-    family: str  # weather | market
+    family: str  # weather | market | maps | crm | ml
     base_url: str
     # settings fields that must all be set for live mode; empty tuple + enable_flag for keyless ones
     credentials: tuple[str, ...] = ()
@@ -140,6 +140,85 @@ DEFAULT_SPECS: dict[str, ProviderSpec] = {
             burst=2,
             poll_interval_s=3600,
             plan="paid subscription (flat fee, not per call)",
+        ),
+        # not data providers, but outbound calls all the same (issue 11, item 10): each gets a
+        # rate limit, a breaker, the call log and a row on /integrations
+        ProviderSpec(
+            name="google_maps_tiles",
+            label="Google Map Tiles API",
+            family="maps",
+            base_url="https://tile.googleapis.com",
+            credentials=("google_maps_api_key",),
+            rate_per_s=100.0,  # 6,000 queries/minute per project
+            burst=50,
+            max_wait_s=5,
+            timeout_s=10,
+            max_attempts=2,
+            cost_per_call={"": 0.0006, "createSession": 0.0},  # 2D tiles beyond the free tier, per tile
+            plan="pay as you go (free monthly tier)",
+        ),
+        ProviderSpec(
+            name="openweathermap_tiles",
+            label="OpenWeatherMap weather maps",
+            family="maps",
+            base_url="https://tile.openweathermap.org",
+            credentials=("openweathermap_api_key",),
+            rate_per_s=10.0,
+            burst=30,
+            max_wait_s=5,
+            timeout_s=10,
+            max_attempts=2,
+            plan="Weather maps 1.0 (free plan)",
+        ),
+        ProviderSpec(
+            name="google_maps",
+            label="Google Geocoding API",
+            family="maps",
+            base_url="https://maps.googleapis.com",
+            credentials=("google_maps_api_key",),
+            rate_per_s=50.0,  # 3,000 queries/minute
+            burst=10,
+            max_wait_s=5,
+            timeout_s=5,
+            max_attempts=2,
+            cost_per_call={"": 0.005},
+            plan="pay as you go",
+        ),
+        ProviderSpec(
+            name="salesforce",
+            label="Salesforce OAuth",
+            family="crm",
+            base_url="https://login.salesforce.com",
+            credentials=("salesforce_client_id",),
+            rate_per_s=5.0,
+            burst=5,
+            timeout_s=15,
+            max_attempts=2,
+            plan="connected app",
+        ),
+        ProviderSpec(
+            name="tfserving",
+            label="TensorFlow Serving",
+            family="ml",
+            base_url="http://127.0.0.1:8501",
+            credentials=("tfserving_base_url",),
+            rate_per_s=50.0,
+            burst=20,
+            timeout_s=10,
+            max_attempts=2,
+            plan="self-hosted",
+        ),
+        ProviderSpec(
+            name="vertex",
+            label="Vertex AI endpoint",
+            family="ml",
+            base_url="https://aiplatform.googleapis.com",
+            credentials=("vertex_endpoint_url",),
+            rate_per_s=10.0,
+            burst=10,
+            timeout_s=10,
+            max_attempts=2,
+            plan="Vertex AI online prediction",
         ),
     )
 }

@@ -17,6 +17,15 @@ Rooms and events (payload times are epoch milliseconds UTC unless named ``ts`` a
 * ``markets``   -> ``market_kpis`` ``{"now_ms", "markets": {market: <kpi payload>}}`` (with the
   overview's) and ``markets_prices`` (see :mod:`live.price_feed`).
 
+A caller scoped to some portfolios who asks for ``live``, ``overview``, ``map`` or ``markets``
+joins ``<room>@<scope key>`` instead (:func:`security.access.room_for`): every push to a
+fleet-wide room names, besides its payload, how to cut it to a scope, and the hub sends each
+scope with connected clients its own copy holding only its sites (an emit that names no cut
+reaches no scoped room: it fails closed). Without scoped clients the push path is one emit. When pushes
+are shared through Redis (several web processes, or the store worker, which serves no connections)
+a hub sends to the scopes of every active scoped user as well, re-read with the state
+(:func:`security.scope.user_scopes`), since other processes' clients are not seen here.
+
 Pushes are batched: stored rows only mark sites dirty; a flush thread emits every
 ``settings.live_push_interval_ms`` (leading edge: an idle hub pushes at once). With
 ``settings.redis_url`` set, emits go through Redis (``message_queue``) so a client connected to
@@ -42,7 +51,8 @@ from data.db import Database
 from domain.kpis import SiteFigures, kpi_payload, scope_kpis
 from domain.status import status_constants
 from live.state import LiveState
-from security.access import authorize_room, socket_caller
+from security.access import SCOPED_ROOMS, room_for, socket_caller
+from security.scope import EVERY_SITE, SiteScope, scope_of, user_scopes
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +78,6 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def room_access_allowed(rooms: list[str], auth: Any) -> list[str]:
-    """Return the subset of ``rooms`` the connecting caller may join.
-
-    The caller is ``security.access.socket_caller(auth)`` (session cookie of the handshake, or
-    ``auth.token`` for machine clients) and each room is checked with
-    ``security.access.authorize_room(room, caller)``; an unidentified caller joins nothing.
-    """
-    caller = socket_caller(auth if isinstance(auth, dict) else None)
-    if caller is None:
-        return []
-    return [room for room in rooms if authorize_room(room, caller)]
-
-
 def valid_room(room: Any) -> bool:
     """Return True if ``room`` names a hub room (a static room or ``site:<id>``)."""
     return isinstance(room, str) and (room in ROOMS_STATIC or (room.startswith("site:") and 5 < len(room) <= 80))
@@ -89,11 +86,14 @@ def valid_room(room: Any) -> bool:
 class LiveHub:
     """Keeps the live state, batches pushes, answers (re)connects with the full state."""
 
-    def __init__(self, socketio: SocketIO, db: Database, interval_s: float = 0.15, serving: bool = True) -> None:
+    def __init__(self, socketio: SocketIO, db: Database, interval_s: float = 0.15, serving: bool = True,
+                 shared: bool = False) -> None:
         self.socketio = socketio
         self.db = db
         self.interval_s = interval_s
         self.serving = serving
+        # pushes reach clients of other processes too (a Redis message queue): scopes come from the users
+        self.shared = shared or not serving
         self.state = LiveState()
         self._dirty: set[str] = set()
         self._dirty_lock = threading.Lock()
@@ -120,6 +120,8 @@ class LiveHub:
         self._backlogged: dict[str, tuple[float, int]] = {}
         self.extra_full_state: dict[str, Callable[[], list[tuple[str, Any]]]] = {}
         self.pushes = 0
+        # scope key -> site ids, for each portfolio scope with clients in per-scope rooms
+        self._scopes: dict[str, frozenset[str]] = {}
         self.sessions = _socket_sessions()
         self._last_auth_check = 0.0
 
@@ -132,6 +134,8 @@ class LiveHub:
                 self.state.load(session, dt.datetime.now(dt.UTC))
             self._loaded_at = time.monotonic()
             self._prices_at = -1e9
+            if self.shared:  # clients of other processes are not seen here: every active user's scope
+                self._scopes = {**self._scopes, **user_scopes(self.db)}
             if not self._figures:
                 self._figures = self.state.site_figures(None, _now_ms())
             else:
@@ -217,7 +221,9 @@ class LiveHub:
                 del self._recent[site_id]
             else:
                 window[site_id] = self._figures[site_id].push_dict()
-        self._emit("live_sites", {"full": False, "now_ms": now, "sites": window, "fleet": fleet}, "live")
+        self._emit("live_sites", {"full": False, "now_ms": now, "sites": window, "fleet": fleet}, "live",
+                   lambda ids: {"full": False, "now_ms": now, "sites": {s: v for s, v in window.items() if s in ids},
+                                "fleet": self.kpis("fleet", None, visible=set(ids))})
         self._push_map(changed)
         self._site_dirty |= set(changed)
         self._refresh_due = True
@@ -232,8 +238,10 @@ class LiveHub:
             self._last_kpi_push = mono
             self._kpi_due = False
             now = _now_ms()
-            self._emit("overview_kpis", {"now_ms": now, "fleet": self.kpis("fleet", None)}, "overview")
-            self._emit("market_kpis", self.market_payload(now, self._figures), "markets")
+            self._emit("overview_kpis", {"now_ms": now, "fleet": self.kpis("fleet", None)}, "overview",
+                       lambda ids: {"now_ms": now, "fleet": self.kpis("fleet", None, visible=set(ids))})
+            self._emit("market_kpis", self.market_payload(now, self._figures), "markets",
+                       lambda ids: self.market_payload(now, figures=_only(self._figures, ids)))
 
     def _housekeeping(self) -> None:
         mono = time.monotonic()
@@ -246,7 +254,8 @@ class LiveHub:
         if self._refresh_due and mono - self._last_refresh_push >= OVERVIEW_REFRESH_S:
             self._last_refresh_push = mono
             self._refresh_due = False
-            self._emit("overview_refresh", {"now": _now_ms()}, "overview")
+            nudge = {"now": _now_ms()}
+            self._emit("overview_refresh", nudge, "overview", lambda _ids: nudge)
         if mono - self._last_sweep >= SWEEP_INTERVAL_S:
             self._last_sweep = mono
             self._sweep()
@@ -256,26 +265,31 @@ class LiveHub:
                 self.load()  # another process stores the data: catch up from the store
             figures = self.state.site_figures(None, _now_ms())
             self._figures.update(figures)
-            self._emit("live_sites", self.live_payload(full=True, figures=figures), "live")
+            self._emit("live_sites", self.live_payload(full=True, figures=figures), "live",
+                       lambda ids: self.live_payload(full=True, figures=_only(figures, ids)))
         if self.serving:
             self._drop_slow_clients()
             if mono - self._last_auth_check >= AUTH_CHECK_S:
                 self._last_auth_check = mono
                 self._drop_revoked_clients()
+                self._prune_scopes()
 
     def _sweep(self) -> None:
         """Recompute every site so ones that stopped reporting turn stale, and figures that move with
         time alone (the expectation follows the sun) reach screens although no data arrived."""
         figures = self.state.site_figures(None, _now_ms())
-        changed = {s: f for s, f in figures.items()
-                   if s not in self._figures or self._figures[s].push_dict() != f.push_dict()}
+        # a change a screen shows (2 decimals of MW/MWh, the status), not every 0.1 kW the sun moves
+        changed = {s: f for s, f in figures.items() if s not in self._figures or _shown(self._figures[s]) != _shown(f)}
         self._figures.update(figures)
         if changed:
             now = _now_ms()
             fleet = self.kpis("fleet", None)
             self._emit("live_sites", {"full": False, "now_ms": now,
                                       "sites": {s: f.push_dict() for s, f in changed.items()},
-                                      "fleet": fleet}, "live")
+                                      "fleet": fleet}, "live",
+                       lambda ids: {"full": False, "now_ms": now,
+                                    "sites": {s: f.push_dict() for s, f in changed.items() if s in ids},
+                                    "fleet": self.kpis("fleet", None, visible=set(ids))})
             self._push_map(changed)
             self._site_dirty |= set(changed)
             self._kpi_due = True
@@ -288,13 +302,39 @@ class LiveHub:
                 self._map_sent[site_id] = item
                 changed[site_id] = {"status": f.status, "output_mw": item[1]}
         if changed:
-            payload = {"ts": dt.datetime.now(dt.UTC).isoformat(), "changed": changed}
+            ts = dt.datetime.now(dt.UTC).isoformat()
+            payload = {"ts": ts, "changed": changed}
             for event in MAP_EVENTS:
-                self._emit(event, payload, "map")
+                self._emit(event, payload, "map", lambda ids: {"ts": ts, "changed": _only(changed, ids)})
 
-    def _emit(self, event: str, payload: Any, room: str) -> None:
+    def push(self, event: str, payload: Any, room: str,
+             scoped: Callable[[frozenset[str]], Any] | None = None) -> None:
+        """Emit ``event`` to ``room``; ``scoped(site_ids)`` gives the copy for each per-scope room.
+
+        For a fleet-wide room (:data:`security.access.SCOPED_ROOMS`) without ``scoped`` the
+        clients of a portfolio scope receive nothing (fail closed).
+        """
+        self._emit(event, payload, room, scoped)
+
+    def _emit(self, event: str, payload: Any, room: str,
+              scoped: Callable[[frozenset[str]], Any] | None = None) -> None:
         self.socketio.emit(event, payload, to=room, namespace=NAMESPACE)
         self.pushes += 1
+        if scoped is not None and self._scopes:  # the unscoped path stays one emit
+            for key, ids in list(self._scopes.items()):
+                self.socketio.emit(event, scoped(ids), to=f"{room}@{key}", namespace=NAMESPACE)
+                self.pushes += 1
+
+    def _prune_scopes(self) -> None:
+        """Forget the portfolio scopes none of whose per-scope rooms has a client left (not when shared:
+        other processes' clients are not in this process's rooms)."""
+        if not self._scopes or self.shared:
+            return
+        manager = getattr(getattr(self.socketio, "server", None), "manager", None)
+        rooms = getattr(manager, "rooms", {}).get(NAMESPACE, {})
+        for key in list(self._scopes):
+            if not any(rooms.get(f"{room}@{key}") for room in SCOPED_ROOMS):
+                del self._scopes[key]
 
     def _drop_slow_clients(self) -> list[str]:
         """Disconnect clients whose send queue stayed over the limit without draining; return their sids."""
@@ -427,22 +467,33 @@ class LiveHub:
             assets = {a: {m: list(v) for m, v in s.values.items()} for a, s in self.state.assets.items() if s.site_id == site_id}
         return {"site_id": site_id, "now_ms": now, "kpis": self.kpis("site", site_id, figures=figures), "assets": assets}
 
-    def full_state(self, room: str) -> list[tuple[str, Any]]:
-        """Return the (event, payload) pairs a client joining ``room`` receives."""
+    def full_state(self, room: str, scope: SiteScope = EVERY_SITE) -> list[tuple[str, Any]]:
+        """Return the (event, payload) pairs a client of ``scope`` joining ``room`` receives."""
+        messages = self._full_state(room, scope.site_ids)
+        if scope.site_ids is None:
+            return messages
+        ids = scope.site_ids  # extra providers (markets_prices) may name sites: cut those too
+        return [(e, {**p, "sites": _only(p["sites"], ids)} if isinstance(p, dict) and isinstance(p.get("sites"), dict)
+                 else p) for e, p in messages]
+
+    def _full_state(self, room: str, ids: frozenset[str] | None) -> list[tuple[str, Any]]:
         # catch up from the store (another process may be storing) at most every FULL_RESYNC_S:
         # a reload costs ~1 s of CPU at 100k assets, too much to pay on every (re)connect
         if time.monotonic() - self._last_apply > RELOAD_IDLE_S and time.monotonic() - self._loaded_at > FULL_RESYNC_S:
             self.load()
         if room == "live":
-            return [("live_sites", self.live_payload(full=True))]
+            return [("live_sites", self.live_payload(full=True, figures=_only(self._fresh_figures(), ids)))]
         if room == "map":
             payload = self.map_payload()
+            payload["changed"] = _only(payload["changed"], ids)
             return [(event, payload) for event in MAP_EVENTS]
         if room == "overview":
-            return [("overview_kpis", {"now_ms": _now_ms(), "fleet": self.kpis("fleet", None, refresh=True)})]
+            visible = None if ids is None else set(ids)
+            return [("overview_kpis", {"now_ms": _now_ms(), "fleet": self.kpis("fleet", None, refresh=True, visible=visible)})]
         if room == "markets":
             provider = self.extra_full_state.get(room)
-            return [("market_kpis", self.market_payload())] + (provider() if provider else [])
+            return ([("market_kpis", self.market_payload(figures=_only(self._fresh_figures(), ids)))]
+                    + (provider() if provider else []))
         if room.startswith("site:"):
             return [("site_live", self.site_payload(room[5:]))]
         provider = self.extra_full_state.get(room)
@@ -455,15 +506,23 @@ class LiveHub:
         rooms = auth.get("rooms") if isinstance(auth, dict) else None
         if not isinstance(rooms, list) or not rooms:
             rooms = ["live"]
-        allowed = room_access_allowed([r for r in rooms[:20] if valid_room(r)], auth)
-        if not allowed:
+        caller = socket_caller(auth if isinstance(auth, dict) else None)
+        # (asked, joined): a scoped caller's fleet-wide rooms become per-scope rooms (room_for)
+        pairs = [(r, room_for(r, caller)) for r in rooms[:20] if valid_room(r)]
+        joined = [(asked, room) for asked, room in pairs if room is not None]
+        if not joined:
             return False
+        scope = EVERY_SITE
+        if any(room != asked for asked, room in joined):
+            scope = scope_of(caller)
+            if scope.site_ids is not None:
+                self._scopes[scope.key] = scope.site_ids
         sid = request.sid  # type: ignore[attr-defined]
         if self.sessions is not None:
             self.sessions.track(sid, auth)  # re-checked every AUTH_CHECK_S: revocation reaches open sockets
-        for room in allowed:
+        for _asked, room in joined:
             join_room(room)
-        messages = [m for room in allowed for m in self.full_state(room)]
+        messages = [m for asked, room in joined for m in self.full_state(asked, scope if room != asked else EVERY_SITE)]
 
         def send() -> None:
             for event, payload in messages:
@@ -476,6 +535,16 @@ class LiveHub:
 
         self.socketio.start_background_task(send_soon)
         return True
+
+
+def _only(by_site: dict[str, Any], ids: frozenset[str] | None) -> dict[str, Any]:
+    """Return the entries of ``by_site`` whose site id is in ``ids`` (all when None)."""
+    return dict(by_site) if ids is None else {s: v for s, v in by_site.items() if s in ids}
+
+
+def _shown(f: SiteFigures) -> tuple:
+    """Return the site's push entry at the precision screens show (numbers to 2 decimals)."""
+    return tuple(round(v, 2) if isinstance(v, float) else v for v in f.push_dict().values())
 
 
 def _map_mw(f: SiteFigures) -> float:
@@ -506,7 +575,8 @@ def attach_hub(socketio: SocketIO, services: Any) -> LiveHub:
     ``services`` is a ``bootstrap.services.Services`` (tests attach a hub to their own services).
     """
     settings = services.settings
-    hub = LiveHub(socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True)
+    hub = LiveHub(socketio, services.db, settings.live_push_interval_ms / 1000.0, serving=True,
+                  shared=bool(settings.redis_url))
     services.ingest.add_listener(hub.on_stored)
     services.hub = hub
     return hub

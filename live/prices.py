@@ -108,8 +108,9 @@ class PriceStore:
             new = store_prices(session, message["prices"], message["source"])
         if new:
             self._cache = None
-            self.hub.socketio.emit("markets_prices", {"full": False, "now": int(time.time() * 1000), "prices": new},
-                                   to="markets", namespace="/live")
+            payload = {"full": False, "now": int(time.time() * 1000), "prices": new}
+            # prices name nodes, not sites: every portfolio scope receives them as they are
+            self.hub.push("markets_prices", payload, "markets", lambda _ids: payload)
 
     def full_state(self) -> list[tuple[str, Any]]:
         """Return the ``markets_prices`` full-state event for a client joining ``markets``."""

@@ -14,6 +14,7 @@ from components.theme import STATUS_COLORS
 from core.runtime import db
 from data.live_queries import site_meta
 from domain.kinds import is_generating_site
+from security.scope import current_scope
 
 dash.register_page(
     __name__, path="/live", name="Live performance", title="Live performance · Fleetlight", nav_group="Operations",
@@ -24,7 +25,7 @@ dash.register_page(
 def layout(**_kwargs: object) -> html.Div:
     """Return the live page; figures arrive through the /live Socket.IO namespace (room ``live``)."""
     with db().read_session() as session:
-        meta = site_meta(session)
+        meta = site_meta(session, current_scope().site_ids)
     kpi = first_paint_texts("fleet")
     options = [{"label": f"{m['n']} ({m['k']})", "value": s} for s, m in sorted(meta.items(), key=lambda i: i[1]["n"])
                if is_generating_site(m["k"])]

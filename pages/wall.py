@@ -15,6 +15,7 @@ from components.kpi import kpi_text, slot_attrs
 from components.theme import STATUS_COLORS
 from core.runtime import db
 from data.live_queries import site_meta
+from security.scope import current_scope
 
 dash.register_page(
     __name__, path="/wall", name="Wall display", title="Control room · Fleetlight", nav_group="Operations",
@@ -35,7 +36,7 @@ def _kpi(name: str, label: str, kpi: dict[str, str], key: str | None, detail: ob
 def layout(**_kwargs: object) -> html.Div:
     """Return the wall display; its figures arrive by push and are drawn by assets/wall.js."""
     with db().read_session() as session:
-        meta = site_meta(session)
+        meta = site_meta(session, current_scope().site_ids)
     kpi = first_paint_texts("fleet")
     return html.Div(
         [

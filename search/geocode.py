@@ -4,8 +4,8 @@ Upstream: https://developers.google.com/maps/documentation/geocoding/requests-ge
 (``GET /maps/api/geocode/json?address=...&key=...``; body ``{"status", "results": [...]}``).
 
 :func:`parse_geocode` turns a response body into :class:`Place` records (pure, tested on the
-recorded fixtures); :func:`geocode` runs the request with the official ``googlemaps`` client, whose
-base URL comes from ``settings.provider_base_urls["google_maps"]`` (default
+recorded fixtures); :func:`geocode` sends the request through the integration gateway (provider
+``google_maps``), whose base URL comes from ``settings.provider_base_urls["google_maps"]`` (default
 ``https://maps.googleapis.com``) so tests and on-premise proxies can point it elsewhere.
 Only called when ``settings.google_maps_api_key`` is set.
 """
@@ -15,10 +15,6 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import googlemaps
-from googlemaps import exceptions as gm_exceptions
-
-DEFAULT_BASE_URL = "https://maps.googleapis.com"
 OK_STATUSES = {"OK", "ZERO_RESULTS"}
 
 
@@ -88,29 +84,28 @@ def parse_geocode(body: Any) -> list[Place]:
     return parse_results(body.get("results", []))
 
 
-def make_client(api_key: str, base_url: str = DEFAULT_BASE_URL, timeout_s: float = 5.0) -> googlemaps.Client:
-    """Return a googlemaps Client for ``base_url`` that fails fast instead of retrying for a minute."""
-    return googlemaps.Client(key=api_key, base_url=base_url.rstrip("/"), timeout=timeout_s, retry_timeout=timeout_s,
-                             retry_over_query_limit=False, queries_per_second=10)
-
-
-def geocode(query: str, settings: Any, client: googlemaps.Client | None = None, limit: int = 5) -> list[Place]:
+def geocode(query: str, settings: Any, gateway: Any, limit: int = 5) -> list[Place]:
     """Return up to ``limit`` Places for ``query`` from Google; [] when no key is configured.
 
-    Raises GeocodeError (never with the key in the message) when Google answers with an error.
+    The request goes through ``gateway`` (a :class:`gateway.core.Gateway`, provider
+    ``google_maps``: rate limit, breaker, call log with the key masked). Raises GeocodeError
+    (never with the key in the message) when Google answers with an error or cannot be reached.
     """
+    from gateway.errors import ProviderError
+
     query = (query or "").strip()
     if not query or settings.google_maps_api_key is None:
         return []
     if len(query) > 200:
         raise GeocodeError("search text is longer than 200 characters")
-    if client is None:
-        base = settings.provider_base_urls.get("google_maps", DEFAULT_BASE_URL)
-        client = make_client(settings.google_maps_api_key.get_secret_value(), base)
+    params = {"address": query, "key": settings.google_maps_api_key.get_secret_value()}
     try:
-        results = client.geocode(query)
-    except gm_exceptions.ApiError as exc:
-        raise GeocodeError(f"geocoding failed: {exc.status}" + (f" ({exc.message})" if exc.message else "")) from None
-    except (gm_exceptions.TransportError, gm_exceptions.Timeout, gm_exceptions.HTTPError) as exc:
-        raise GeocodeError(f"geocoding request failed: {type(exc).__name__}") from None
-    return parse_results(results)[:limit]
+        response = gateway.request("google_maps", "GET", "/maps/api/geocode/json", endpoint="geocode/json",
+                                   fallback=False, params=params)
+    except ProviderError as exc:
+        raise GeocodeError(f"geocoding request failed: {exc.problem}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise GeocodeError("geocoding response is not JSON") from None
+    return parse_geocode(body)[:limit]

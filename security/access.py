@@ -23,11 +23,12 @@ Socket.IO (for ``live/hub.py``)::
         join_room(data["room"])
 
 Room names and who may join (unknown rooms: admins only; add more with :func:`register_room`):
-``live``, ``overview``, ``map``, ``fleet``, ``alerts``, ``wall`` -> any signed-in caller incl. wall
-screens, unless the caller is scoped to some portfolios (these rooms carry every site);
-``site:<site_id>`` -> wall and up, and the site must be in the caller's portfolio scope;
-``page:<path>`` -> the ``min_role`` of the Dash page at ``path``; ``markets``/``forecast`` ->
-analyst and up; ``commands``/``setpoints`` -> permission ``telemetry:write``; ``admin`` -> admin.
+``live``, ``overview``, ``map``, ``markets``, ``fleet``, ``alerts``, ``wall`` -> any signed-in caller
+incl. wall screens, unless the caller is scoped to some portfolios (these rooms carry every site:
+:func:`room_for` gives such a caller the per-scope room ``<room>@p:<portfolios>`` of the live hub
+instead); ``site:<site_id>`` -> wall and up, and the site must be in the caller's portfolio scope;
+``page:<path>`` -> the ``min_role`` of the Dash page at ``path``; ``forecast`` -> analyst and up;
+``commands``/``setpoints`` -> permission ``telemetry:write``; ``admin`` -> admin.
 """
 from __future__ import annotations
 
@@ -254,6 +255,28 @@ def authorize_room(room: str, caller: Caller | None = None) -> bool:
     if rule is None:
         return caller.role == Role.admin
     return bool(rule(caller, room))
+
+
+# fleet-wide rooms a caller scoped to some portfolios joins in a per-scope form (see room_for)
+SCOPED_ROOMS = ("live", "overview", "map", "markets")
+
+
+def room_for(room: str, caller: Caller | None) -> str | None:
+    """Return the Socket.IO room ``caller`` joins when asking for ``room``, or None if refused.
+
+    The room itself when :func:`authorize_room` allows it; for a caller scoped to some portfolios
+    a fleet-wide room (:data:`SCOPED_ROOMS`) becomes ``<room>@<scope key>`` (``live@p:partner``),
+    to which the hub pushes payloads holding only that scope's sites.
+    """
+    if caller is None:
+        return None
+    if authorize_room(room, caller):
+        return room
+    if room in SCOPED_ROOMS and caller.portfolio_scope and caller.at_least(Role.wall):
+        from security.scope import scope_key
+
+        return f"{room}@{scope_key(caller.portfolio_scope)}"
+    return None
 
 
 def visible_site_ids(caller: Caller | None) -> set[str] | None:

@@ -8,6 +8,11 @@ Endpoints (``FLEETLIGHT_SALESFORCE_LOGIN_URL``, default https://login.salesforce
 sandbox uses https://test.salesforce.com):
 ``/services/oauth2/authorize``, ``/services/oauth2/token``, ``/services/oauth2/revoke``.
 https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm
+
+Every request to Salesforce goes through the integration gateway (provider ``salesforce``: rate
+limit, breaker, call log, a row on /integrations): :class:`gateway.adapters.GatewayAdapter` is
+mounted on Authlib's session. The token endpoint's 400/401 error bodies (``invalid_grant`` ...)
+are the protocol's answers, handed to Authlib as they are.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from security.vault import Vault
 SECRET_NAME = "oauth:salesforce"
 SCOPES = "api refresh_token"
 TIMEOUT_S = 15
+OAUTH_ANSWERS = frozenset({400, 401})  # RFC 6749 section 5.2: error responses of the token endpoint
 
 
 class OAuthError(RuntimeError):
@@ -56,7 +62,7 @@ class SalesforceToken:
 class SalesforceOAuth:
     """The Salesforce connected-app client of this deployment."""
 
-    def __init__(self, settings: Settings, vault: Vault) -> None:
+    def __init__(self, settings: Settings, vault: Vault, gateway: Any) -> None:
         if not settings.salesforce_client_id:
             raise OAuthError("Salesforce is not configured: set FLEETLIGHT_SALESFORCE_CLIENT_ID")
         self.client_id = settings.salesforce_client_id
@@ -64,11 +70,18 @@ class SalesforceOAuth:
         base = settings.provider_base_urls.get("salesforce_login") or settings.salesforce_login_url
         self.base_url = base.rstrip("/")
         self.vault = vault
+        self.gateway = gateway
 
     def _session(self, redirect_uri: str | None = None) -> OAuth2Session:
-        return OAuth2Session(self.client_id, self.client_secret, scope=SCOPES, redirect_uri=redirect_uri,
-                             code_challenge_method="S256", token_endpoint_auth_method="client_secret_post"
-                             if self.client_secret else "none", default_timeout=TIMEOUT_S)
+        from gateway.adapters import GatewayAdapter
+
+        session = OAuth2Session(self.client_id, self.client_secret, scope=SCOPES, redirect_uri=redirect_uri,
+                                code_challenge_method="S256", token_endpoint_auth_method="client_secret_post"
+                                if self.client_secret else "none", default_timeout=TIMEOUT_S)
+        adapter = GatewayAdapter(self.gateway, "salesforce", answers=OAUTH_ANSWERS)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
 
     def authorization(self, redirect_uri: str) -> PendingAuthorization:
         """Return the authorize URL (with state and an S256 code challenge) and what to remember."""
@@ -171,6 +184,8 @@ def _usable(record: dict[str, Any]) -> SalesforceToken:
 def salesforce_session() -> SalesforceOAuth:
     """Return the Salesforce OAuth client for the running app (raises OAuthError when unconfigured)."""
     from core.runtime import services
+    from gateway import get_gateway
     from security.vault import get_vault
 
-    return SalesforceOAuth(services().settings, get_vault())
+    svc = services()
+    return SalesforceOAuth(svc.settings, get_vault(), svc.gateway or get_gateway())

@@ -124,3 +124,28 @@ def test_forecast_served_remotely_and_falls_back_when_down(db, pv_data, server, 
     out = issue_forecast(db, SITE, "xgboost", now=NOW + pd.Timedelta("0h"), settings=down,
                          transport=httpx.Client(timeout=2).request)
     assert out["source"].startswith("local-fallback: ") and out["rows"] == 48
+
+
+def test_default_transport_goes_through_the_gateway(server):
+    """Without an injected transport the clients call through the gateway (issue 11, item 10): each
+    call is in the call log under tfserving / vertex and the gateway owns (and closes) the client."""
+    from forecasting.remote import default_transport
+    from gateway.core import Gateway
+
+    url = f"{server}/v1/projects/p/locations/l/endpoints/42"
+    gw = Gateway(load_settings(tfserving_base_url=server, vertex_endpoint_url=url), db=None)
+    try:
+        tf = TFServingClient(server, "saved_model_half_plus_three", transport=default_transport("tfserving", gw))
+        assert tf.status()["available"] is True
+        assert tf.predict(np.array([1.0, 2.0, 5.0])).shape == (3, 3)
+        with pytest.raises(RemoteInferenceError, match="Servable not found"):
+            TFServingClient(server, "half", transport=default_transport("tfserving", gw)).status()
+        out = VertexEndpointClient(url, token="t0ken", transport=default_transport("vertex", gw)).predict(
+            np.array([[1.0, np.nan]]))
+        assert out.shape == (1, 3) and ModelServer.seen[-1]["auth"] == "Bearer t0ken"
+        stats = gw.call_log.snapshot()
+        assert stats["tfserving"]["calls"] == 3 and stats["tfserving"]["errors"] == 1
+        assert stats["vertex"]["calls"] == 1 and stats["vertex"]["ok"] == 1
+        assert {r["provider"]: r["family"] for r in gw.status()}["tfserving"] == "ml"
+    finally:
+        gw.close()

@@ -49,12 +49,11 @@ def test_feed_publishes_through_the_bus_into_the_store_once(services, book):
     from live.prices import PriceStore
 
     class _Hub:
-        class socketio:
-            pushed: list = []
+        pushed: list = []
 
-            @classmethod
-            def emit(cls, event, payload, **_kw):
-                cls.pushed.append((event, len(payload["prices"])))
+        @classmethod
+        def push(cls, event, payload, room, scoped=None):
+            cls.pushed.append((event, len(payload["prices"])))
 
     store = PriceStore(services.db, _Hub)
     services.bus.subscribe("prices.v1", store.handle_message, group="store")

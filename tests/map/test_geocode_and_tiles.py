@@ -1,5 +1,5 @@
-"""Place search (Google Geocoding, googlemaps client) and the keyed tile proxy, against a local HTTP
-server answering with the recorded Google fixtures / a PNG."""
+"""Place search (Google Geocoding) and the keyed tile proxy, through the integration gateway, against a
+local HTTP server answering with the recorded Google fixtures / a PNG."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from components.map_tiles import TileError, TileProxy, check_tile, tile_layers
+from core.logging_setup import RedactSecrets
 from core.settings import load_settings
+from gateway.core import Gateway
 from search.geocode import GeocodeError, geocode, parse_geocode, zoom_for_viewport
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "google_maps"
@@ -84,18 +86,49 @@ def test_parse_recorded_responses():
     assert zoom_for_viewport({"northeast": {"lat": 1, "lng": 1}, "southwest": {"lat": 0.99, "lng": 0.99}}) >= 14
 
 
-def test_geocode_through_googlemaps_client(google_server):
+@pytest.fixture()
+def gateway_for():
+    """Return gateway_for(settings) -> a real Gateway on those settings (no database), closed after the test."""
+    made = []
+
+    def factory(settings):
+        made.append(Gateway(settings, db=None))
+        return made[-1]
+
+    yield factory
+    for gw in made:
+        gw.close()
+
+
+def test_geocode_through_the_gateway(google_server, gateway_for, caplog):
     settings = load_settings(google_maps_api_key=KEY, provider_base_urls={"google_maps": google_server})
-    places = geocode("Sydney", settings)
+    gw = gateway_for(settings)
+    places = geocode("Sydney", settings, gw)
     assert places[0].label == "Sydney NSW, Australia"
-    assert geocode("nowhere at all", settings) == []
+    assert geocode("nowhere at all", settings, gw) == []
     with pytest.raises(GeocodeError, match="OVER_QUERY_LIMIT") as err:
-        geocode("busy", settings)
+        geocode("busy", settings, gw)
     assert KEY not in str(err.value)
     wrong = load_settings(google_maps_api_key="AIzaWRONG", provider_base_urls={"google_maps": google_server})
     with pytest.raises(GeocodeError, match="REQUEST_DENIED"):
-        geocode("Sydney", wrong)
-    assert geocode("Sydney", load_settings(google_maps_api_key=None)) == []
+        geocode("Sydney", wrong, gateway_for(wrong))
+    assert geocode("Sydney", load_settings(google_maps_api_key=None), gw) == []
+    # the gateway saw each call: call log, a row on /integrations, the rate limit and breaker of google_maps
+    stats = gw.call_log.snapshot()["google_maps"]
+    assert stats["calls"] == 3, stats
+    row = next(r for r in gw.status() if r["provider"] == "google_maps")
+    assert row["family"] == "maps" and row["mode"] == "live"
+    redact = RedactSecrets()  # the process log handler's filter: Google's bare ``key=`` is masked too
+    for record in caplog.records:
+        redact.filter(record)
+        assert KEY not in record.getMessage(), record.getMessage()
+
+
+def test_geocode_unreachable_is_a_named_error(gateway_for):
+    settings = load_settings(google_maps_api_key=KEY, provider_base_urls={"google_maps": "http://127.0.0.1:9"})
+    with pytest.raises(GeocodeError, match="geocoding request failed") as err:
+        geocode("Sydney", settings, gateway_for(settings))
+    assert KEY not in str(err.value)
 
 
 def test_tile_layers_follow_settings(google_server):
@@ -107,15 +140,22 @@ def test_tile_layers_follow_settings(google_server):
     layers = tile_layers(keyed)
     assert [t.key for t in layers if t.overlay] == ["owm-clouds_new", "owm-precipitation_new", "owm-wind_new"]
     assert all(KEY not in t.url and "owm-test" not in t.url for t in layers)  # keys stay on the server
-    proxy = TileProxy(keyed)
+    gw = Gateway(keyed, db=None)
+    proxy = TileProxy(keyed, gw)
     try:
         assert proxy.tile("owm", "clouds_new", 3, 2, 1) == (PNG, "image/png")
         assert proxy.tile("google", "roadmap", 3, 2, 1)[0] == PNG
         with pytest.raises(TileError) as err:
             proxy.tile("owm", "no_such_layer", 3, 2, 1)
         assert err.value.status == 404
+        with pytest.raises(TileError) as err:
+            proxy.tile("owm", "wind_new", 3, 2, 1)  # the server refuses it (401): a bad gateway, named
+        assert err.value.status == 502 and "owm-test" not in str(err.value)
+        snapshot = gw.call_log.snapshot()
+        assert snapshot["openweathermap_tiles"]["calls"] == 2 and snapshot["google_maps_tiles"]["calls"] == 2
     finally:
         proxy.close()
+        gw.close()
     with pytest.raises(TileError):
         check_tile(2, 4, 0)
     check_tile(0, 0, 0)

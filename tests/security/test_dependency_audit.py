@@ -31,3 +31,28 @@ def test_osv_range_rules():
     assert affects(entry, "0.9-weird")  # listed explicitly
     git_only = {"ranges": [{"type": "GIT", "events": [{"introduced": "0"}, {"fixed": "abc123"}]}]}
     assert not affects(git_only, "1.0")
+
+
+def test_urllib3_stays_on_1_26_only_for_the_browser_tests():
+    """urllib3 is pinned to 1.26 because dash[testing] pins selenium<=4.2.0, whose metadata asks for
+    urllib3~=1.26; every other installed distribution takes urllib3 2.x (issue 11, item 11). When
+    dash lifts the pin this test fails: move urllib3 to 2.x then."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from security.dependency_audit import REQUIREMENTS, read_pins
+
+    pinned = Version(read_pins(REQUIREMENTS)["urllib3"])
+    if pinned.major >= 2:
+        return
+    holders = {}
+    for dist in metadata.distributions():
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if req.name.lower() == "urllib3" and not req.specifier.contains("2.5.0"):
+                holders[dist.metadata["Name"].lower()] = str(req.specifier)
+    assert holders == {"selenium": "~=1.26"}, holders
+    dash_testing = [Requirement(r) for r in metadata.requires("dash") or [] if r.startswith("selenium")]
+    assert dash_testing and not dash_testing[0].specifier.contains("4.3.0"), dash_testing  # selenium<=4.2.0

@@ -15,11 +15,18 @@ from tests.security.salesforce_server import SUCCESS, SalesforceServer
 
 @pytest.fixture()
 def salesforce(services):
+    from gateway.core import Gateway
+
     with SalesforceServer("3MVG9-test-client") as server:
         services.settings = services.settings.model_copy(update={
             "salesforce_client_id": "3MVG9-test-client",
             "provider_base_urls": {**services.settings.provider_base_urls, "salesforce_login": server.url}})
-        yield server
+        services.gateway = Gateway(services.settings, db=services.db)  # as bootstrap wires a web process
+        try:
+            yield server
+        finally:
+            services.gateway.close()
+            services.gateway = None
 
 
 def _connect(client, server):
@@ -69,6 +76,10 @@ def test_connect_refresh_call_and_revoke(signed_in, services, salesforce):
     with services.db.session() as s:
         kinds = [e.kind for e in s.execute(select(Event).where(Event.kind.startswith("oauth."))).scalars()]
     assert kinds == ["oauth.connected", "oauth.refreshed", "oauth.revoked"]
+    # token exchange, refresh and revocation went through the gateway (issue 11, item 10)
+    stats = services.gateway.call_log.snapshot()["salesforce"]
+    assert stats["calls"] == 3 and stats["ok"] == 3, stats
+    assert {r["provider"]: r["family"] for r in services.gateway.status()}["salesforce"] == "crm"
 
 
 def test_forged_state_and_wrong_verifier_are_refused(signed_in, services, salesforce):
