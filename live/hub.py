@@ -542,9 +542,12 @@ def _only(by_site: dict[str, Any], ids: frozenset[str] | None) -> dict[str, Any]
     return dict(by_site) if ids is None else {s: v for s, v in by_site.items() if s in ids}
 
 
+_SHOWN_DIGITS = {"performance_pct": 0, "capacity_factor": 3}  # shown as whole % and 0.1 %; MW/MWh to 2 decimals
+
+
 def _shown(f: SiteFigures) -> tuple:
-    """Return the site's push entry at the precision screens show (numbers to 2 decimals)."""
-    return tuple(round(v, 2) if isinstance(v, float) else v for v in f.push_dict().values())
+    """Return the site's push entry at the precision screens show it."""
+    return tuple(round(v, _SHOWN_DIGITS.get(k, 2)) if isinstance(v, float) else v for k, v in f.push_dict().items())
 
 
 def _map_mw(f: SiteFigures) -> float:
