@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Literal
 
 import orjson
@@ -118,6 +119,26 @@ def read_body_within(limit: int) -> bytes:
         parts.append(data)
 
 
+def _decode_json(body: bytes) -> object:
+    """Return the decoded JSON body; raise ApiError 400 naming why it is not JSON.
+
+    A number too large for a double (``1e400``) is valid JSON that orjson refuses for the whole body;
+    such a body is decoded again by the standard library, which reads it as infinity, so that the
+    validator rejects that row's value by name and the good rows of the batch are stored.
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "number is infinity" not in str(exc):
+            raise ApiError(400, f"body is not valid JSON: {exc}") from None
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ApiError(400, "body is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # orjson stopped at the number; the rest may still be broken
+        raise ApiError(400, f"body is not valid JSON: {exc}") from None
+
+
 def _read_rows() -> tuple[list, bool]:
     """Return the rows of the request body and whether they are CSV text rows."""
     settings = services().settings
@@ -125,11 +146,7 @@ def _read_rows() -> tuple[list, bool]:
     body = read_body_within(settings.ingest_max_body_bytes)
     try:
         if content_type in ("application/json", ""):
-            try:
-                decoded = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                raise ApiError(400, f"body is not valid JSON: {exc}") from None
-            return parse_json_batch(decoded, settings.ingest_max_points), False
+            return parse_json_batch(_decode_json(body), settings.ingest_max_points), False
         if content_type in ("text/csv", "application/csv"):
             try:
                 text = body.decode("utf-8-sig")

@@ -6,11 +6,11 @@ Starts the real app (``python app.py``) on a free loopback port with a fresh SQL
 ``--database-url``), the simulator off, creates an ingest token through the CLI, and sends from
 ``--workers`` threads a shuffled mix of: good JSON batches, good CSV batches, mixed good/bad JSON
 and CSV batches (unknown asset, boolean value, numeric string, epoch and naive timestamps,
-timestamps at the ends of the calendar, impossible dates, out-of-range values, duplicates within
-the batch), re-sent good batches, bodies over the size limit (chunked and with Content-Length),
-and malformed requests (truncated JSON, JSON nested 1,000 deep, bad CSV header, wrong content
-type, empty batch, unknown envelope field, non-UTF-8 CSV). Bounded in count and in time; loopback
-only.
+timestamps at the ends of the calendar, impossible dates, leap seconds, out-of-range values,
+numbers beyond a double, rows with two wrong types, duplicates within the batch), re-sent good
+batches, bodies over the size limit (chunked and with Content-Length), and malformed requests
+(truncated JSON, JSON nested 1,000 deep, bad CSV header, wrong content type, empty batch, unknown
+envelope field, non-UTF-8 CSV). Bounded in count and in time; loopback only.
 
 Prints the requests by kind, the status codes (by kind), the 5xx count (must be 0), requests whose
 status was not the expected one, the exactly-once check (the set of stored (asset, metric, ts)
@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest_throughput import free_port, make_fleet  # noqa: E402
 
 LIMIT = 10 * 1024 * 1024  # the default ingest_max_body_bytes
+TOO_LARGE = "<1e400>"  # stands for the JSON number 1e400 (orjson cannot write it) until the body is built
 
 
 @dataclass
@@ -84,7 +85,7 @@ class Plan:
 
     def _bad(self, good_rows: list[dict]) -> dict:
         base = self._point()
-        choice = self.rng.randrange(12)
+        choice = self.rng.randrange(15)
         if choice == 0:
             return {**base, "asset_id": "ghost-" + base["asset_id"]}
         if choice == 1:
@@ -107,6 +108,12 @@ class Plan:
             return {**base, "metric": "power"}
         if choice == 10 and good_rows:
             return dict(self.rng.choice(good_rows))  # repeats a good row of this batch
+        if choice == 11:
+            return {**base, "ts": "2026-06-30T23:59:60Z"}  # a leap second
+        if choice == 12:
+            return {**base, "asset_id": 17, "ts": int(time.time())}  # two wrong types in one row
+        if choice == 13:
+            return {**base, "value": TOO_LARGE}  # written as 1e400, beyond a double
         return {**base, "extra": 1}
 
     @staticmethod
@@ -119,6 +126,7 @@ class Plan:
         for r in rows:
             value = r["value"]
             text = "true" if value is True else repr(value) if isinstance(value, float) else str(value)
+            text = "1e400" if value == TOO_LARGE else text
             lines.append(f"{r['asset_id']},{r['metric']},{r['ts']},{text}")
         return ("\n".join(lines) + "\n").encode()
 
@@ -139,12 +147,12 @@ class Plan:
                 bad = {**self._point(), "asset_id": "ghost"}
             if as_csv and isinstance(bad["ts"], int):
                 bad = {**bad, "ts": str(bad["ts"])}
-            if as_csv and isinstance(bad["value"], str):  # a numeric string is a good CSV value: use a word
+            if as_csv and isinstance(bad["value"], str) and bad["value"] != TOO_LARGE:  # numeric text is good CSV
                 bad = {**bad, "value": "n/a"}
             bad_rows.append(bad)
         rows = good_rows + bad_rows
         self.rng.shuffle(rows)  # of a repeated good row, whichever comes second is the one rejected
-        body = self._csv(rows) if as_csv else orjson.dumps(rows)
+        body = self._csv(rows) if as_csv else orjson.dumps(rows).replace(orjson.dumps(TOO_LARGE), b"1e400")
         return Planned("mixed_csv" if as_csv else "mixed_json", "text/csv" if as_csv else "application/json", body,
                        422, self._keys(good_rows), bad_rows=len(bad_rows))
 

@@ -48,6 +48,8 @@ def _insert_fn(session: Session):
 
 
 def _insert_raw(session: Session, points: Sequence[ValidPoint]) -> list[tuple[str, str, dt.datetime, float]]:
+    """Insert ``points`` in key order (see :func:`store_points_in_session`); return the rows new to the store."""
+    points = sorted(points, key=_point_key)
     insert = _insert_fn(session)
     table = TelemetryPoint.__table__
     stmt = (
@@ -62,6 +64,10 @@ def _insert_raw(session: Session, points: Sequence[ValidPoint]) -> list[tuple[st
         result = session.execute(stmt, rows)
         inserted.extend(tuple(r) for r in result.all())
     return inserted
+
+
+def _point_key(point: ValidPoint) -> tuple[str, str, dt.datetime]:
+    return point[0], point[1], point[2]
 
 
 def _aggregate(rows: Iterable[tuple[str, str, dt.datetime, float]]) -> list[dict]:
@@ -87,7 +93,7 @@ def _aggregate(rows: Iterable[tuple[str, str, dt.datetime, float]]) -> list[dict
             "asset_id": k[0], "metric": k[1], "resolution": k[2], "bucket_start": k[3],
             "count": v[0], "sum": v[1], "min": v[2], "max": v[3], "last_ts": v[4], "last_value": v[5],
         }
-        for k, v in acc.items()
+        for k, v in sorted(acc.items(), key=lambda item: item[0])  # key order: see store_points_in_session
     ]
 
 
@@ -133,7 +139,7 @@ def _upsert_latest(session: Session, rows: Iterable[tuple[str, str, dt.datetime,
         where=stmt.excluded.ts >= table.c.ts,
     )
     session.execute(
-        stmt, [{"asset_id": a, "metric": m, "ts": ts, "value": v} for (a, m), (ts, v) in latest.items()]
+        stmt, [{"asset_id": a, "metric": m, "ts": ts, "value": v} for (a, m), (ts, v) in sorted(latest.items())]
     )
 
 
@@ -150,7 +156,13 @@ def _add_energy(session: Session, inserted: Sequence[tuple[str, str, dt.datetime
 
 
 def store_points_in_session(session: Session, points: Sequence[ValidPoint]) -> tuple[StoreResult, list]:
-    """Store ``points`` in an open transaction; return the result and the rows newly inserted."""
+    """Store ``points`` in an open transaction; return the result and the rows newly inserted.
+
+    On PostgreSQL every statement writes its rows in key order (raw rows by asset, metric, ts;
+    rollups by asset, metric, resolution, bucket; latest values by asset, metric), so two batches
+    that share rows take their row locks in the same order instead of deadlocking (the storm saw 2
+    of 8,000 requests answer 503 after every retry of a deadlocked upsert of rollups).
+    """
     if session.get_bind().dialect.name == "sqlite":
         from ingest.store_sqlite import store_points_sqlite
 

@@ -14,8 +14,9 @@ What is accepted (the OpenAPI document of ``POST /api/v1/telemetry`` says the sa
 - ``asset_id`` (1-80 characters) and ``metric`` (a name of :data:`ingest.metrics.METRICS`) are
   strings, taken as they are (in JSON, surrounding whitespace makes an unknown asset or metric);
 - ``ts`` is an RFC 3339 date-time string with seconds and an explicit offset:
-  ``YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)``; epoch numbers, dates without a time and
-  times without an offset are refused;
+  ``YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`` naming a date and time of the calendar
+  (no February 30, no hour 24, no offset beyond ±23:59, no leap second ``:60``); epoch numbers,
+  dates without a time and times without an offset are refused;
 - ``value`` is a JSON number (integer or decimal), finite; ``true``/``false``, ``null`` and
   numeric strings are refused. In CSV, where every field is text, surrounding whitespace of a
   field is ignored and ``value`` is a decimal number written as ``[+-]digits[.digits][e[+-]digits]``;
@@ -69,7 +70,8 @@ class PointIn(BaseModel):
                         + ", ".join(sorted(METRICS)))
     ts: str = Field(pattern=TS_PATTERN, json_schema_extra={"format": "date-time"},
                     description="RFC 3339 date-time with seconds and an offset (Z or +HH:MM), e.g. "
-                    "2026-06-01T11:55:00Z; no epoch numbers, no naive times")
+                    "2026-06-01T11:55:00Z, naming a date and time of the calendar (no February 30, no hour 24, no "
+                    "offset beyond ±23:59, no leap second :60); no epoch numbers, no naive times")
     value: float = Field(allow_inf_nan=False, description="a JSON number (not a string, not a boolean), finite, "
                          "in the metric's unit and plausible range")
 
@@ -225,6 +227,8 @@ def _reason(code: int, row: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, s
     if code == _TS_GRAMMAR:
         return "ts", (f"timestamp {_shown(ts)!r} is not an RFC 3339 date-time "
                       "(YYYY-MM-DDTHH:MM:SS[.fraction] with Z or ±HH:MM)")
+    if code == _TS_CALENDAR and ts[17:19] == "60":
+        return "ts", f"timestamp {_shown(ts)!r} is a leap second (:60); leap seconds are not accepted"
     if code == _TS_CALENDAR:
         return "ts", f"timestamp {_shown(ts)!r} is not a date and time of the calendar"
     if code == _VALUE_TEXT:
@@ -281,12 +285,10 @@ def validate_rows(
         if set(map(type, values)) <= ({str} if (text or name != "value") else {int, float}):
             continue  # finiteness and ranges are checked over the column below
         for j, value in enumerate(values):
-            if index[j] in problems:
-                continue
             problem = _type_problem(name, value, text)
             if problem is not None:
-                problems[index[j]] = (name, problem)
-                values[j] = None
+                problems.setdefault(index[j], (name, problem))  # a row's first problem is the one named
+                values[j] = None  # even when an earlier field already failed: the column must be typed
     if good:
         if callable(asset_capacity_kw):
             wanted = set(columns["asset_id"])  # strings only: ids of the wrong type were set to None above
@@ -378,7 +380,8 @@ def _check_columns(columns: dict[str, list[Any]], capacities: Mapping[str, float
         .when(pl.col("asset_id") == "").then(pl.lit(_EMPTY_ASSET))
         .when(pl.col("asset_id").str.len_chars() > MAX_ASSET_ID).then(pl.lit(_LONG_ASSET))
         .when(~pl.col("ts_grammar")).then(pl.lit(_TS_GRAMMAR))
-        .when(pl.col("ts_us").is_null()).then(pl.lit(_TS_CALENDAR))
+        # polars reads a leap second :60 as the next minute; Python's datetime (the stored type) has none
+        .when(pl.col("ts_us").is_null() | (ts_text.str.slice(17, 2) == "60")).then(pl.lit(_TS_CALENDAR))
         .when(~pl.col("number_ok")).then(pl.lit(_VALUE_TEXT))
         .when(pl.col("capacity").is_null()).then(pl.lit(_UNKNOWN_ASSET))
         .when(pl.col("m_low").is_null()).then(pl.lit(_UNKNOWN_METRIC))

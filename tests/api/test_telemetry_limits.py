@@ -72,8 +72,8 @@ def test_csv_body_over_the_limit_is_refused_whole(served, small_fleet, ingest_to
     assert len(body) > limit
     status, answer = send(served, ingest_token, "text/csv", in_chunks(body) if chunked else body, chunked)
     assert status == 413, answer
-    assert "limit" in answer["error"]["message"]
-    assert count(small_fleet.db, TelemetryPoint) == 0
+    assert f"limit of {limit} bytes" in answer["error"]["message"]
+    assert count(small_fleet.db, TelemetryPoint) == 0 and count(small_fleet.db, DeadLetter) == 0
 
 
 def test_json_body_over_the_limit_is_refused_whole(served, small_fleet, ingest_token):
@@ -85,8 +85,9 @@ def test_json_body_over_the_limit_is_refused_whole(served, small_fleet, ingest_t
     body = body[:-1] + b" " * (limit - len(body) + 100) + b"}"  # JSON whitespace past the limit
     assert len(body) > limit
     status, answer = send(served, ingest_token, "application/json", in_chunks(body), chunked=True)
-    assert status == 413, answer
-    assert count(small_fleet.db, TelemetryPoint) == 0
+    assert status == 413, answer  # was 400 "not valid JSON": the body had been cut at the limit
+    assert f"limit of {limit} bytes" in answer["error"]["message"]
+    assert count(small_fleet.db, TelemetryPoint) == 0 and count(small_fleet.db, DeadLetter) == 0
 
 
 def test_chunked_body_under_the_limit_is_stored_exactly(served, small_fleet, ingest_token):
@@ -218,3 +219,35 @@ def test_openapi_describes_exactly_what_is_accepted(client):
     operation = doc["paths"]["/telemetry"]["post"]
     assert "text/csv" in operation["requestBody"]["content"]
     assert "413" in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "fragment"),
+    [
+        ({"ts": "2026-06-30T23:59:60Z"}, "ts", "leap second"),  # polars read it, Python's datetime did not: 500
+        ({"asset_id": 17, "ts": 1780314900}, "asset_id", "must be a string"),  # two wrong types in one row: 500
+        ({"metric": None, "ts": 1780314900000.0, "value": "1"}, "metric", "must be a string"),
+    ],
+)
+def test_a_row_that_used_to_break_the_batch_is_rejected_by_name(client, small_fleet, ingest_token, bad, field,
+                                                               fragment):
+    rows = [good(1), good(2, **bad), good(3)]
+    response = post(client, ingest_token, orjson.dumps({"points": rows}))
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert response.json["stored"] == 2
+    [error] = response.json["errors"]
+    assert error["index"] == 1 and error["field"] == field and fragment in error["error"], error
+    assert count(small_fleet.db, TelemetryPoint) == 2 and count(small_fleet.db, DeadLetter) == 1
+
+
+def test_a_number_beyond_a_double_is_rejected_by_row(client, small_fleet, ingest_token):
+    too_large = orjson.dumps(good(2, value=0)).replace(b'"value":0', b'"value":1e400')  # valid JSON
+    rows = [orjson.dumps(good(1)), too_large, orjson.dumps(good(3))]
+    response = post(client, ingest_token, b'{"points": [' + b", ".join(rows) + b"]}")
+    assert response.status_code == 422, response.json  # was 400 "number is infinity" for the whole batch
+    assert response.json["stored"] == 2
+    [error] = response.json["errors"]
+    assert error["index"] == 1 and error["field"] == "value" and "not a finite number" in error["error"], error
+    assert count(small_fleet.db, TelemetryPoint) == 2 and count(small_fleet.db, DeadLetter) == 1
+    broken = post(client, ingest_token, b'{"points": [{"value": 1e400, ]}')
+    assert broken.status_code == 400 and "not valid JSON" in broken.json["error"]["message"]

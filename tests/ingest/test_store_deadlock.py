@@ -44,3 +44,39 @@ def test_a_deadlocked_store_is_run_again(small_fleet, caplog):
         hourly = s.execute(select(TelemetryRollup.count, TelemetryRollup.sum).where(
             TelemetryRollup.resolution == "1h", TelemetryRollup.bucket_start == HOUR)).one()
     assert tuple(hourly) == (2, 30.0)
+
+
+def test_every_store_statement_takes_its_row_locks_in_key_order(small_fleet):
+    """Two batches sharing rows lock them in the same order, so they wait for each other instead of
+    deadlocking (the storm on PostgreSQL answered 503 twice after every retry of a deadlocked rollup upsert)."""
+    from sqlalchemy import event
+
+    db = small_fleet.db
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks in statement order are PostgreSQL's (SQLite serialises writers)")
+    rows = [{**_point(minute, 10.0 + minute), "asset_id": asset}
+            for minute in (59, 31, 14, 2) for asset in ("t-sol-INV-02", "t-sol-INV-01")]  # newest first, B before A
+    seen: dict[str, list[tuple]] = {}
+
+    def record(_conn, _cursor, statement, parameters, _context, executemany):
+        table = next((t for t in ("telemetry_rollups", "asset_latest", "telemetry ") if f"INTO {t}" in statement), None)
+        if table is None:
+            return
+        if isinstance(parameters, dict):  # insertmanyvalues: one statement, parameters name__0, name__1, ...
+            by_row: dict[int, dict] = {}
+            for name, value in parameters.items():
+                base, _, n = name.rpartition("__")
+                if n.isdigit():
+                    by_row.setdefault(int(n), {})[base] = value
+            parameters = [by_row[n] for n in sorted(by_row)]
+        keys = ("asset_id", "metric", "resolution", "bucket_start", "ts")
+        seen.setdefault(table.strip(), []).extend(tuple(p[k] for k in keys if k in p) for p in parameters)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert small_fleet.ingest.submit_rows(rows, source="test").inserted == 8
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert set(seen) == {"telemetry", "telemetry_rollups", "asset_latest"}
+    for table, keys in seen.items():
+        assert keys == sorted(keys), f"{table} rows not in key order: {keys}"
