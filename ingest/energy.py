@@ -18,6 +18,7 @@ three columns (the join that tells new points from stored ones probes it per sto
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -112,36 +113,48 @@ _POSTGRES: dict[str, Any] = {
 }
 
 
-def energy_statements(dialect: str, batch: str, in_order: bool = True) -> list[str]:
-    """Return the SQL statements (bind parameter ``:max_gap``) that add the batch's segments, in order.
+@dataclass(frozen=True)
+class EnergySql:
+    """The energy statements of one dialect, by role (bind parameter ``:max_gap``)."""
 
-    ``in_order=False`` leaves out the in-order statement: the caller added those segments itself
-    (:func:`in_order_segments`) and only the assets with a late point are left to SQL.
-    """
+    setup: tuple[str, ...]  # create / empty the segments table
+    in_order: str  # segments of assets whose new points are all newer than their latest
+    late: str  # segments of assets with a late point (reads their stored neighbours)
+    apply: tuple[str, ...]  # add the segments to the 15-min, hourly and daily rollups
+    clear: str
+
+
+def energy_sql(dialect: str, batch: str) -> EnergySql:
+    """Return the energy statements for ``dialect`` over the new rows in table ``batch``."""
     sql = _POSTGRES if dialect == "postgresql" else _SQLITE
-    statements = [sql["segments_ddl"], "DELETE FROM _energy_segments"]
-    statements += [q.format(batch=batch, segments="_energy_segments", seconds=sql["seconds"])
-                   for q in ((_IN_ORDER_SQL, _LATE_SQL) if in_order else (_LATE_SQL,))]
-    statements += [_APPLY_SQL.format(bucket=b, segments="_energy_segments", res=r) for r, b in sql["buckets"].items()]
-    statements.append("DELETE FROM _energy_segments")
-    return statements
+    return EnergySql(
+        setup=(sql["segments_ddl"], "DELETE FROM _energy_segments"),
+        in_order=_IN_ORDER_SQL.format(batch=batch, segments="_energy_segments", seconds=sql["seconds"]),
+        late=_LATE_SQL.format(batch=batch, segments="_energy_segments", seconds=sql["seconds"]),
+        apply=tuple(_APPLY_SQL.format(bucket=b, segments="_energy_segments", res=r) for r, b in sql["buckets"].items()),
+        clear="DELETE FROM _energy_segments",
+    )
 
 
-_BUCKET_S = (("15min", 900), ("1h", 3600), ("1d", 86400))
+def energy_statements(dialect: str, batch: str) -> list[str]:
+    """Return every SQL statement that adds the batch's segments, in order (see :class:`EnergySql`)."""
+    parts = energy_sql(dialect, batch)
+    return [*parts.setup, parts.in_order, parts.late, *parts.apply, parts.clear]
 
 
 def in_order_segments(new_power: dict[str, list[tuple[float, float]]], latest: dict[str, tuple[float, float]],
-                      max_gap: float) -> tuple[dict[tuple[str, str, int], float], set[str]]:
-    """Return ({(asset, resolution, bucket start in epoch s): kWh} of the in-order assets, late assets).
+                      max_gap: float) -> tuple[dict[tuple[str, int], float], set[str]]:
+    """Return ({(asset, 15-min bucket start in epoch s): kWh} of the in-order assets, late assets).
 
     ``new_power`` holds each asset's newly inserted power points and ``latest`` its latest stored
     power point before this batch, as (epoch seconds, kW). An asset is in order when every new
     point is newer than that latest one (the live case): its segments run from the latest point
-    through the new ones, by :func:`domain.energy.segment_kwh`, each in the buckets of its start.
-    The other assets are returned as late, for :data:`_LATE_SQL`. Same rule as
-    :data:`_IN_ORDER_SQL`, without a window query (which cost SQLite ~25 ms per 5,000 points).
+    through the new ones, by :func:`domain.energy.segment_kwh`, each in the 15-min bucket of its
+    start (hours and days sum those, in :data:`_APPLY_SQL`). The other assets are returned as late,
+    for :data:`_LATE_SQL`. Same rule as :data:`_IN_ORDER_SQL`, without a window query (which cost
+    SQLite ~25 ms per 5,000 points).
     """
-    sums: dict[tuple[str, str, int], float] = {}
+    sums: dict[tuple[str, int], float] = {}
     late: set[str] = set()
     for asset_id, points in new_power.items():
         points.sort()
@@ -149,21 +162,16 @@ def in_order_segments(new_power: dict[str, list[tuple[float, float]]], latest: d
         if previous is not None and points[0][0] <= previous[0]:
             late.add(asset_id)
             continue
-        per_quarter: dict[int, float] = {}  # 15-min bucket start -> kWh; hours and days sum these
         for ts, kw in points:
             if previous is not None and 0 < ts - previous[0] <= max_gap:  # a long gap adds no bucket
-                start = int(previous[0] // 900) * 900
-                per_quarter[start] = per_quarter.get(start, 0.0) + segment_kwh(previous[1], kw, ts - previous[0], max_gap)
+                key = (asset_id, int(previous[0] // 900) * 900)
+                sums[key] = sums.get(key, 0.0) + segment_kwh(previous[1], kw, ts - previous[0], max_gap)
             previous = (ts, kw)
-        for quarter, kwh in per_quarter.items():
-            for res, width in _BUCKET_S:
-                key = (asset_id, res, quarter - quarter % width)
-                sums[key] = sums.get(key, 0.0) + kwh
     return sums, late
 
 
 def max_gap_param() -> dict[str, float]:
-    """Return the bind parameters of :func:`energy_statements` from the settings."""
+    """Return the bind parameters of the energy statements from the settings."""
     return {"max_gap": float(get_settings().energy_max_gap_s)}
 
 

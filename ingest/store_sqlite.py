@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ingest.energy import energy_statements, in_order_segments, max_gap_param
+from ingest.energy import energy_sql, in_order_segments, max_gap_param
 from ingest.validation import ValidPoint
 
 
@@ -58,10 +58,6 @@ WHERE excluded.ts >= asset_latest.ts
 """
 
 
-_ADD_ENERGY_SQL = ("UPDATE telemetry_rollups SET energy_kwh = energy_kwh + ? WHERE asset_id = ? AND metric = 'power_kw'"
-                   " AND resolution = ? AND bucket_start = ?")
-
-
 def _add_energy(cur: Any, points: Sequence[ValidPoint], duplicate_rowids: set[int]) -> None:
     """Add the energy of the new power segments to the rollups (:mod:`ingest.energy`'s rule).
 
@@ -82,15 +78,21 @@ def _add_energy(cur: Any, points: Sequence[ValidPoint], duplicate_rowids: set[in
     }
     params = max_gap_param()
     sums, late = in_order_segments(new_power, latest, params["max_gap"])
-    if sums:
-        stamps: dict[int, str] = {}
-        for start in {key[2] for key in sums}:
-            stamps[start] = _sqlite_ts(dt.datetime.fromtimestamp(start, dt.UTC))
-        cur.executemany(_ADD_ENERGY_SQL, [(kwh, a, res, stamps[start]) for (a, res, start), kwh in sums.items()])
+    if not sums and not late:
+        return
+    sql = energy_sql("sqlite", "_ingest_batch")
+    for statement in sql.setup:
+        cur.execute(statement)
+    if sums:  # one row per asset and quarter hour; the apply statements roll them up to hours and days
+        stamps = {start: _sqlite_ts(dt.datetime.fromtimestamp(start, dt.UTC)) for start in {k[1] for k in sums}}
+        cur.executemany("INSERT INTO _energy_segments (asset_id, t0, kwh) VALUES (?, ?, ?)",
+                        [(a, stamps[start], kwh) for (a, start), kwh in sums.items()])
     if late:  # the late-point SQL joins the batch on its key: index it now (cheaper than during the load)
         cur.execute("CREATE INDEX IF NOT EXISTS _ingest_batch_key ON _ingest_batch (asset_id, metric, ts)")
-        for statement in energy_statements("sqlite", "_ingest_batch", in_order=False):
-            cur.execute(statement, params if ":max_gap" in statement else ())
+        cur.execute(sql.late, params)
+    for statement in sql.apply:
+        cur.execute(statement)
+    cur.execute(sql.clear)
 
 
 def store_points_sqlite(session: Session, points: Sequence[ValidPoint]) -> list[tuple[str, str, dt.datetime, float]]:
