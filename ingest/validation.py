@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import math
 import re
@@ -330,33 +331,16 @@ def _columns_if_clean(rows: Sequence[Any]) -> dict[str, list[Any]] | None:
         return None
 
 
-def _metric_table() -> pl.DataFrame:
-    specs = list(METRICS.values())
-    return pl.DataFrame({"metric": [s.name for s in specs], "m_low": [s.low for s in specs],
-                         "m_high": [s.high for s in specs], "per_capacity": [s.per_capacity for s in specs]})
+# metric -> (low, high, per capacity): looked up per row in Python like the capacity, which costs
+# less than a join (each polars step has a fixed cost that dominates the small batches of live feeds)
+_METRIC_BOUNDS = {s.name: (s.low, s.high, s.per_capacity) for s in METRICS.values()}
+_NO_BOUNDS = (None, None, None)
 
 
-_METRICS_FRAME = _metric_table()
-
-
-def _check_columns(columns: dict[str, list[Any]], capacities: Mapping[str, float], now: dt.datetime,
-                   max_future_s: int, max_age_days: int, text: bool, n: int) -> pl.DataFrame:
-    """Return the batch as a frame with a reason ``code`` per row (0 = accepted) and the parsed columns."""
-    lookup = capacities.get
-    capacity = [lookup(a) for a in columns["asset_id"]]
-    frame = pl.DataFrame(
-        {
-            "j": pl.Series(range(n), dtype=pl.Int64),
-            "asset_id": pl.Series(columns["asset_id"], dtype=pl.String),
-            "metric": pl.Series(columns["metric"], dtype=pl.String),
-            "ts_text": pl.Series(columns["ts"], dtype=pl.String),
-            "value_in": (pl.Series(columns["value"], dtype=pl.String) if text
-                         else pl.Series(columns["value"], dtype=pl.Float64, strict=False)),
-            "capacity": pl.Series(capacity, dtype=pl.Float64),
-        }
-    )
-    latest_us = int((now + dt.timedelta(seconds=max_future_s)).timestamp() * 1_000_000)
-    earliest_us = int((now - dt.timedelta(days=max_age_days)).timestamp() * 1_000_000)
+@functools.cache
+def _checks(text: bool) -> tuple[dict[str, pl.Expr], dict[str, pl.Expr], pl.Expr, pl.Expr]:
+    """Return the check expressions (built once: building them cost more than running them on a
+    small batch). The time window comes in the frame's ``latest_us``/``earliest_us`` columns."""
     ts_text = pl.col("ts_text")
     if text:
         number_ok = pl.col("value_in").str.contains(_CSV_NUMBER)
@@ -364,16 +348,15 @@ def _check_columns(columns: dict[str, list[Any]], capacities: Mapping[str, float
     else:
         number_ok = pl.lit(True)
         value = pl.col("value_in")
-    frame = frame.with_columns(
-        ts_grammar=ts_text.str.contains(TS_PATTERN),
-        ts_us=ts_text.str.replace(r"Z$", "+00:00")
+    parsed = {
+        "ts_grammar": ts_text.str.contains(TS_PATTERN),
+        "ts_us": ts_text.str.replace(r"Z$", "+00:00")
         .str.to_datetime(_TS_FORMAT, time_zone="UTC", strict=False, time_unit="us").dt.epoch("us"),
-        value=value,
-        number_ok=number_ok & value.is_finite(),
-    ).join(_METRICS_FRAME, on="metric", how="left", maintain_order="left")
+        "value": value,
+        "number_ok": number_ok & value.is_finite(),
+    }
     low = pl.when(pl.col("per_capacity")).then(pl.col("m_low") * pl.col("capacity") - 1.0).otherwise(pl.col("m_low"))
     high = pl.when(pl.col("per_capacity")).then(pl.col("m_high") * pl.col("capacity") + 1.0).otherwise(pl.col("m_high"))
-    frame = frame.with_columns(low=low, high=high)
     code = (
         pl.when(pl.col("asset_id").is_null() | pl.col("metric").is_null() | pl.col("ts_text").is_null()
                 | pl.col("value_in").is_null()).then(pl.lit(-1))  # a type problem already named
@@ -385,17 +368,44 @@ def _check_columns(columns: dict[str, list[Any]], capacities: Mapping[str, float
         .when(~pl.col("number_ok")).then(pl.lit(_VALUE_TEXT))
         .when(pl.col("capacity").is_null()).then(pl.lit(_UNKNOWN_ASSET))
         .when(pl.col("m_low").is_null()).then(pl.lit(_UNKNOWN_METRIC))
-        .when(pl.col("ts_us") > latest_us).then(pl.lit(_FUTURE))
-        .when(pl.col("ts_us") < earliest_us).then(pl.lit(_OLD))
-        .when((pl.col("value") < pl.col("low")) | (pl.col("value") > pl.col("high"))).then(pl.lit(_RANGE))
+        .when(pl.col("ts_us") > pl.col("latest_us")).then(pl.lit(_FUTURE))
+        .when(pl.col("ts_us") < pl.col("earliest_us")).then(pl.lit(_OLD))
+        .when((pl.col("value") < low) | (pl.col("value") > high)).then(pl.lit(_RANGE))
         .otherwise(pl.lit(_OK))
     )
-    frame = frame.with_columns(code=code)
     # duplicates among the rows that passed every other check: the first of each key is kept
     key = ["asset_id", "metric", "ts_us"]
     first = pl.when(pl.col("code") == _OK).then(pl.col("j").filter(pl.col("code") == _OK).min().over(key))
-    frame = frame.with_columns(first=first)
-    return frame.with_columns(
-        code=pl.when((pl.col("code") == _OK) & (pl.col("first") != pl.col("j"))).then(pl.lit(_DUPLICATE))
-        .otherwise(pl.col("code"))
+    duplicate = (pl.when((pl.col("code") == _OK) & (pl.col("first") != pl.col("j"))).then(pl.lit(_DUPLICATE))
+                 .otherwise(pl.col("code")))
+    return parsed, {"code": code, "low": low, "high": high}, first, duplicate
+
+
+def _check_columns(columns: dict[str, list[Any]], capacities: Mapping[str, float], now: dt.datetime,
+                   max_future_s: int, max_age_days: int, text: bool, n: int) -> pl.DataFrame:
+    """Return the batch as a frame with a reason ``code`` per row (0 = accepted) and the parsed columns."""
+    lookup = capacities.get
+    capacity = [lookup(a) for a in columns["asset_id"]]
+    bounds = _METRIC_BOUNDS.get
+    m_low, m_high, per_capacity = (list(c) for c in zip(*(bounds(m, _NO_BOUNDS) for m in columns["metric"]), strict=True))
+    latest_us = int((now + dt.timedelta(seconds=max_future_s)).timestamp() * 1_000_000)
+    earliest_us = int((now - dt.timedelta(days=max_age_days)).timestamp() * 1_000_000)
+    frame = pl.DataFrame(
+        {
+            "j": pl.Series(range(n), dtype=pl.Int64),
+            "asset_id": pl.Series(columns["asset_id"], dtype=pl.String),
+            "metric": pl.Series(columns["metric"], dtype=pl.String),
+            "ts_text": pl.Series(columns["ts"], dtype=pl.String),
+            "value_in": (pl.Series(columns["value"], dtype=pl.String) if text
+                         else pl.Series(columns["value"], dtype=pl.Float64, strict=False)),
+            "capacity": pl.Series(capacity, dtype=pl.Float64),
+            "m_low": pl.Series(m_low, dtype=pl.Float64),
+            "m_high": pl.Series(m_high, dtype=pl.Float64),
+            "per_capacity": pl.Series(per_capacity, dtype=pl.Boolean),
+            "latest_us": pl.Series([latest_us], dtype=pl.Int64).new_from_index(0, n),
+            "earliest_us": pl.Series([earliest_us], dtype=pl.Int64).new_from_index(0, n),
+        }
     )
+    parsed, coded, first, duplicate = _checks(text)
+    frame = frame.with_columns(**parsed).with_columns(**coded).with_columns(first=first)
+    return frame.with_columns(code=duplicate)
