@@ -30,6 +30,8 @@
   }
 
   let frame = null;
+  const CHART_EVERY_MS = 10000, CHART_MAX_POINTS = 6 * 360 + 24;
+
   function schedule(fn) {
     if (frame === null) frame = window.requestAnimationFrame(() => { frame = null; fn(); });
   }
@@ -179,19 +181,21 @@
         if (!msg) return [nu, nu];
         applyLive(msg);
         schedule(() => { renderLive(); renderMarkets(); });
-        // charts redraw at most once a second each: a Plotly redraw costs far more than a table update
+        // charts take a point at most every CHART_EVERY_MS (a Plotly redraw costs far more than a table
+        // update): 6 h of them plus the 24 seeded quarter hours fit CHART_MAX_POINTS, so the window
+        // stays the 6 h its title says (a point a second with 2,400 kept showed only the last 40 min)
         if (msg.full) return [nu, nu];
         const t = new Date(msg.now_ms), now = Date.now();
         let fleetExt = nu, siteExt = nu;
         const fv = msg.fleet && msg.fleet.values;
-        if (fv && now - (live.fleetChartAt || 0) >= 1000) {
+        if (fv && now - (live.fleetChartAt || 0) >= CHART_EVERY_MS) {
           live.fleetChartAt = now;
-          fleetExt = [{x: [[t], [t]], y: [[fv.output_mw], [fv.expected_mw]]}, [0, 1], 2400];
+          fleetExt = [{x: [[t], [t]], y: [[fv.output_mw], [fv.expected_mw]]}, [0, 1], CHART_MAX_POINTS];
         }
         const s = site && msg.sites[site];
-        if (s && now - (live.siteChartAt || 0) >= 1000) {
+        if (s && now - (live.siteChartAt || 0) >= CHART_EVERY_MS) {
           live.siteChartAt = now;
-          siteExt = [{x: [[t], [t]], y: [[s.output_mw], [s.expected_mw]]}, [0, 1], 2400];
+          siteExt = [{x: [[t], [t]], y: [[s.output_mw], [s.expected_mw]]}, [0, 1], CHART_MAX_POINTS];
         }
         return [fleetExt, siteExt];
       },
