@@ -75,12 +75,10 @@ def register(bp: Blueprint) -> None:
             raise ApiError(503, "the live hub is not running in this process")
         from security.scope import current_visible_site_ids
 
-        payload = hub.live_payload(full=True)
         visible = current_visible_site_ids()
-        if visible is not None:  # a caller scoped to some portfolios: their sites, and totals over them only
-            sites = {s: f for s, f in payload["sites"].items() if s in visible}
-            payload = {**payload, "sites": sites, "fleet": hub.kpis("fleet", None, refresh=True, visible=visible)}
-        return jsonify(payload)
+        # a caller scoped to some portfolios: their sites, and totals over them only (computed once)
+        figures = None if visible is None else {f.site_id: f for f in hub.current_figures(visible)}
+        return jsonify(hub.live_payload(full=True, figures=figures))
 
     spec.add_path("/dead-letters", "get", {
         "summary": "Dead letters, newest first (admin): messages that failed validation or processing, with the reason",

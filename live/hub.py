@@ -228,17 +228,18 @@ class LiveHub:
         self._site_dirty |= set(changed)
         self._refresh_due = True
         self._kpi_due = True
-        self._push_kpis_if_due(mono)
+        self._push_kpis_if_due(mono, fleet)
         return len(changed)
 
-    def _push_kpis_if_due(self, mono: float) -> None:
+    def _push_kpis_if_due(self, mono: float, fleet: dict[str, Any] | None = None) -> None:
         # throttled with a trailing edge: the last change inside an interval is pushed when it ends
         # (housekeeping calls this too), so a tile never stays on a figure older than the newest
         if self._kpi_due and mono - self._last_kpi_push >= OVERVIEW_KPI_INTERVAL_S:
             self._last_kpi_push = mono
             self._kpi_due = False
             now = _now_ms()
-            self._emit("overview_kpis", {"now_ms": now, "fleet": self.kpis("fleet", None)}, "overview",
+            fleet = self.kpis("fleet", None) if fleet is None else fleet  # the flush passes the one it pushed
+            self._emit("overview_kpis", {"now_ms": now, "fleet": fleet}, "overview",
                        lambda ids: {"now_ms": now, "fleet": self.kpis("fleet", None, visible=set(ids))})
             self._emit("market_kpis", self.market_payload(now, self._figures), "markets",
                        lambda ids: self.market_payload(now, figures=_only(self._figures, ids)))
