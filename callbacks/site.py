@@ -115,7 +115,7 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
              for v in [latest.get(a.id, {})] if "power_kw" in v]
     output_mw = sum(p[1] for p in power) / 1000.0 if power else None
     last = max((p[0] for p in power), default=None)
-    status = str(getattr(site_status(output_mw, site.capacity_mw, last, now), "value", ""))
+    status = site_status(output_mw, site.capacity_mw, last, now)
     loc = "no coordinates" if site.latitude is None or site.longitude is None else f"{site.latitude:.4f}, {site.longitude:.4f}"
     return {
         "name": site.name,

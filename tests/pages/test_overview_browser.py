@@ -48,6 +48,10 @@ def test_site_page_and_not_found(dash_duo, dash_app, live_fleet, browser_sign_in
     link.click()
     dash_duo.wait_for_text_to_equal("#site-title", "Test Wind", timeout=10)
     assert "measured data" in dash_duo.driver.page_source
+    from domain.status import STATUSES
+
+    # the status tile names the site's status (it read empty: the text was taken for an enum)
+    assert dash_duo.find_element("#site-kpi-status-value").text in STATUSES
     dash_duo.wait_for_contains_text("#site-assets", "t-wind-WTG-01")
     assert "9.5 m/s" in dash_duo.find_element("#site-weather").text
     assert "WTG-02 below power curve" in dash_duo.find_element("#site-alerts").text
