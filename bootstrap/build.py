@@ -227,7 +227,7 @@ def stop(services: Services, timeout: float = STOP_TIMEOUT_S) -> list[str]:
     if services.scheduler.running:
         services.scheduler.shutdown(wait=False)
     if services.bus is not None and hasattr(services.bus, "close"):
-        services.bus.close()
+        services.bus.close(max(0.1, deadline - time.monotonic()))
     if services.gateway is not None:
         from gateway.core import install_gateway
 

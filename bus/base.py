@@ -20,5 +20,5 @@ class MessageBus(Protocol):
     def subscribe(self, topic: str, handler: Handler, group: str = "default") -> None:
         """Register ``handler`` for ``topic`` under consumer ``group``."""
 
-    def close(self) -> None:
-        """Stop consumers and release connections."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop consumers and release connections, waiting at most ``timeout`` seconds in all."""

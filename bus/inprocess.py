@@ -61,7 +61,7 @@ class InProcessBus:
         if failures:
             raise DeliveryFailed("; ".join(failures))
 
-    def close(self) -> None:
-        """Drop every subscription."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Drop every subscription (nothing to wait for: delivery is synchronous)."""
         with self._lock:
             self._handlers.clear()

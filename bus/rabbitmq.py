@@ -189,14 +189,19 @@ class RabbitMQBus:
                                                   name="bus-dlq-drain", daemon=True)
             self._drain_thread.start()
 
-    def close(self) -> None:
-        """Stop consumers (unfinished batches stay unacknowledged) and close connections."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop consumers (unfinished batches stay unacknowledged) and close connections.
+
+        Waits at most ``timeout`` seconds for all consumer threads together (they are daemons: one
+        still connecting when a stop comes does not hold the process; 5 s per thread in turn made a
+        worker stopped right after start-up miss its 10 s).
+        """
         self._stop.set()
-        for sub in self._subs:
-            if sub.thread is not None:
-                sub.thread.join(timeout=5)
-        if self._drain_thread is not None:
-            self._drain_thread.join(timeout=5)
+        deadline = time.monotonic() + timeout
+        threads = [sub.thread for sub in self._subs if sub.thread is not None] + [self._drain_thread]
+        for thread in threads:
+            if thread is not None:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
         with self._pub_lock:
             try:
                 if self._pub_conn is not None and self._pub_conn.is_open:
