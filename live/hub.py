@@ -308,6 +308,12 @@ class LiveHub:
             for event in MAP_EVENTS:
                 self._emit(event, payload, "map", lambda ids: {"ts": ts, "changed": _only(changed, ids)})
 
+    def prices_changed(self) -> None:
+        """New real-time prices were stored: read them at the next KPI push, not after PRICES_REFRESH_S."""
+        self._prices_at = -1e9
+        self._kpi_due = True
+        self._wake.set()
+
     def push(self, event: str, payload: Any, room: str,
              scoped: Callable[[frozenset[str]], Any] | None = None) -> None:
         """Emit ``event`` to ``room``; ``scoped(site_ids)`` gives the copy for each per-scope room.

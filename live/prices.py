@@ -108,6 +108,7 @@ class PriceStore:
             new = store_prices(session, message["prices"], message["source"])
         if new:
             self._cache = None
+            self.hub.prices_changed()  # the revenue rate is output x the latest price
             payload = {"full": False, "now": int(time.time() * 1000), "prices": new}
             # prices name nodes, not sites: every portfolio scope receives them as they are
             self.hub.push("markets_prices", payload, "markets", lambda _ids: payload)

@@ -55,6 +55,10 @@ def test_feed_publishes_through_the_bus_into_the_store_once(services, book):
         def push(cls, event, payload, room, scoped=None):
             cls.pushed.append((event, len(payload["prices"])))
 
+        @classmethod
+        def prices_changed(cls):
+            pass
+
     store = PriceStore(services.db, _Hub)
     services.bus.subscribe("prices.v1", store.handle_message, group="store")
     feed = PriceFeed(services.bus, book, history_hours=1)
