@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from core.settings import Settings, get_settings
 
 
@@ -27,6 +29,13 @@ def segment_kwh(p0_kw: float, p1_kw: float, dt_s: float, max_gap: float) -> floa
     if dt_s <= 0 or dt_s > max_gap:
         return 0.0
     return (max(p0_kw, 0.0) + max(p1_kw, 0.0)) / 2.0 * dt_s / 3600.0
+
+
+def segment_kwh_array(p0_kw: np.ndarray, p1_kw: np.ndarray, dt_s: np.ndarray, max_gap: float) -> np.ndarray:
+    """Return :func:`segment_kwh` of each element of the arrays (kWh; 0 where the gap is not bridged)."""
+    bridged = (dt_s > 0) & (dt_s <= max_gap)
+    kwh = (np.maximum(p0_kw, 0.0) + np.maximum(p1_kw, 0.0)) / 2.0 * dt_s / 3600.0
+    return np.where(bridged, kwh, 0.0)
 
 
 def trapezoid_kwh(points: Iterable[tuple[float, float]], max_gap: float) -> float:

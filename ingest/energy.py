@@ -18,14 +18,16 @@ three columns (the join that tells new points from stored ones probes it per sto
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.settings import get_settings
-from domain.energy import segment_kwh
+from domain.energy import segment_kwh_array
 
 # In-order assets (every new point newer than the asset's latest stored one, the live case): the
 # segments run from the latest stored point through the new points; nothing is replaced. Reads
@@ -142,32 +144,48 @@ def energy_statements(dialect: str, batch: str) -> list[str]:
     return [*parts.setup, parts.in_order, parts.late, *parts.apply, parts.clear]
 
 
-def in_order_segments(new_power: dict[str, list[tuple[float, float]]], latest: dict[str, tuple[float, float]],
-                      max_gap: float) -> tuple[dict[tuple[str, int], float], set[str]]:
-    """Return ({(asset, 15-min bucket start in epoch s): kWh} of the in-order assets, late assets).
+def in_order_segments(assets: Sequence[str], seconds: np.ndarray, kw: np.ndarray,
+                      latest: Mapping[str, tuple[float, float]],
+                      max_gap: float) -> tuple[list[tuple[str, int, float]], set[str]]:
+    """Return ([(asset, 15-min bucket start in epoch s, kWh)] of the in-order assets, late assets).
 
-    ``new_power`` holds each asset's newly inserted power points and ``latest`` its latest stored
-    power point before this batch, as (epoch seconds, kW). An asset is in order when every new
-    point is newer than that latest one (the live case): its segments run from the latest point
-    through the new ones, by :func:`domain.energy.segment_kwh`, each in the 15-min bucket of its
-    start (hours and days sum those, in :data:`_APPLY_SQL`). The other assets are returned as late,
-    for :data:`_LATE_SQL`. Same rule as :data:`_IN_ORDER_SQL`, without a window query (which cost
-    SQLite ~25 ms per 5,000 points).
+    ``assets``, ``seconds`` (epoch s) and ``kw`` are each asset's newly inserted power points, in
+    any order, and ``latest`` its latest stored power point before this batch, as (epoch seconds,
+    kW). An asset is in order when every new point is newer than that latest one (the live case):
+    its segments run from the latest point through the new ones, by
+    :func:`domain.energy.segment_kwh_array`, each in the 15-min bucket of its start (hours and days
+    sum those, in :data:`_APPLY_SQL`); a segment over a longer gap than ``max_gap`` adds no bucket.
+    The other assets are returned as late, for :data:`_LATE_SQL`. Same rule as
+    :data:`_IN_ORDER_SQL`, computed on arrays (a window query cost SQLite ~25 ms per 5,000 points,
+    a loop over the points in Python ~12 ms). Each bucket's kWh is summed in time order.
     """
-    sums: dict[tuple[str, int], float] = {}
-    late: set[str] = set()
-    for asset_id, points in new_power.items():
-        points.sort()
-        previous = latest.get(asset_id)
-        if previous is not None and points[0][0] <= previous[0]:
-            late.add(asset_id)
-            continue
-        for ts, kw in points:
-            if previous is not None and 0 < ts - previous[0] <= max_gap:  # a long gap adds no bucket
-                key = (asset_id, int(previous[0] // 900) * 900)
-                sums[key] = sums.get(key, 0.0) + segment_kwh(previous[1], kw, ts - previous[0], max_gap)
-            previous = (ts, kw)
-    return sums, late
+    code_of: dict[str, int] = {}
+    codes = np.fromiter((code_of.setdefault(a, len(code_of)) for a in assets), dtype=np.int64, count=len(assets))
+    names = list(code_of)
+    n_assets = len(names)
+    if n_assets == 0:
+        return [], set()
+    latest_t = np.full(n_assets, np.nan)
+    latest_kw = np.full(n_assets, np.nan)
+    for code, name in enumerate(names):
+        previous = latest.get(name)
+        if previous is not None:
+            latest_t[code], latest_kw[code] = previous
+    order = np.lexsort((seconds, codes))
+    codes, t, p = codes[order], seconds[order], kw[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    is_late = np.zeros(n_assets, dtype=bool)
+    is_late[codes[starts]] = t[starts] <= latest_t[codes[starts]]  # NaN (no latest) compares False
+    t0, p0 = np.r_[np.nan, t[:-1]], np.r_[np.nan, p[:-1]]
+    t0[starts], p0[starts] = latest_t[codes[starts]], latest_kw[codes[starts]]
+    dt_s = t - t0
+    keep = ~is_late[codes] & (dt_s > 0) & (dt_s <= max_gap)  # NaN (first point, no latest) is dropped
+    codes, t0, kwh = codes[keep], t0[keep], segment_kwh_array(p0[keep], p[keep], dt_s[keep], max_gap)
+    bucket = (t0 // 900).astype(np.int64)
+    keys, slot = np.unique(codes * (1 << 32) + bucket, return_inverse=True)
+    sums = np.bincount(slot, weights=kwh, minlength=len(keys))  # adds in array order: time order per bucket
+    segments = [(names[int(k >> 32)], int(k & 0xFFFFFFFF) * 900, float(v)) for k, v in zip(keys, sums, strict=True)]
+    return segments, {names[c] for c in np.flatnonzero(is_late)}
 
 
 def max_gap_param() -> dict[str, float]:

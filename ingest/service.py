@@ -35,7 +35,7 @@ WIRE_VERSION = 1
 _last_store: contextvars.ContextVar[StoreResult | None] = contextvars.ContextVar("last_store", default=None)
 # In-process delivery runs the consumer in the publishing thread: the consumer can take the points the
 # producer already validated instead of decoding the wire message it was just built from.
-_published: contextvars.ContextVar[tuple[int, Sequence[ValidPoint]] | None] = contextvars.ContextVar(
+_published: contextvars.ContextVar[tuple[int, Sequence[ValidPoint], Sequence[int]] | None] = contextvars.ContextVar(
     "published_points", default=None)
 
 StoredListener = Callable[[list[tuple[str, str, dt.datetime, float]]], None]
@@ -182,7 +182,7 @@ class IngestService:
         if outcome.points:
             token = _last_store.set(None)
             message = encode_columns(outcome.columns, source)
-            handoff = _published.set((id(message), outcome.points))
+            handoff = _published.set((id(message), outcome.points, outcome.ts_us))
             try:
                 self.bus.publish(TELEMETRY_TOPIC, message)
                 stored = _last_store.get()
@@ -200,13 +200,13 @@ class IngestService:
         if points:
             self.bus.publish(TELEMETRY_TOPIC, encode_points(points, source))
 
-    def _store(self, points: Sequence[ValidPoint]) -> tuple[StoreResult, list]:
+    def _store(self, points: Sequence[ValidPoint], ts_us: Sequence[int] | None) -> tuple[StoreResult, list]:
         """Store ``points`` in one transaction, run again if the database aborted it as a deadlock
         victim or a serialization failure (it was rolled back whole, so a retry stores each point once)."""
         for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
                 with self.db.session() as session:
-                    return store_points_in_session(session, points)
+                    return store_points_in_session(session, points, ts_us)
             except OperationalError as exc:
                 code = getattr(exc.orig, "sqlstate", None)
                 if code not in _TRANSIENT_SQLSTATES or attempt == STORE_ATTEMPTS:
@@ -219,8 +219,12 @@ class IngestService:
     def handle_message(self, message: dict[str, Any]) -> None:
         """Bus consumer: decode, store durably, then notify live listeners."""
         handed = _published.get()
-        points = handed[1] if handed is not None and handed[0] == id(message) else decode_points(message)
-        result, inserted = self._store(points)
+        if handed is not None and handed[0] == id(message):
+            points, ts_us = handed[1], handed[2]
+        else:
+            points = decode_points(message)
+            ts_us = [ms * 1000 for ms in message["ts_ms"]]  # decode_points checked they are integers
+        result, inserted = self._store(points, ts_us)
         _last_store.set(result)
         for listener in self._listeners:
             try:

@@ -155,8 +155,12 @@ def _add_energy(session: Session, inserted: Sequence[tuple[str, str, dt.datetime
     add_energy_segments(session, "_energy_batch")
 
 
-def store_points_in_session(session: Session, points: Sequence[ValidPoint]) -> tuple[StoreResult, list]:
+def store_points_in_session(session: Session, points: Sequence[ValidPoint],
+                            ts_us: Sequence[int] | None = None) -> tuple[StoreResult, list]:
     """Store ``points`` in an open transaction; return the result and the rows newly inserted.
+
+    ``ts_us``, when the caller has it, holds the points' timestamps as epoch microseconds (UTC) in
+    the same order; the SQLite path writes its stamps from it in one vectorised step.
 
     On PostgreSQL every statement writes its rows in key order (raw rows by asset, metric, ts;
     rollups by asset, metric, resolution, bucket; latest values by asset, metric), so two batches
@@ -166,7 +170,7 @@ def store_points_in_session(session: Session, points: Sequence[ValidPoint]) -> t
     if session.get_bind().dialect.name == "sqlite":
         from ingest.store_sqlite import store_points_sqlite
 
-        inserted = store_points_sqlite(session, points)
+        inserted = store_points_sqlite(session, points, ts_us)
     else:
         inserted = _insert_raw(session, points)
         _upsert_rollups(session, _aggregate(inserted))

@@ -109,6 +109,8 @@ class ValidationOutcome:
     # the accepted points as columns (ts as epoch milliseconds UTC), ready for the bus message
     columns: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in ("asset_id", "metric",
                                                                                          "ts_ms", "value")})
+    # the accepted points' timestamps as epoch microseconds UTC (the stored precision), aligned with ``points``
+    ts_us: list[int] = field(default_factory=list)
 
 
 def _shown(value: Any) -> Any:
@@ -315,6 +317,7 @@ def validate_rows(
         stamps = [ts if ts.tzinfo is utc else ts.astimezone(utc) for ts in map(dt.datetime.fromisoformat, ts_text)]
         values = accepted["value"].to_list()
         outcome.points = list(map(ValidPoint, asset_ids, metrics, stamps, values))
+        outcome.ts_us = accepted["ts_us"].to_list()
         outcome.columns = {"asset_id": asset_ids, "metric": metrics, "ts_ms": (accepted["ts_us"] // 1000).to_list(),
                            "value": values}
     outcome.rejected = [Rejection(i, *problems[i], rows[i]) for i in sorted(problems)]
