@@ -53,6 +53,18 @@ def component_health() -> dict[str, Any]:
     return {"status": overall, "time": utcnow().isoformat(), "components": components}
 
 
+def readiness_report() -> dict[str, Any]:
+    """Return {"ready": bool, "not_ready": [reasons], "components": {...}}: ready when the database
+    answers and every component of the process is started and not down."""
+    svc = services()
+    body = component_health()
+    reasons = [f"{name}: {c.get('error') or 'down'}" for name, c in body["components"].items()
+               if c.get("status") == "down"]
+    if not svc.started:
+        reasons.append("components not started yet")
+    return {"ready": not reasons, "not_ready": reasons, "time": body["time"], "components": body["components"]}
+
+
 def register(bp: Blueprint) -> None:
     """Add the health route to ``bp``."""
 
@@ -61,6 +73,24 @@ def register(bp: Blueprint) -> None:
         body = component_health()
         return jsonify(body), (503 if body["status"] == "down" else 200)
 
+    @bp.get("/health/live")
+    def liveness():
+        return jsonify({"status": "ok", "time": utcnow().isoformat()})
+
+    @bp.get("/health/ready")
+    def readiness():
+        body = readiness_report()
+        return jsonify(body), (200 if body["ready"] else 503)
+
+    spec.add_path("/health/live", "get", {
+        "summary": "Liveness: the process answers HTTP (for a container's liveness probe)", "security": [],
+        "responses": {"200": {"description": "alive"}},
+    })
+    spec.add_path("/health/ready", "get", {
+        "summary": "Readiness: the database answers and every component is started and not down (for a load "
+                   "balancer or a readiness probe); the reasons when not", "security": [],
+        "responses": {"200": {"description": "ready"}, "503": {"description": "not ready, with the reasons"}},
+    })
     spec.add_path("/health", "get", {
         "summary": "State of each component (database, bus, telemetry freshness, simulator)",
         "security": [], "responses": {"200": {"description": "ok or degraded"}, "503": {"description": "down"}},

@@ -195,6 +195,9 @@ def build(settings: Settings, role: Role, *, db: Database | None = None, bus: An
         component = feature(services)
         if component is not None:
             services.components.append(component)
+    from observability.deployment import install_deployment_gauges
+
+    install_deployment_gauges(database, the_bus)
     return runtime.install(services)
 
 

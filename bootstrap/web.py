@@ -21,6 +21,7 @@ from components.shell import shell_layout
 from core.logging_setup import configure_logging
 from core.settings import REPO_ROOT, Settings, get_settings
 from live.hub import bind_socketio
+from observability import requests as observability_requests
 from security import web as security_web
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
     """Return the Dash app (multi-page) with the REST API, CLI, callbacks, security, live hub and gateway."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     services = services or build(settings, "web")
     app = Dash(
         __name__,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     server.register_blueprint(create_api_blueprint())
     register_cli(server)
     register_all(app)
+    observability_requests.install(server, frozenset(app.callback_map))
     app.layout = shell_layout(security_web.user_menu)
     security_web.install(app, services)
     if services.socketio is not None:

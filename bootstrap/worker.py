@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"worker cannot start: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     from bootstrap.build import build, start, stop
     from bus.rabbitmq import RabbitMQBus
     from data.db import Database

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     port: int = Field(8050, ge=1, le=65535)
     debug: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # text: one line per record; json: one JSON object per record (with the request id), for log shippers
+    log_format: Literal["text", "json"] = "text"
+    # folder shared by every process of one deployment for Prometheus metrics (unset: this process only)
+    metrics_multiproc_dir: Path | None = None
     secret_key: SecretStr | None = None
     instance_dir: Path = REPO_ROOT / "instance"
 

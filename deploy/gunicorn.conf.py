@@ -55,3 +55,14 @@ def worker_exit(server, worker) -> None:
     services = installed()
     if services is not None:
         stop(services, timeout=10.0)
+
+
+def child_exit(server, worker) -> None:
+    """Fold an exited process's live gauges out of the shared Prometheus metrics folder (if one is set)."""
+    from core.settings import get_settings
+
+    folder = get_settings().metrics_multiproc_dir
+    if folder is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, str(folder))

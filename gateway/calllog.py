@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from observability.metrics import PROVIDER_CALLS, PROVIDER_LATENCY
+
 log = logging.getLogger(__name__)
 
 
@@ -121,7 +123,9 @@ class CallLog:
     # --- producer side (hot path) -----------------------------------------------------------
 
     def record(self, rec: CallRecord) -> None:
-        """Queue ``rec`` for the database and update the in-memory stats."""
+        """Queue ``rec`` for the database and update the in-memory stats and the metrics."""
+        PROVIDER_CALLS.labels(rec.provider, rec.outcome).inc()
+        PROVIDER_LATENCY.labels(rec.provider).observe(rec.latency_ms / 1000.0)
         with self._lock:
             st = self.stats.get(rec.provider)
             if st is None:

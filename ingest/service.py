@@ -24,6 +24,7 @@ from data.db import Database
 from data.models import Asset
 from ingest.store import StoreResult, store_points, store_points_in_session
 from ingest.validation import Rejection, ValidPoint, validate_rows
+from observability.metrics import INGEST_POINTS
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ class IngestService:
                 [(f"{r.field}: {r.error}", {"index": r.index, "row": r.as_dict()["row"], "format": row_format})
                  for r in outcome.rejected],
             )
+        if outcome.rejected:
+            INGEST_POINTS.labels("rejected").inc(len(outcome.rejected))
         report = IngestReport(received=len(rows), accepted=len(outcome.points), rejected=outcome.rejected)
         if outcome.points:
             token = _last_store.set(None)
@@ -225,6 +228,8 @@ class IngestService:
             points = decode_points(message)
             ts_us = [ms * 1000 for ms in message["ts_ms"]]  # decode_points checked they are integers
         result, inserted = self._store(points, ts_us)
+        INGEST_POINTS.labels("stored").inc(result.inserted)
+        INGEST_POINTS.labels("duplicate").inc(result.duplicates)
         _last_store.set(result)
         for listener in self._listeners:
             try:

@@ -51,6 +51,7 @@ from data.db import Database
 from domain.kpis import SiteFigures, kpi_payload, scope_kpis
 from domain.status import status_constants
 from live.state import LiveState
+from observability.metrics import SOCKET_CLIENTS
 from security.access import SCOPED_ROOMS, room_for, socket_caller
 from security.scope import EVERY_SITE, SiteScope, scope_of, user_scopes
 
@@ -269,6 +270,8 @@ class LiveHub:
             self._emit("live_sites", self.live_payload(full=True, figures=figures), "live",
                        lambda ids: self.live_payload(full=True, figures=_only(figures, ids)))
         if self.serving:
+            eio = getattr(getattr(self.socketio, "server", None), "eio", None)
+            SOCKET_CLIENTS.set(len(eio.sockets) if eio is not None else 0)
             self._drop_slow_clients()
             if mono - self._last_auth_check >= AUTH_CHECK_S:
                 self._last_auth_check = mono

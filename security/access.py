@@ -53,6 +53,7 @@ PERMISSION_MIN_ROLE: dict[str, Role] = {
     "alerts:ack": Role.operator,
     "reports:manage": Role.manager,
     "admin": Role.admin,
+    "metrics:read": Role.admin,
 }
 # permission -> roles holding it; tokens hold the permissions in their scopes (within their role)
 PERMISSIONS: dict[str, frozenset[Role]] = {

@@ -71,7 +71,7 @@ PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/", "/api/", 
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/setup", "/wall/activate", "/_favicon.ico", "/favicon.ico",
                           "/integrations/salesforce/callback"})
 DASH_INDEX_RULES = frozenset({"/", "/<path:path>"})
-OPEN_API_PATHS = frozenset({"/api/v1/health", "/api/v1/openapi.json"})
+OPEN_API_PATHS = frozenset({"/api/v1/health", "/api/v1/health/live", "/api/v1/health/ready", "/api/v1/openapi.json"})
 SEEN_REFRESH_S = 30
 
 bp = Blueprint("fleetlight_security", __name__)

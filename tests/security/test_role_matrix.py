@@ -24,7 +24,7 @@ EXPECTED_PAGES = {"/": "viewer", "/sites/<site_id>": "viewer", "/404": "viewer",
 # callbacks: module -> min role expected ("any" = any signed-in caller, wall included)
 EXPECTED_CALLBACK_MODULES = {"callbacks.shell": "any", "dash.dash": "any", "callbacks.overview": "viewer",
                              "callbacks.site": "viewer", "callbacks.admin": "admin"}
-PUBLIC_API = {"/api/v1/health", "/api/v1/openapi.json"}
+PUBLIC_API = {"/api/v1/health", "/api/v1/health/live", "/api/v1/health/ready", "/api/v1/openapi.json"}
 PATH_VALUES = {"site_id": "t-sol", "asset_id": "t-sol-INV-01", "user_id": "1", "token_id": "999", "name": "x"}
 
 MATRIX: list[tuple[str, str, dict[str, str]]] = []

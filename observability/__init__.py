@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics, request ids in logs, liveness and readiness (docs/operations.md)."""
