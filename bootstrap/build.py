@@ -133,12 +133,13 @@ def forecasting(services: Services) -> Component | None:
 
 
 def retention(services: Services) -> Component | None:
-    """Pruning of raw telemetry past the retention window (web)."""
+    """Pruning of raw telemetry and rollups past their retention windows (web)."""
     if services.role != "web":
         return None
     from ingest.retention import RetentionWorker
 
-    services.retention = RetentionWorker(services.db, services.settings.raw_retention_days)
+    services.retention = RetentionWorker(services.db, services.settings.raw_retention_days,
+                                         rollup_days=services.settings.rollup_retention_days())
     return RetentionComponent(services.retention)
 
 

@@ -6,6 +6,7 @@ Feature packages own their commands: ``backtest`` and ``retrain`` (forecasting.c
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -51,6 +52,34 @@ def register_cli(server: Flask) -> None:
 
         upgrade_to_head(services().db)
         click.echo(create_token(services().db, name, list(scopes), Role(role)))
+
+    @server.cli.command("backup")
+    @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(target: Path) -> None:
+        """Write a consistent backup of the whole database to TARGET (the app may keep running)."""
+        from data.backup import BackupError, backup
+
+        try:
+            result = backup(services().settings.resolved_database_url(), target)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{result.kind} backup written to {result.path} ({result.bytes:,} bytes)")
+
+    @server.cli.command("restore")
+    @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="confirm: everything in the configured database is replaced")
+    def restore_command(source: Path, yes: bool) -> None:
+        """Replace the whole database by the backup SOURCE (stop the app and the workers first)."""
+        from data.backup import BackupError, restore
+
+        if not yes:
+            raise click.ClickException("restore replaces everything in the database; stop the app and the workers, "
+                                       "then run again with --yes")
+        try:
+            result = restore(services().settings.resolved_database_url(), source)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"restored the {result.kind} backup {result.path} ({result.bytes:,} bytes)")
 
     from forecasting.cli import backtest_command, retrain_command
     from security.cli import register_cli as register_security_cli

@@ -178,7 +178,7 @@ class ProviderPolling:
 
 
 class RetentionComponent:
-    """Pruning of raw telemetry older than ``raw_retention_days``."""
+    """Pruning of raw telemetry and rollups older than their retention settings."""
 
     name = "retention"
 
@@ -195,7 +195,8 @@ class RetentionComponent:
 
     def health(self) -> dict[str, Any]:
         """Return whether pruning runs and how many points the last pass deleted."""
-        return {"status": "ok" if self.worker.running else "stopped", "last_pruned": self.worker.last_pruned}
+        return {"status": "ok" if self.worker.running else "stopped", "last_pruned": self.worker.last_pruned,
+                "last_pruned_rollups": dict(self.worker.last_pruned_rollups)}
 
 
 class SimulatorComponent:

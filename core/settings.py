@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     simulator_max_assets: int = Field(5000, ge=1, le=200_000)
 
     raw_retention_days: float = Field(3.0, gt=0, le=3650)
+    # rollups kept this many days per resolution; 0 keeps them for ever (a coarser one never shorter)
+    retention_15min_days: float = Field(730.0, ge=0, le=36500)
+    retention_1h_days: float = Field(0.0, ge=0, le=36500)
+    retention_1d_days: float = Field(0.0, ge=0, le=36500)
 
     # --- fleet rules (domain/): thresholds every layer reads from here -------------------------
     stale_after_s: int = Field(900, ge=10, le=7 * 86400)  # a site with no power point for longer is 'stale'
@@ -156,6 +160,25 @@ class Settings(BaseSettings):
             value = value.strip()
             return json.loads(value) if value else {}
         return value
+
+    @model_validator(mode="after")
+    def _retention_grows_with_resolution(self) -> Settings:
+        kept = [("FLEETLIGHT_RAW_RETENTION_DAYS", self.raw_retention_days),
+                ("FLEETLIGHT_RETENTION_15MIN_DAYS", self.retention_15min_days),
+                ("FLEETLIGHT_RETENTION_1H_DAYS", self.retention_1h_days),
+                ("FLEETLIGHT_RETENTION_1D_DAYS", self.retention_1d_days)]
+        for (finer, finer_days), (coarser, coarser_days) in zip(kept, kept[1:], strict=False):
+            if finer_days == 0 and coarser_days != 0:
+                raise ValueError(f"{coarser}={coarser_days:g} would drop data that {finer}=0 keeps for ever")
+            if coarser_days and finer_days and coarser_days < finer_days:
+                raise ValueError(f"{coarser}={coarser_days:g} is shorter than {finer}={finer_days:g}: a coarser "
+                                 "resolution must be kept at least as long as a finer one")
+        return self
+
+    def rollup_retention_days(self) -> dict[str, float]:
+        """Return {resolution: days kept} of the rollups that are pruned (a resolution kept for ever is absent)."""
+        days = {"15min": self.retention_15min_days, "1h": self.retention_1h_days, "1d": self.retention_1d_days}
+        return {resolution: d for resolution, d in days.items() if d > 0}
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file in the instance folder."""

@@ -1,5 +1,6 @@
-"""Retention of raw telemetry: raw points older than the retention window are deleted in small
-chunks (rollups and latest values are kept), so the store stays bounded under a live feed."""
+"""Retention: raw points older than ``raw_retention_days`` and rollups older than their resolution's
+window (``retention_15min_days``, ``retention_1h_days``, ``retention_1d_days``; 0 keeps them) are
+deleted in small chunks, so the store stays bounded under a live feed; latest values are kept."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,7 @@ from typing import cast
 from sqlalchemy import CursorResult, delete, select
 
 from data.db import Database
-from data.models import TelemetryPoint, utcnow
+from data.models import TelemetryPoint, TelemetryRollup, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,54 @@ def prune_raw_telemetry(db: Database, older_than: dt.datetime, chunk: int = 20_0
     return total
 
 
-class RetentionWorker:
-    """Prunes raw telemetry every ``interval_s`` seconds in a daemon thread."""
+def prune_rollups(db: Database, resolution: str, older_than: dt.datetime, chunk: int = 20_000,
+                  max_chunks: int = 500) -> int:
+    """Delete ``resolution`` rollups whose bucket starts before ``older_than``, about ``chunk`` rows
+    per transaction (whole buckets; along the (resolution, bucket_start) index); return how many."""
+    total = 0
+    for _ in range(max_chunks):
+        with db.session() as session:
+            cutoff = session.execute(
+                select(TelemetryRollup.bucket_start)
+                .where(TelemetryRollup.resolution == resolution, TelemetryRollup.bucket_start < older_than)
+                .order_by(TelemetryRollup.bucket_start).offset(chunk - 1).limit(1)
+            ).scalar()
+            bound = older_than if cutoff is None else min(older_than, cutoff + dt.timedelta(microseconds=1))
+            result = cast(CursorResult, session.execute(delete(TelemetryRollup).where(
+                TelemetryRollup.resolution == resolution, TelemetryRollup.bucket_start < bound)))
+            deleted = result.rowcount or 0
+        total += deleted
+        if deleted == 0 or bound == older_than:
+            break
+    return total
 
-    def __init__(self, db: Database, retention_days: float, interval_s: float = 3600.0) -> None:
+
+class RetentionWorker:
+    """Prunes raw telemetry and rollups every ``interval_s`` seconds in a daemon thread."""
+
+    def __init__(self, db: Database, retention_days: float, interval_s: float = 3600.0,
+                 rollup_days: dict[str, float] | None = None) -> None:
         self._db = db
         self._retention = dt.timedelta(days=retention_days)
+        self._rollup_retention = {res: dt.timedelta(days=d) for res, d in (rollup_days or {}).items()}
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_pruned = 0
+        self.last_pruned_rollups: dict[str, int] = {}
+
+    def prune_once(self) -> int:
+        """Run one pass over raw telemetry and every pruned resolution; return the raw points deleted."""
+        now = utcnow()
+        self.last_pruned = prune_raw_telemetry(self._db, now - self._retention)
+        if self.last_pruned:
+            log.info("pruned %d raw telemetry points older than %s", self.last_pruned, self._retention)
+        for resolution, keep in self._rollup_retention.items():
+            pruned = prune_rollups(self._db, resolution, now - keep)
+            self.last_pruned_rollups[resolution] = pruned
+            if pruned:
+                log.info("pruned %d %s rollups older than %s", pruned, resolution, keep)
+        return self.last_pruned
 
     def start(self) -> None:
         """Start pruning (a pass at once, then every ``interval_s``)."""
@@ -66,10 +105,8 @@ class RetentionWorker:
     def _run(self) -> None:
         while True:
             try:
-                self.last_pruned = prune_raw_telemetry(self._db, utcnow() - self._retention)
-                if self.last_pruned:
-                    log.info("pruned %d raw telemetry points older than %s", self.last_pruned, self._retention)
+                self.prune_once()
             except Exception:
-                log.exception("raw telemetry retention failed")
+                log.exception("telemetry retention failed")
             if self._stop.wait(self._interval_s):
                 return
