@@ -143,6 +143,16 @@ def retention(services: Services) -> Component | None:
     return RetentionComponent(services.retention)
 
 
+def scada(services: Services) -> Component | None:
+    """The SCADA adapters of ``FLEETLIGHT_SCADA_CONFIG`` (web; none without the setting)."""
+    path = services.settings.scada_config
+    if services.role != "web" or path is None:
+        return None
+    from scada.component import ScadaAdapters
+
+    return ScadaAdapters.from_file(path, services.ingest, services.db, services.settings.stale_after_s)
+
+
 def simulator(services: Services) -> Component | None:
     """The built-in simulator (web, with simulator_enabled)."""
     if services.role != "web" or not services.settings.simulator_enabled:
@@ -159,7 +169,7 @@ def simulator(services: Services) -> Component | None:
 # state before the bus delivers, the simulator starts last so every consumer of its points runs.
 FEATURES: list[Callable[[Services], Component | None]] = [
     store_setup, live_hub, ingest_consumer, price_feed, provider_polling, alert_raiser, forecasting, retention,
-    simulator,
+    scada, simulator,
 ]
 
 

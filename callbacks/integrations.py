@@ -142,14 +142,26 @@ def component_states() -> dict[str, dict[str, Any]]:
     return states
 
 
+def _with_parts(states: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Return (name, health) per component, each followed by its parts (a SCADA adapter per broker or device)."""
+    out = []
+    for name, health in states.items():
+        out.append((name, health))
+        for part, part_health in (health.get("adapters") or {}).items():
+            out.append((f"{name} · {part}", part_health))
+    return out
+
+
 def components_table(states: dict[str, dict[str, Any]]) -> Any:
     """Return a table of the process's components and their health status (or a note when there are none)."""
     if not states:
         return html.Span("no long-lived components run in this process", className="text-body-secondary small")
     rows = []
-    for name, health in states.items():
+    for name, health in _with_parts(states):
         status = str(health.get("status", "unknown"))
         detail = health.get("last_error") or health.get("error") or health.get("state") or ""
+        if health.get("stale_devices"):
+            detail = f"stale: {', '.join(health['stale_devices'])}" + (f"; {detail}" if detail else "")
         rows.append(html.Tr([html.Td(name), html.Td(dbc.Badge(status, color=COMPONENT_COLORS.get(status, "light"))),
                              html.Td(str(detail)[:200], className="small text-body-secondary")]))
     return dbc.Table([html.Thead(html.Tr([html.Th("Component"), html.Th("Status"), html.Th("Detail")])),

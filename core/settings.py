@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     simulator_max_assets: int = Field(5000, ge=1, le=200_000)
 
     raw_retention_days: float = Field(3.0, gt=0, le=3650)
+    # YAML file of SCADA adapters (MQTT brokers, Modbus TCP devices; docs/scada.md); unset: none
+    scada_config: Path | None = None
     # rollups kept this many days per resolution; 0 keeps them for ever (a coarser one never shorter)
     retention_15min_days: float = Field(730.0, ge=0, le=36500)
     retention_1h_days: float = Field(0.0, ge=0, le=36500)

@@ -49,7 +49,7 @@ def test_roles_get_their_components(web_settings, tmp_path):
             build(web_settings, "browser")  # type: ignore[arg-type]
     finally:
         runtime._current = previous
-    assert len(FEATURES) == 9
+    assert len(FEATURES) == 10  # and "scada", which runs only with FLEETLIGHT_SCADA_CONFIG
 
 
 def test_start_then_stop_leaves_no_thread_of_ours(web_settings):
