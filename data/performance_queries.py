@@ -1,0 +1,72 @@
+"""Reads for the period performance model: site configurations and 15-minute rollups.
+
+:func:`performance_for` is what the API, the /performance page and the site page call: it reads
+the sites' configuration and their 15-min rollups of [start, end) and hands them to
+:mod:`domain.performance` / :mod:`domain.performance_kpis`. Nothing else computes these KPIs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import Asset, Site, TelemetryRollup
+from domain.expected import pv_plant, reference_curve
+from domain.kinds import counts_as_site_power
+from domain.performance import ROLLUP_SCHEMA, WEATHER, AssetConfig, SiteConfig, interval_frame
+from domain.performance_kpis import PerformanceReport, performance_report
+
+METRICS = ("power_kw", "curtailment_kw", *WEATHER)
+
+
+def site_configs(session: Session, site_ids: Iterable[str]) -> list[SiteConfig]:
+    """Return the :class:`SiteConfig` of each known site of ``site_ids`` (sorted by id); substations have no assets."""
+    ids = sorted(set(site_ids))
+    sites = session.execute(select(Site).where(Site.id.in_(ids)).order_by(Site.id)).scalars().all()
+    assets = session.execute(select(Asset).where(Asset.site_id.in_(ids)).order_by(Asset.id)).scalars().all()
+    by_site: dict[str, list[Asset]] = {}
+    for a in assets:
+        by_site.setdefault(a.site_id, []).append(a)
+    out = []
+    for s in sites:
+        mine = by_site.get(s.id, [])
+        generating = [a for a in mine if counts_as_site_power(s.kind, a.kind) and a.kind.value in ("inverter", "turbine")]
+        configs = tuple(AssetConfig(a.id, a.kind.value, float(a.capacity_kw),
+                                    reference_curve(float(a.capacity_kw), a.attributes) if a.kind.value == "turbine" else None)
+                        for a in generating)
+        inverter_kw = sum(a.capacity_kw for a in generating if a.kind.value == "inverter")
+        pv = None
+        if inverter_kw > 0 and s.latitude is not None and s.longitude is not None:
+            pv = pv_plant(s.latitude, s.longitude, s.attributes, inverter_kw)
+        attrs = s.attributes or {}
+        altitude = attrs.get("altitude_m", (attrs.get("profile") or {}).get("altitude_m"))
+        if altitude is None:
+            altitude = next((a.attributes.get("elevation_m") for a in mine if (a.attributes or {}).get("elevation_m")), 0.0)
+        out.append(SiteConfig(s.id, s.name, s.kind.value, float(s.capacity_mw), s.latitude, s.longitude, configs, pv,
+                              float(altitude or 0.0), tuple(a.id for a in mine)))
+    return out
+
+
+def rollup_frame(session: Session, asset_ids: list[str], start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """Return the 15-min rollups of ``asset_ids`` for the model's metrics in [start, end) (:data:`ROLLUP_SCHEMA`)."""
+    if not asset_ids:
+        return pl.DataFrame(schema=ROLLUP_SCHEMA)
+    stmt = (select(TelemetryRollup.asset_id, TelemetryRollup.metric, TelemetryRollup.bucket_start, TelemetryRollup.count,
+                   TelemetryRollup.sum, TelemetryRollup.min, TelemetryRollup.max, TelemetryRollup.energy_kwh)
+            .where(TelemetryRollup.resolution == "15min", TelemetryRollup.asset_id.in_(asset_ids),
+                   TelemetryRollup.metric.in_(METRICS), TelemetryRollup.bucket_start >= start,
+                   TelemetryRollup.bucket_start < end))
+    rows = session.execute(stmt).all()
+    return pl.DataFrame(rows, schema=ROLLUP_SCHEMA, orient="row")  # the store hands back aware UTC datetimes
+
+
+def performance_for(session: Session, site_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
+                    resolution: str = "1d") -> tuple[list[SiteConfig], PerformanceReport]:
+    """Return the sites' configurations and the :class:`PerformanceReport` of [start, end) at ``resolution``."""
+    configs = site_configs(session, site_ids)
+    asset_ids = [a for c in configs for a in c.sensor_asset_ids]
+    frame = interval_frame(configs, rollup_frame(session, asset_ids, start, end), start, end)
+    return configs, performance_report(frame, resolution)
