@@ -9,9 +9,9 @@ from api.errors import register_error_handlers
 def create_api_blueprint() -> Blueprint:
     """Return the /api/v1 blueprint with every route module registered."""
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
-    from api import admin, alerts, health, integrations, kpis, live, openapi, sites, telemetry, webhooks
+    from api import admin, alerts, health, integrations, kpis, live, openapi, performance, sites, telemetry, webhooks
 
-    for module in (health, sites, kpis, telemetry, openapi, integrations, alerts, webhooks, admin, live):
+    for module in (health, sites, kpis, performance, telemetry, openapi, integrations, alerts, webhooks, admin, live):
         module.register(bp)
     register_error_handlers(bp)
     return bp
