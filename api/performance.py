@@ -12,13 +12,12 @@ from typing import Any, Literal
 
 from flask import Blueprint, jsonify, request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
-from sqlalchemy import select
 
 from api import spec
 from api.errors import ApiError
 from core.runtime import db
-from data.models import Site, utcnow
-from data.performance_queries import performance_for
+from data.models import utcnow
+from data.performance_queries import performance_for, selected_sites
 from domain.performance_kpis import PerformanceReport, series_records
 from security.access import require
 from security.scope import current_scope
@@ -79,14 +78,9 @@ def report_payload(report: PerformanceReport, site_ids: list[str], query: Perfor
 
 def selected_site_ids(site_id: str | None, portfolio_id: str | None) -> list[str]:
     """Return the visible site ids of the selection; ApiError 404 for an unknown or invisible site or portfolio."""
-    scope = current_scope()
+    selection = f"site:{site_id}" if site_id else f"portfolio:{portfolio_id}" if portfolio_id else "fleet"
     with db().read_session() as session:
-        stmt = select(Site.id)
-        if site_id:
-            stmt = stmt.where(Site.id == site_id)
-        elif portfolio_id:
-            stmt = stmt.where(Site.portfolio_id == portfolio_id)
-        ids = scope.ids(session.execute(stmt.order_by(Site.id)).scalars())
+        ids = selected_sites(session, selection, current_scope().site_ids)
     if site_id and not ids:
         raise ApiError(404, f"no site with id {site_id!r}")
     if portfolio_id and not ids:

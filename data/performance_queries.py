@@ -70,3 +70,37 @@ def performance_for(session: Session, site_ids: Iterable[str], start: dt.datetim
     asset_ids = [a for c in configs for a in c.sensor_asset_ids]
     frame = interval_frame(configs, rollup_frame(session, asset_ids, start, end), start, end)
     return configs, performance_report(frame, resolution)
+
+
+def selection_options(session: Session, visible: frozenset[str] | None) -> list[dict[str, str]]:
+    """Return the picker's options: every visible site ('fleet'), each portfolio ('portfolio:<id>'), each site ('site:<id>').
+
+    ``visible`` None is every site; a portfolio is offered when it holds a visible site (and then
+    stands for its visible sites only).
+    """
+    from data.models import Portfolio
+
+    stmt = select(Site.id, Site.name, Site.portfolio_id, Site.kind).order_by(Site.name)
+    if visible is not None:
+        stmt = stmt.where(Site.id.in_(sorted(visible)))
+    sites = [r for r in session.execute(stmt) if r[3].value != "substation"]
+    portfolio_ids = sorted({r[2] for r in sites})
+    names = dict(session.execute(select(Portfolio.id, Portfolio.name).where(Portfolio.id.in_(portfolio_ids))).all())
+    options = [{"label": "Every site I see", "value": "fleet"}]
+    options += [{"label": f"Portfolio · {names.get(p, p)}", "value": f"portfolio:{p}"} for p in portfolio_ids]
+    options += [{"label": f"Site · {name}", "value": f"site:{sid}"} for sid, name, _p, _k in sites]
+    return options
+
+
+def selected_sites(session: Session, selection: str | None, visible: frozenset[str] | None) -> list[str]:
+    """Return the visible site ids a picker value stands for ('fleet', 'portfolio:<id>', 'site:<id>'); [] if none."""
+    stmt = select(Site.id).order_by(Site.id)
+    kind, _, ident = (selection or "fleet").partition(":")
+    if kind == "site":
+        stmt = stmt.where(Site.id == ident)
+    elif kind == "portfolio":
+        stmt = stmt.where(Site.portfolio_id == ident)
+    elif kind != "fleet":
+        return []
+    ids = list(session.execute(stmt).scalars())
+    return ids if visible is None else [s for s in ids if s in visible]

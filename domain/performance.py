@@ -12,10 +12,15 @@ The one model behind the /performance page, the site page's period tiles and ``G
    speed (else the site's) and the interval's air density. x 0.25 h.
 3. **Actual energy** = the power rollup's ``energy_kwh`` (:mod:`domain.energy`: exported part, so
    negative night power counts 0).
-4. **Interval state** (an interval = one asset x 15 min, interval start): ``no data`` (no power
-   rollup), ``no expectation`` (no weather, no reference curve), ``excluded`` (sensor fault),
-   else ``no resource`` (expected <= 1 % of capacity), ``curtailed`` (``curtailment_kw`` mean
-   > 1 %), ``running`` (actual > 1 % of capacity), ``down``.
+4. **Span**: a bucket's energy holds the segments that START in it, so with sparse points (the
+   hourly back-fill) one bucket holds a whole hour. Such a bucket stands for ``span`` intervals
+   (up to the next bucket with power, when that gap is bridged: ``energy_max_gap_s``); its
+   expected and reference energies cover the same span (from the bucket's weather), and the
+   buckets it covers are ``covered`` (counted in it, not missing). Regular data: span 1.
+5. **Interval state** (an interval = one asset x 15 min, interval start): ``no data`` (no power
+   rollup), ``covered``, ``excluded`` (sensor fault), ``no expectation`` (no weather, no reference
+   curve), else ``curtailed`` (``curtailment_kw`` mean > 1 % of capacity), ``no resource``
+   (expected <= 1 %), ``running`` (actual > 1 %), ``down``.
 
 The KPIs (:mod:`domain.performance_kpis`) aggregate the frame this module returns.
 """
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from domain.energy import max_gap_s as max_gap
 from domain.expected import (
     PvPlant,
     ReferenceCurve,
@@ -42,7 +48,7 @@ INTERVAL = dt.timedelta(minutes=15)
 INTERVAL_H = 0.25
 WEATHER = ("irradiance_wm2", "temperature_c", "wind_speed_ms")
 STATE_THRESHOLD = 0.01  # share of an asset's capacity: below it, no resource / not producing / not curtailed
-STATES = ("running", "curtailed", "down", "no resource", "no expectation", "excluded", "no data")
+STATES = ("running", "curtailed", "down", "no resource", "no expectation", "excluded", "covered", "no data")
 ROLLUP_SCHEMA: dict[str, pl.DataType] = {
     "asset_id": pl.String(), "metric": pl.String(), "bucket_start": pl.Datetime("us", "UTC"), "count": pl.Int64(),
     "sum": pl.Float64(), "min": pl.Float64(), "max": pl.Float64(), "energy_kwh": pl.Float64()}
@@ -133,13 +139,16 @@ def _asset_grid(sites: list[SiteConfig], starts: pl.Series) -> pl.DataFrame:
     return assets.join(starts.to_frame(), how="cross")
 
 
-def interval_frame(sites: list[SiteConfig], rollups: pl.DataFrame, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+def interval_frame(sites: list[SiteConfig], rollups: pl.DataFrame, start: dt.datetime, end: dt.datetime,
+                   max_gap_s: float | None = None) -> pl.DataFrame:
     """Return one row per generating asset and 15-min interval of [start, end), with its state.
 
     Columns: site_id, asset_id, kind, capacity_kw, dc_kw, bucket_start, has_power, actual_kwh,
     expected_kwh (null without an expectation), reference_kwh and reference_t_kwh (PV: P0 x POA
     / 1 kW/m2 x 0.25 h, the second x (1 + gamma (T_cell - 25 degC))), curtailed, fault, state.
-    ``rollups`` is a 15-min rollup frame (:data:`ROLLUP_SCHEMA`) of the sites' assets.
+    ``rollups`` is a 15-min rollup frame (:data:`ROLLUP_SCHEMA`) of the sites' assets; ``span``
+    the intervals a row's energy stands for; ``max_gap_s`` the energy rule's bridged gap
+    (:func:`domain.energy.max_gap_s` by default).
     """
     starts = interval_starts(start, end)
     grid = _asset_grid(sites, starts)
@@ -163,9 +172,24 @@ def interval_frame(sites: list[SiteConfig], rollups: pl.DataFrame, start: dt.dat
     pv = pl.concat(pv_parts) if pv_parts else pl.DataFrame(
         schema={"bucket_start": pl.Datetime("us", "UTC"), "poa_wm2": pl.Float64, "cell_c": pl.Float64,
                 "pv_fraction": pl.Float64, "site_id": pl.String})
-    frame = frame.join(pv, on=["site_id", "bucket_start"], how="left")
-    frame = frame.with_columns(expected_kw=_expected_kw(frame, sites))
+    frame = frame.join(pv, on=["site_id", "bucket_start"], how="left").sort("asset_id", "bucket_start")
+    frame = frame.with_columns(expected_kw=_expected_kw(frame, sites),
+                               span=_span(max_gap(None) if max_gap_s is None else max_gap_s))
     return _with_state(frame)
+
+
+def _span(gap_s: float) -> pl.Expr:
+    """Return the intervals each row's energy stands for (see the module docstring): k, 0 (covered) or 1."""
+    power_at = pl.when(pl.col("energy").is_not_null()).then(pl.col("bucket_start"))
+    prev_power = power_at.shift(1).forward_fill().over("asset_id")
+    next_power = power_at.shift(-1).backward_fill().over("asset_id")
+    ahead = (next_power - pl.col("bucket_start")).dt.total_seconds()
+    bridged = (next_power - prev_power).dt.total_seconds() <= gap_s
+    return (pl.when(pl.col("energy").is_not_null())
+            .then(pl.when(ahead.is_not_null() & (ahead <= gap_s)).then(ahead // int(INTERVAL.total_seconds()))
+                  .otherwise(1))
+            .when(prev_power.is_not_null() & next_power.is_not_null() & bridged).then(0)
+            .otherwise(1).cast(pl.Int64))
 
 
 def _expected_kw(frame: pl.DataFrame, sites: list[SiteConfig]) -> pl.Series:
@@ -195,21 +219,22 @@ def _with_state(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         has_power=pl.col("energy").is_not_null(),
         actual_kwh=pl.col("energy").fill_null(0.0).clip(lower_bound=0.0),
-        expected_kwh=pl.col("expected_kw") * INTERVAL_H,
+        expected_kwh=pl.col("expected_kw") * INTERVAL_H * pl.col("span"),
         fault=(power_fault_expr().fill_null(False)
                | ((pl.col("weather_faults").fill_null(0) > 0) & pl.col("expected_kw").is_null())),
         curtailed=pl.col("curtail_kw").fill_null(0.0) > threshold,
-        reference_kwh=pl.col("dc_kw") * pl.col("poa_wm2").fill_null(0.0) / 1000.0 * INTERVAL_H,
+        reference_kwh=pl.col("dc_kw") * pl.col("poa_wm2").fill_null(0.0) / 1000.0 * INTERVAL_H * pl.col("span"),
     ).with_columns(
         reference_t_kwh=pl.col("reference_kwh") * (1.0 + PV_GAMMA_PDC * (pl.col("cell_c").fill_null(25.0) - 25.0)),
-        state=pl.when(~pl.col("has_power")).then(pl.lit("no data"))
+        state=pl.when(~pl.col("has_power") & (pl.col("span") == 0)).then(pl.lit("covered"))
+        .when(~pl.col("has_power")).then(pl.lit("no data"))
         .when(pl.col("fault")).then(pl.lit("excluded"))
         .when(pl.col("expected_kw").is_null()).then(pl.lit("no expectation"))
         .when(pl.col("curtailed")).then(pl.lit("curtailed"))
         .when(pl.col("expected_kw") <= threshold).then(pl.lit("no resource"))
-        .when(pl.col("actual_kwh") / INTERVAL_H > threshold).then(pl.lit("running"))
+        .when(pl.col("actual_kwh") / (INTERVAL_H * pl.col("span")) > threshold).then(pl.lit("running"))
         .otherwise(pl.lit("down")),
     )
-    return frame.select("site_id", "asset_id", "kind", "capacity_kw", "dc_kw", "no_curve", "bucket_start",
+    return frame.select("site_id", "asset_id", "kind", "capacity_kw", "dc_kw", "no_curve", "bucket_start", "span",
                         "has_power", "actual_kwh", "expected_kwh", "reference_kwh", "reference_t_kwh", "poa_wm2",
                         "curtailed", "fault", "state")

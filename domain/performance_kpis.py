@@ -98,6 +98,16 @@ class PerformanceReport:
         return {k: r.value for k, r in self.kpis.items()}
 
 
+def _spans(frame: pl.DataFrame) -> int:
+    """Return the asset-intervals ``frame``'s rows stand for (the sum of their spans)."""
+    return int(frame["span"].sum()) if frame.height else 0
+
+
+def _capacity_hours(frame: pl.DataFrame, column: str = "capacity_kw") -> float:
+    """Return Σ capacity x span x 0.25 h over ``frame`` (kWh at full output)."""
+    return float((frame[column] * frame["span"]).sum()) * INTERVAL_H if frame.height else 0.0
+
+
 def _ratio(num: float, den: float, floor: float) -> float | None:
     """Return 100 num / den, None when ``den`` is not above ``floor`` (a tiny denominator is noise)."""
     if den <= 0 or den <= floor or not math.isfinite(num / den):
@@ -113,10 +123,10 @@ def period_kpis(frame: pl.DataFrame, settings: Settings | None = None) -> dict[s
     """Return every KPI of :data:`DEFINITIONS` over ``frame`` (rows of one or several sites)."""
     cfg = settings or get_settings()
     total = frame.height
-    excluded = int((frame["state"] == "excluded").sum()) if total else 0
+    excluded = _spans(frame.filter(pl.col("state") == "excluded"))
     powered = frame.filter(pl.col("has_power") & ~pl.col("fault"))
     valid = frame.filter(pl.col("state").is_in(VALID_STATES))
-    n_pow, n_val = powered.height, valid.height
+    n_pow, n_val = _spans(powered), _spans(valid)
     no_data = "no data in the period" if not frame.filter(pl.col("has_power")).height else "all data excluded (sensor faults)"
     cap_kw = float(frame.group_by("asset_id").agg(pl.col("capacity_kw").first())["capacity_kw"].sum()) if total else 0.0
     reason_valid = _why_no_expectation(frame) if n_pow else no_data
@@ -125,8 +135,8 @@ def period_kpis(frame: pl.DataFrame, settings: Settings | None = None) -> dict[s
 
     actual = float(powered["actual_kwh"].sum())
     actual_v, expected_v = float(valid["actual_kwh"].sum()), float(valid["expected_kwh"].sum())
-    valid_cap_h = float(valid["capacity_kw"].sum()) * INTERVAL_H
-    pow_cap_h = float(powered["capacity_kw"].sum()) * INTERVAL_H
+    valid_cap_h = _capacity_hours(valid)
+    pow_cap_h = _capacity_hours(powered)
     out: dict[str, KpiResult] = {}
     out["actual_energy_mwh"] = _kpi("actual_energy_mwh", actual / 1000.0 if n_pow else None, no_data, n_pow, total, excluded)
     out["expected_energy_mwh"] = _kpi("expected_energy_mwh", expected_v / 1000.0 if n_val else None, reason_valid,
@@ -174,9 +184,9 @@ def _pr_kpis(frame: pl.DataFrame, valid: pl.DataFrame, total: int, excluded: int
     for key, column in (("performance_ratio_pct", "reference_kwh"), ("performance_ratio_temp_pct", "reference_t_kwh")):
         value = None
         if not pv.is_empty() and float(pv["dc_kw"].sum()) > 0:
-            floor = cfg.performance_min_expected_fraction * float(pv["dc_kw"].sum()) * INTERVAL_H
+            floor = cfg.performance_min_expected_fraction * _capacity_hours(pv, "dc_kw")
             value = _ratio(float(pv["actual_kwh"].sum()), float(pv[column].sum()), floor)
-        out[key] = _kpi(key, value, reason, pv.height, total, excluded)
+        out[key] = _kpi(key, value, reason, _spans(pv), total, excluded)
     return out
 
 
@@ -194,8 +204,8 @@ def _specific_yield(frame: pl.DataFrame, powered: pl.DataFrame, n_pow: int, tota
 
 def _availability(valid: pl.DataFrame, total: int, excluded: int, reason: str) -> dict[str, KpiResult]:
     """Return the time-based (technical, operational) and energy-based availabilities and the three losses."""
-    n = valid.height
-    counts = {s: int((valid["state"] == s).sum()) for s in VALID_STATES} if n else dict.fromkeys(VALID_STATES, 0)
+    n = _spans(valid)
+    counts = {s: _spans(valid.filter(pl.col("state") == s)) for s in VALID_STATES}
     losses = {s: float(valid.filter(pl.col("state") == s).select((pl.col("expected_kwh") - pl.col("actual_kwh")).sum()).item() or 0.0)
               for s in VALID_STATES} if n else dict.fromkeys(VALID_STATES, 0.0)
     actual = float(valid["actual_kwh"].sum()) if n else 0.0
@@ -233,7 +243,7 @@ def period_series(frame: pl.DataFrame, resolution: str) -> pl.DataFrame:
             .agg(actual_kwh=pl.col("actual_kwh").filter(pl.col("has_power") & ~pl.col("fault")).sum(),
                  actual_valid_kwh=pl.col("actual_kwh").filter(valid).sum(),
                  expected_kwh=pl.col("expected_kwh").filter(valid).sum(),
-                 valid_intervals=valid.sum(), intervals=pl.len())
+                 valid_intervals=pl.col("span").filter(valid).sum(), intervals=pl.len())
             .sort("period_start"))
 
 

@@ -21,45 +21,15 @@ from data.performance_queries import performance_for
 from domain.expected import air_density, pv_expected_kw, pv_geometry
 from live.physics import PV_GAMMA_PDC, poa_from_ghi, wind_expected_fraction
 from tests.support.fleet import SOLAR_ASSETS, WIND_ASSETS, make_small_fleet
-
-DAY = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-Q = dt.timedelta(minutes=15)
-NOON = [DAY + dt.timedelta(hours=17) + i * Q for i in range(4)]  # ~ solar noon in Texas (18:50 UTC)
-NIGHT = [DAY + dt.timedelta(hours=5) + i * Q for i in range(4)]
-GHI = [800.0, 850.0, 900.0, 700.0]
-TEMP = 30.0
-# energy per inverter and noon interval (kWh); INV-02 down in interval 3, INV-03 curtailed in interval 2
-ENERGY = {SOLAR_ASSETS[0]: [180.0, 185.0, 190.0, 150.0], SOLAR_ASSETS[1]: [175.0, 180.0, 185.0, 0.0],
-          SOLAR_ASSETS[2]: [170.0, 175.0, 100.0, 140.0]}
-
-
-def _rollup(asset: str, metric: str, start: dt.datetime, mean: float, energy: float = 0.0, spread: float = 1.0,
-            count: int = 15) -> TelemetryRollup:
-    return TelemetryRollup(asset_id=asset, metric=metric, resolution="15min", bucket_start=start, count=count,
-                           sum=mean * count, min=mean - spread, max=mean + spread, last_ts=start + Q - dt.timedelta(minutes=1),
-                           last_value=mean, energy_kwh=energy)
+from tests.support.performance_rows import DAY, ENERGY, NIGHT, NOON, Q
+from tests.support.performance_rows import rollup as _rollup
+from tests.support.performance_rows import store_solar_day as _store_solar_day
 
 
 @pytest.fixture()
 def fleet(db):
     make_small_fleet(db)
     return db
-
-
-def _store_solar_day(db) -> None:
-    with db.session() as s:
-        for t, g in zip(NOON, GHI, strict=True):
-            s.add(_rollup("t-sol-MTR", "irradiance_wm2", t, g, spread=10.0))
-            s.add(_rollup("t-sol-MTR", "temperature_c", t, TEMP))
-        for t in NIGHT:
-            s.add(_rollup("t-sol-MTR", "irradiance_wm2", t, 0.0, spread=0.0))
-            s.add(_rollup("t-sol-MTR", "temperature_c", t, 18.0))
-        for aid, energies in ENERGY.items():
-            for t, e in zip(NOON, energies, strict=True):
-                s.add(_rollup(aid, "power_kw", t, e * 4, energy=e, spread=20.0))
-            for t in NIGHT:  # negative night power (the inverter draws): the stored energy is the exported part, 0
-                s.add(_rollup(aid, "power_kw", t, -3.0, energy=0.0, spread=2.0))
-        s.add(_rollup(SOLAR_ASSETS[2], "curtailment_kw", NOON[2], 400.0))
 
 
 def _stored(db, metric: str) -> dict[tuple[str, dt.datetime], TelemetryRollup]:
@@ -228,3 +198,22 @@ def test_sensor_faults_are_excluded_and_counted(fleet):
     assert clean["performance_ratio_pct"].coverage_text == "on 7 % of 288 intervals, 1 % excluded (sensor faults)"
     assert clean["actual_energy_mwh"].value == pytest.approx(sum(sum(v) for v in ENERGY.values()) / 1000
                                                              - sum(v[0] for v in ENERGY.values()) / 1000)
+
+
+def test_hourly_points_stand_for_their_hour(fleet):
+    """The hourly back-fill: each hour's energy sits in the bucket of its start; the expectation covers the same hour."""
+    hours = [DAY + dt.timedelta(hours=h) for h in (10, 11, 12)]
+    with fleet.session() as s:
+        for aid in WIND_ASSETS:
+            for t in hours:
+                s.add(_rollup(aid, "wind_speed_ms", t, 9.0, count=1, spread=0.0))
+                s.add(_rollup(aid, "power_kw", t, 700.0, energy=0.0 if t == hours[-1] else 700.0, count=1, spread=0.0))
+    per_interval = wind_expected_fraction(9.0) * 2000.0 * 0.25  # no temperature: the reference density
+    report = _report(fleet, ["t-wind"])
+    kpis = report.kpis
+    # 10:00 and 11:00 stand for 4 intervals each (the next point is 1 h later), 12:00 for one
+    assert kpis["expected_energy_mwh"].value == pytest.approx(2 * (4 + 4 + 1) * per_interval / 1000)
+    assert kpis["actual_energy_mwh"].value == pytest.approx(2 * 2 * 700.0 / 1000)
+    assert kpis["expected_energy_mwh"].intervals == 2 * 9
+    assert kpis["capacity_factor_pct"].value == pytest.approx(100 * 2800 / (2 * 9 * 2000 * 0.25))
+    assert kpis["availability_time_technical_pct"].value == pytest.approx(100 * 8 / 9)  # 12:00 produced nothing

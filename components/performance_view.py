@@ -1,0 +1,92 @@
+"""Period-performance widgets: KPI tiles with a help popover (formula, standard) and the two figures.
+
+Builders take the computed :class:`domain.performance_kpis.KpiResult` / series / waterfall as
+arguments and never fetch data. Tile ids are pattern-matching dicts ``{"type": ..., "key": kpi}``
+under a page prefix, so the /performance page and the site page can both hold a set.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+import polars as pl
+from dash import html
+
+from components.theme import style_figure
+from domain.kpi_definitions import DEFINITIONS
+from domain.performance_kpis import KpiResult
+
+
+def tile_id(prefix: str, part: str, key: str) -> dict[str, str]:
+    """Return the id of a tile part ('value', 'coverage', 'help') of KPI ``key`` on the page ``prefix``."""
+    return {"type": f"{prefix}-kpi-{part}", "key": key}
+
+
+def help_popover(prefix: str, key: str) -> list:
+    """Return the info icon of KPI ``key`` and its popover: the formula and the standard followed."""
+    d = DEFINITIONS[key]
+    target = f"{prefix}-help-{key}"
+    return [
+        html.I(className="bi bi-info-circle ms-1", id=target, role="button", tabIndex="0",
+               title=f"How {d.label} is computed", **{"aria-label": f"definition of {d.label}"}),
+        dbc.Popover([dbc.PopoverHeader(d.label), dbc.PopoverBody([
+            html.Div(d.formula, className="small mb-2"),
+            html.Div([html.Span("Standard: ", className="fw-semibold"), d.standard], className="small"),
+        ])], target=target, trigger="legacy", placement="bottom", id=tile_id(prefix, "help", key)),
+    ]
+
+
+def kpi_help_tile(prefix: str, key: str, result: KpiResult | None) -> dbc.Card:
+    """Return a KPI tile: label with help popover, the value text, and what it stands on."""
+    d = DEFINITIONS[key]
+    return dbc.Card(dbc.CardBody([
+        html.Div([d.label, *help_popover(prefix, key)], className="kpi-label text-body-secondary small"),
+        html.Div("—" if result is None else result.text, id=tile_id(prefix, "value", key),
+                 className="kpi-value fs-4 fw-semibold", **{"data-kpi-period": key}),
+        html.Div("" if result is None else result.coverage_text, id=tile_id(prefix, "coverage", key),
+                 className="kpi-detail small text-body-secondary"),
+    ]), className="kpi-tile h-100 shadow-sm")
+
+
+def kpi_tiles(prefix: str, keys: Sequence[str], results: dict[str, KpiResult] | None, md: int = 3) -> dbc.Row:
+    """Return a row of :func:`kpi_help_tile` for ``keys``."""
+    return dbc.Row([dbc.Col(kpi_help_tile(prefix, k, (results or {}).get(k)), md=md, sm=6, className="mb-3")
+                    for k in keys], className="g-3")
+
+
+def actual_vs_expected_figure(series: pl.DataFrame, resolution: str, theme: str | None = "light") -> go.Figure:
+    """Return actual vs expected energy per period (MWh) on the intervals that have an expectation, and coverage."""
+    fig = go.Figure()
+    if series.height:
+        x = series["period_start"].to_list()
+        fig.add_bar(x=x, y=(series["expected_kwh"] / 1000).to_list(), name="Expected", marker_color="#9aa5b1")
+        fig.add_bar(x=x, y=(series["actual_valid_kwh"] / 1000).to_list(), name="Actual", marker_color="#2e9e5b")
+        coverage = (100 * series["valid_intervals"] / series["intervals"]).to_list()
+        fig.add_scatter(x=x, y=coverage, name="Coverage %", yaxis="y2", mode="lines+markers",
+                        line={"color": "#d9822b", "width": 1.5, "dash": "dot"})
+    label = {"15min": "15 min", "1d": "day (UTC)", "1mo": "month (UTC)"}.get(resolution, resolution)
+    fig.update_layout(title=f"Actual vs expected energy per {label} (MWh, intervals with an expectation)",
+                      barmode="group", yaxis_title="MWh",
+                      yaxis2={"title": "coverage %", "overlaying": "y", "side": "right", "range": [0, 105],
+                              "showgrid": False})
+    if not series.height:
+        fig.add_annotation(text="No data in the period", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    return style_figure(fig, theme, height=340)
+
+
+def loss_waterfall_figure(steps: list[tuple[str, float]], theme: str | None = "light") -> go.Figure:
+    """Return the waterfall from expected to actual energy (MWh): downtime, curtailment, underperformance."""
+    fig = go.Figure()
+    if steps:
+        measures = ["absolute"] + ["relative"] * (len(steps) - 2) + ["total"]
+        fig.add_trace(go.Waterfall(x=[s for s, _ in steps], y=[v / 1000 for _, v in steps], measure=measures,
+                                   texttemplate="%{y:,.2f}", textposition="outside",
+                                   decreasing={"marker": {"color": "#c0392b"}},
+                                   increasing={"marker": {"color": "#2e9e5b"}},
+                                   totals={"marker": {"color": "#2f7ed8"}}))
+    else:
+        fig.add_annotation(text="No expectation in the period: no waterfall", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+    fig.update_layout(title="From expected to actual energy (MWh)", yaxis_title="MWh", showlegend=False)
+    return style_figure(fig, theme, height=340)
