@@ -11,7 +11,7 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output
 
-from components.performance_view import actual_vs_expected_figure, loss_waterfall_figure
+from components.performance_view import actual_vs_expected_figure, loss_waterfall_figure, value_children
 from core.runtime import db
 from data.models import utcnow
 from data.performance_queries import performance_for, selected_sites, selection_options
@@ -73,7 +73,7 @@ def performance_view(selection: str | None, start_date: str | None, end_date: st
     note = (f"{names}: {start:%Y-%m-%d} → {end - dt.timedelta(days=1):%Y-%m-%d} (UTC days), from the 15-min rollups; "
             f"{report.kpis['performance_index_pct'].coverage_text}."
             + (" 15-min resolution shows at most 31 days: per day instead." if res != resolution else ""))
-    return {"values": [report.kpis[k].text for k in keys], "coverage": [report.kpis[k].coverage_text for k in keys],
+    return {"values": [value_children(report.kpis[k].text) for k in keys], "coverage": [report.kpis[k].coverage_text for k in keys],
             "chart": actual_vs_expected_figure(report.series, res, theme),
             "waterfall": loss_waterfall_figure(report.waterfall, theme), "note": note}
 

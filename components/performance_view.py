@@ -37,12 +37,19 @@ def help_popover(prefix: str, key: str) -> list:
     ]
 
 
+def value_children(text: str) -> list:
+    """Return a KPI text as shown in a tile: a dash's reason in small type beside the dash (same innerText)."""
+    if text.startswith("— (") and text.endswith(")"):
+        return ["—", html.Span(" " + text[2:], className="fs-6 fw-normal text-body-secondary")]
+    return [text]
+
+
 def kpi_help_tile(prefix: str, key: str, result: KpiResult | None) -> dbc.Card:
     """Return a KPI tile: label with help popover, the value text, and what it stands on."""
     d = DEFINITIONS[key]
     return dbc.Card(dbc.CardBody([
         html.Div([d.label, *help_popover(prefix, key)], className="kpi-label text-body-secondary small"),
-        html.Div("—" if result is None else result.text, id=tile_id(prefix, "value", key),
+        html.Div(value_children("—" if result is None else result.text), id=tile_id(prefix, "value", key),
                  className="kpi-value fs-4 fw-semibold", **{"data-kpi-period": key}),
         html.Div("" if result is None else result.coverage_text, id=tile_id(prefix, "coverage", key),
                  className="kpi-detail small text-body-secondary"),
@@ -69,6 +76,7 @@ def actual_vs_expected_figure(series: pl.DataFrame, resolution: str, theme: str 
     fig.update_layout(title=f"Actual vs expected energy per {label} (MWh, intervals with an expectation)",
                       barmode="group", yaxis_title="MWh",
                       yaxis2={"title": "coverage %", "overlaying": "y", "side": "right", "range": [0, 105],
+                              "tickvals": [0, 25, 50, 75, 100],
                               "showgrid": False})
     if not series.height:
         fig.add_annotation(text="No data in the period", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
@@ -76,11 +84,12 @@ def actual_vs_expected_figure(series: pl.DataFrame, resolution: str, theme: str 
 
 
 def loss_waterfall_figure(steps: list[tuple[str, float]], theme: str | None = "light") -> go.Figure:
-    """Return the waterfall from expected to actual energy (MWh): downtime, curtailment, underperformance."""
+    """Return the waterfall from expected to actual energy (MWh, kWh under 1 MWh): downtime, curtailment, underperformance."""
     fig = go.Figure()
+    unit, scale = ("MWh", 1000.0) if max((abs(v) for _, v in steps), default=0.0) >= 1000 else ("kWh", 1.0)
     if steps:
         measures = ["absolute"] + ["relative"] * (len(steps) - 2) + ["total"]
-        fig.add_trace(go.Waterfall(x=[s for s, _ in steps], y=[v / 1000 for _, v in steps], measure=measures,
+        fig.add_trace(go.Waterfall(x=[s for s, _ in steps], y=[v / scale for _, v in steps], measure=measures,
                                    texttemplate="%{y:,.2f}", textposition="outside",
                                    decreasing={"marker": {"color": "#c0392b"}},
                                    increasing={"marker": {"color": "#2e9e5b"}},
@@ -88,5 +97,6 @@ def loss_waterfall_figure(steps: list[tuple[str, float]], theme: str | None = "l
     else:
         fig.add_annotation(text="No expectation in the period: no waterfall", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
-    fig.update_layout(title="From expected to actual energy (MWh)", yaxis_title="MWh", showlegend=False)
+    fig.update_layout(title=f"From expected to actual energy ({unit}, intervals with an expectation)", yaxis_title=unit,
+                      showlegend=False)
     return style_figure(fig, theme, height=340)

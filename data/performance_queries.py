@@ -13,7 +13,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Asset, Site, TelemetryRollup
+from data.models import Asset, Site, TelemetryRollup, utcnow
 from domain.expected import pv_plant, reference_curve
 from domain.kinds import counts_as_site_power
 from domain.performance import ROLLUP_SCHEMA, WEATHER, AssetConfig, SiteConfig, interval_frame
@@ -64,8 +64,15 @@ def rollup_frame(session: Session, asset_ids: list[str], start: dt.datetime, end
 
 
 def performance_for(session: Session, site_ids: Iterable[str], start: dt.datetime, end: dt.datetime,
-                    resolution: str = "1d") -> tuple[list[SiteConfig], PerformanceReport]:
-    """Return the sites' configurations and the :class:`PerformanceReport` of [start, end) at ``resolution``."""
+                    resolution: str = "1d", now: dt.datetime | None = None) -> tuple[list[SiteConfig], PerformanceReport]:
+    """Return the sites' configurations and the :class:`PerformanceReport` of [start, end) at ``resolution``.
+
+    A period reaching past ``now`` (default the clock) ends at the quarter hour after it: intervals
+    still to come are not missing data.
+    """
+    now = now or utcnow()
+    horizon = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=15 - now.minute % 15)
+    end = max(start, min(end, horizon))
     configs = site_configs(session, site_ids)
     asset_ids = [a for c in configs for a in c.sensor_asset_ids]
     frame = interval_frame(configs, rollup_frame(session, asset_ids, start, end), start, end)

@@ -43,7 +43,7 @@ DEFINITIONS: dict[str, KpiDefinition] = {d.key: d for d in (
                   "SAPM model on measured air temperature", "IEC 61724-1:2021 §10.3 (PR_STC, C_k); NREL/TP-5200-57991"),
     KpiDefinition("capacity_factor_pct", "Capacity factor", "%",
                   "100 × Σ E_AC / (P_AC × hours of the intervals with power data)", "IEC 61724-1 (capacity utilisation)"),
-    KpiDefinition("specific_yield_kwh_kw", "Specific yield", "kWh/kWp",
+    KpiDefinition("specific_yield_kwh_kw", "Specific yield", "kWh/kW",
                   "Σ E_AC / P0 (PV: DC nameplate kWp; wind: rated kW) over the intervals with power data",
                   "IEC 61724-1 Y_f (final yield)"),
     KpiDefinition("availability_time_technical_pct", "Availability (time, technical)", "%",

@@ -54,8 +54,8 @@ class KpiResult:
         unit = DEFINITIONS[self.key].unit
         if unit == "%":
             return f"{self.value:,.1f} %"
-        if unit == "MWh":
-            return f"{self.value:,.2f} MWh"
+        if unit == "MWh":  # a small plant's energy in kWh ("0.15 MWh" says little)
+            return f"{self.value * 1000:,.1f} kWh" if abs(self.value) < 1 else f"{self.value:,.2f} MWh"
         return f"{self.value:,.1f} {unit}"
 
     @property
