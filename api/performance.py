@@ -19,6 +19,7 @@ from core.runtime import db
 from data.models import utcnow
 from data.performance_queries import performance_for, selected_sites
 from domain.performance_kpis import PerformanceReport, series_records
+from domain.quality import quality_summary
 from security.access import require
 from security.scope import current_scope
 
@@ -73,6 +74,7 @@ def report_payload(report: PerformanceReport, site_ids: list[str], query: Perfor
         "kpis": {key: result.as_dict() for key, result in report.kpis.items()},
         "series": series_records(report.series),
         "waterfall": [{"step": step, "kwh": round(kwh, 3)} for step, kwh in report.waterfall],
+        "quality": quality_summary(report.quality),
     }
 
 
@@ -108,7 +110,8 @@ def register(bp: Blueprint) -> None:
                    "reason when undefined), coverage and definition; the actual-vs-expected series and loss waterfall",
         "parameters": spec.query_parameters(PerformanceQuery),
         "responses": {"200": {"description": "site_ids, kpis {key: {value, text, reason, coverage, coverage_text, "
-                                             "definition}}, series, waterfall"},
+                                             "definition}}, series, waterfall, quality (per asset and day: "
+                                             "gaps, out-of-range, stuck, score; the worst asset-days)"},
                       "400": {"description": "bad site, period or resolution"},
                       "404": {"description": "unknown site or portfolio (or not visible to the caller)"}},
     })

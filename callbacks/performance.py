@@ -11,16 +11,17 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output
 
-from components.performance_view import actual_vs_expected_figure, loss_waterfall_figure, value_children
+from components.performance_view import actual_vs_expected_figure, loss_waterfall_figure, quality_panel, value_children
 from core.runtime import db
 from data.models import utcnow
 from data.performance_queries import performance_for, selected_sites, selection_options
 from domain.performance_kpis import RESOLUTIONS, kpi_order
+from domain.quality import quality_summary
 from security.scope import current_scope
 
 PREFIX = "pf"
 IDS = {"selection": "pf-selection", "dates": "pf-dates", "resolution": "pf-resolution", "chart": "pf-chart",
-       "waterfall": "pf-waterfall", "note": "pf-note"}
+       "waterfall": "pf-waterfall", "note": "pf-note", "quality": "pf-quality"}
 DEFAULT_DAYS = 7
 MAX_DAYS = 400
 MAX_15MIN_DAYS = 31
@@ -75,7 +76,8 @@ def performance_view(selection: str | None, start_date: str | None, end_date: st
             + (" 15-min resolution shows at most 31 days: per day instead." if res != resolution else ""))
     return {"values": [value_children(report.kpis[k].text) for k in keys], "coverage": [report.kpis[k].coverage_text for k in keys],
             "chart": actual_vs_expected_figure(report.series, res, theme),
-            "waterfall": loss_waterfall_figure(report.waterfall, theme), "note": note}
+            "waterfall": loss_waterfall_figure(report.waterfall, theme), "note": note,
+            "quality": quality_panel(quality_summary(report.quality))}
 
 
 def _empty(note: str, resolution: str, theme: str | None) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def _empty(note: str, resolution: str, theme: str | None) -> dict[str, Any]:
                                  "expected_kwh": pl.Float64, "valid_intervals": pl.Int64, "intervals": pl.Int64})
     return {"values": ["—"] * len(keys), "coverage": [""] * len(keys),
             "chart": actual_vs_expected_figure(empty, resolution, theme), "waterfall": loss_waterfall_figure([], theme),
-            "note": note}
+            "note": note, "quality": quality_panel(quality_summary(None))}
 
 
 def register(app: Dash) -> None:
@@ -96,10 +98,11 @@ def register(app: Dash) -> None:
         Output({"type": f"{PREFIX}-kpi-value", "key": ALL}, "children"),
         Output({"type": f"{PREFIX}-kpi-coverage", "key": ALL}, "children"),
         Output(IDS["chart"], "figure"), Output(IDS["waterfall"], "figure"), Output(IDS["note"], "children"),
+        Output(IDS["quality"], "children"),
         Input(IDS["selection"], "value"), Input(IDS["dates"], "start_date"), Input(IDS["dates"], "end_date"),
         Input(IDS["resolution"], "value"), Input("shell-theme", "data"),
     )
     def refresh(selection: str | None, start_date: str | None, end_date: str | None, resolution: str | None,
                 theme: str | None):
         view = performance_view(selection, start_date, end_date, resolution, theme)
-        return view["values"], view["coverage"], view["chart"], view["waterfall"], view["note"]
+        return view["values"], view["coverage"], view["chart"], view["waterfall"], view["note"], view["quality"]

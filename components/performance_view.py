@@ -100,3 +100,24 @@ def loss_waterfall_figure(steps: list[tuple[str, float]], theme: str | None = "l
     fig.update_layout(title=f"From expected to actual energy ({unit}, intervals with an expectation)", yaxis_title=unit,
                       showlegend=False)
     return style_figure(fig, theme, height=340)
+
+
+def quality_panel(summary: dict, shown: int = 10) -> html.Div:
+    """Return the data-quality panel: mean score per asset-day, what was found, the worst asset-days."""
+    if not summary.get("asset_days"):
+        return html.Div("No data in the period: nothing to score.", className="small text-body-secondary")
+    head = html.Div(
+        f"Mean score {summary['mean_score']:.1f} / 100 over {summary['asset_days']:,} asset-days · "
+        f"{summary['gaps']:,} intervals without data · {summary['out_of_range']:,} out-of-range · "
+        f"{summary['stuck']:,} stuck. Out-of-range and stuck intervals are excluded from the KPIs above "
+        "(their coverage says how many).", className="small mb-2")
+    worst = summary.get("worst", [])[:shown]
+    if not worst:
+        return html.Div([head, html.Div("Every asset-day scores 100.", className="small text-body-secondary")])
+    table = dbc.Table([
+        html.Thead(html.Tr([html.Th(h) for h in ("Asset", "Day (UTC)", "Score", "Gaps", "Out of range", "Stuck")])),
+        html.Tbody([html.Tr([html.Td(r["asset_id"]), html.Td(r["day"]), html.Td(f"{r['score']:.1f}"),
+                             html.Td(f"{r['gaps']:,}"), html.Td(f"{r['out_of_range']:,}"), html.Td(f"{r['stuck']:,}")])
+                    for r in worst]),
+    ], size="sm", hover=True, responsive=True, className="mb-0")
+    return html.Div([head, table])

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Asset, Site, TelemetryRollup, utcnow
+from domain.energy import max_gap_s
 from domain.expected import pv_plant, reference_curve
 from domain.kinds import counts_as_site_power
 from domain.performance import ROLLUP_SCHEMA, WEATHER, AssetConfig, SiteConfig, interval_frame
 from domain.performance_kpis import PerformanceReport, performance_report
+from domain.quality import asset_day_quality, flag_rollups
 
 METRICS = ("power_kw", "curtailment_kw", *WEATHER)
 
@@ -75,8 +77,12 @@ def performance_for(session: Session, site_ids: Iterable[str], start: dt.datetim
     end = max(start, min(end, horizon))
     configs = site_configs(session, site_ids)
     asset_ids = [a for c in configs for a in c.sensor_asset_ids]
-    frame = interval_frame(configs, rollup_frame(session, asset_ids, start, end), start, end)
-    return configs, performance_report(frame, resolution)
+    capacity = {a.asset_id: a.capacity_kw for c in configs for a in c.assets}
+    flagged = flag_rollups(rollup_frame(session, asset_ids, start, end), capacity)
+    gap = max_gap_s()
+    frame = interval_frame(configs, flagged, start, end, gap)
+    quality = asset_day_quality(flagged, frame, {a: c.site_id for c in configs for a in c.sensor_asset_ids}, gap)
+    return configs, performance_report(frame, resolution, quality=quality)
 
 
 def selection_options(session: Session, visible: frozenset[str] | None) -> list[dict[str, str]]:

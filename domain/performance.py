@@ -5,7 +5,7 @@ The one model behind the /performance page, the site page's period tiles and ``G
 1. **Weather per site and interval**: the mean over the site's sensors of each 15-min mean of
    ``irradiance_wm2`` (GHI), ``temperature_c`` and ``wind_speed_ms``; a rollup with a reading
    outside :mod:`domain.quality`'s plausible ranges is a sensor fault and leaves the interval
-   without that reading (counted as excluded).
+   without that reading (counted as excluded); so does a stuck reading (:func:`domain.quality.flag_rollups`).
 2. **Expected energy per generating asset and interval** (:mod:`domain.expected`): PV = GHI
    transposed to the plant's plane (fixed or single-axis) through PVWatts with the plant's DC/AC
    and losses, times the inverter's AC kW; wind = the turbine's reference curve at its own wind
@@ -41,7 +41,7 @@ from domain.expected import (
     pv_expected_fraction_series,
     pv_poa_series,
 )
-from domain.quality import fault_expr, power_fault_expr
+from domain.quality import flag_rollups, power_fault_expr
 from live.physics import PV_GAMMA_PDC
 
 INTERVAL = dt.timedelta(minutes=15)
@@ -101,7 +101,7 @@ def _site_weather(rollups: pl.DataFrame, sites: list[SiteConfig]) -> pl.DataFram
                            "site_id": [s.site_id for s in sites for _ in s.sensor_asset_ids]},
                           schema={"asset_id": pl.String, "site_id": pl.String})
     weather = (rollups.filter(pl.col("metric").is_in(WEATHER) & (pl.col("count") > 0))
-               .join(owners, on="asset_id").with_columns(fault=fault_expr()))
+               .join(owners, on="asset_id").with_columns(fault=pl.col("bad")))
     good = weather.filter(~pl.col("fault")).with_columns(mean=pl.col("sum") / pl.col("count"))
     means = good.group_by("site_id", "bucket_start").agg(
         *[pl.col("mean").filter(pl.col("metric") == m).mean().alias(m) for m in WEATHER])
@@ -154,15 +154,16 @@ def interval_frame(sites: list[SiteConfig], rollups: pl.DataFrame, start: dt.dat
     grid = _asset_grid(sites, starts)
     rollups = rollups.filter((pl.col("bucket_start") >= starts.min()) & (pl.col("bucket_start") < end)) \
         if len(starts) else rollups.clear()
+    if "bad" not in rollups.columns:
+        rollups = flag_rollups(rollups, {a.asset_id: a.capacity_kw for s in sites for a in s.assets})
     weather = _site_weather(rollups, sites)
     power = (rollups.filter((pl.col("metric") == "power_kw") & (pl.col("count") > 0))
-             .select("asset_id", "bucket_start", power_min_kw="min", power_max_kw="max",
+             .select("asset_id", "bucket_start", power_min_kw="min", power_max_kw="max", power_bad="bad",
                      energy=pl.col("energy_kwh").fill_null(0.0)))
     curtail = (rollups.filter((pl.col("metric") == "curtailment_kw") & (pl.col("count") > 0))
                .select("asset_id", "bucket_start", curtail_kw=pl.col("sum") / pl.col("count")))
     own_wind = (rollups.filter((pl.col("metric") == "wind_speed_ms") & (pl.col("count") > 0))
-                .with_columns(fault=fault_expr()).filter(~pl.col("fault"))
-                .select("asset_id", "bucket_start", own_wind=pl.col("sum") / pl.col("count")))
+                .filter(~pl.col("bad")).select("asset_id", "bucket_start", own_wind=pl.col("sum") / pl.col("count")))
     frame = (grid.join(power, on=["asset_id", "bucket_start"], how="left")
              .join(curtail, on=["asset_id", "bucket_start"], how="left")
              .join(own_wind, on=["asset_id", "bucket_start"], how="left")
@@ -220,7 +221,7 @@ def _with_state(frame: pl.DataFrame) -> pl.DataFrame:
         has_power=pl.col("energy").is_not_null(),
         actual_kwh=pl.col("energy").fill_null(0.0).clip(lower_bound=0.0),
         expected_kwh=pl.col("expected_kw") * INTERVAL_H * pl.col("span"),
-        fault=(power_fault_expr().fill_null(False)
+        fault=(power_fault_expr().fill_null(False) | pl.col("power_bad").fill_null(False)
                | ((pl.col("weather_faults").fill_null(0) > 0) & pl.col("expected_kw").is_null())),
         curtailed=pl.col("curtail_kw").fill_null(0.0) > threshold,
         reference_kwh=pl.col("dc_kw") * pl.col("poa_wm2").fill_null(0.0) / 1000.0 * INTERVAL_H * pl.col("span"),

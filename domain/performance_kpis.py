@@ -65,7 +65,7 @@ class KpiResult:
             return "no intervals in the period"
         text = f"on {_pct_text(self.intervals / self.of_intervals)} of {self.of_intervals:,} intervals"
         if self.excluded:
-            text += f", {_pct_text(self.excluded / self.of_intervals)} excluded (sensor faults)"
+            text += f", {_pct_text(self.excluded / self.of_intervals)} excluded (out-of-range or stuck readings)"
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,6 +92,7 @@ class PerformanceReport:
     kpis: dict[str, KpiResult]
     series: pl.DataFrame  # period_start, actual_kwh, expected_kwh, valid_intervals, intervals
     waterfall: list[tuple[str, float]] = field(default_factory=list)  # (step, kWh): expected, -losses, actual
+    quality: pl.DataFrame | None = None  # per asset and day (domain.quality.asset_day_quality)
 
     def values(self) -> dict[str, float | None]:
         """Return {kpi key: value}."""
@@ -257,10 +258,11 @@ def loss_waterfall(kpis: dict[str, KpiResult]) -> list[tuple[str, float]]:
             ("Actual", expected - down - curtail - under)]
 
 
-def performance_report(frame: pl.DataFrame, resolution: str = "1d", settings: Settings | None = None) -> PerformanceReport:
-    """Return the :class:`PerformanceReport` of an interval frame: KPIs, series at ``resolution``, waterfall."""
+def performance_report(frame: pl.DataFrame, resolution: str = "1d", settings: Settings | None = None,
+                       quality: pl.DataFrame | None = None) -> PerformanceReport:
+    """Return the :class:`PerformanceReport` of an interval frame: KPIs, series at ``resolution``, waterfall, quality."""
     kpis = period_kpis(frame, settings)
-    return PerformanceReport(kpis, period_series(frame, resolution), loss_waterfall(kpis))
+    return PerformanceReport(kpis, period_series(frame, resolution), loss_waterfall(kpis), quality)
 
 
 def series_records(series: pl.DataFrame) -> list[dict[str, Any]]:

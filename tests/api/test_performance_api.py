@@ -29,9 +29,9 @@ def _points() -> list[dict]:
         for i in range(13 if hour == 17 else 7):
             ts = (DAY + dt.timedelta(hours=hour, minutes=5 * i)).isoformat()
             for n, aid in enumerate(SOLAR_ASSETS):
-                rows.append({"asset_id": aid, "metric": "power_kw", "ts": ts, "value": kw + (10.0 * n if kw > 0 else -n)})
-            rows.append({"asset_id": "t-sol-MTR", "metric": "irradiance_wm2", "ts": ts, "value": ghi})
-            rows.append({"asset_id": "t-sol-MTR", "metric": "temperature_c", "ts": ts, "value": 28.0})
+                rows.append({"asset_id": aid, "metric": "power_kw", "ts": ts, "value": kw + (10.0 * n + (i % 2) if kw > 0 else -n)})
+            rows.append({"asset_id": "t-sol-MTR", "metric": "irradiance_wm2", "ts": ts, "value": ghi + (i % 2 if ghi else 0)})
+            rows.append({"asset_id": "t-sol-MTR", "metric": "temperature_c", "ts": ts, "value": 28.0 + 0.1 * (i % 2)})
     return rows
 
 
@@ -46,8 +46,9 @@ def posted(client, small_fleet, ingest_token):
 def test_kpis_equal_the_model_and_the_hand_energy(client, posted, ingest_token):
     body = client.get("/api/v1/kpis", query_string={"site_id": "t-sol", "start": START, "end": END,
                                                      "resolution": "15min"}, headers=auth(ingest_token)).json
-    # by hand: 12 five-minute trapezoids per inverter at a constant 700/710/720 kW = 1 h; the night counts 0
-    assert body["kpis"]["actual_energy_mwh"]["value"] == pytest.approx((700 + 710 + 720) / 1000, abs=1e-4)
+    # by hand: 12 five-minute trapezoids per inverter at 700/710/720 kW (+1 kW on odd steps: a live reading,
+    # not a frozen one) = 1 h, each trapezoid averaging +0.5 kW; the night counts 0
+    assert body["kpis"]["actual_energy_mwh"]["value"] == pytest.approx((700 + 710 + 720 + 3 * 0.5) / 1000, abs=1e-4)
     with posted.db.read_session() as session:
         _configs, report = performance_for(session, ["t-sol"], DAY, DAY + dt.timedelta(days=1), "15min")
     for key, result in report.kpis.items():
@@ -58,8 +59,11 @@ def test_kpis_equal_the_model_and_the_hand_energy(client, posted, ingest_token):
     pr = body["kpis"]["performance_ratio_pct"]
     # 17:00-18:00 (the 18:00 point opens a fifth bucket) and 05:00-05:30: 8 intervals of each inverter
     assert 30 < pr["value"] < 120 and pr["intervals"] == 3 * 8 and pr["of_intervals"] == 3 * 96
-    assert body["kpis"]["capacity_factor_pct"]["value"] == pytest.approx(100 * 2130 / (24 * 0.25 * 1000), abs=1e-3)
+    assert body["kpis"]["capacity_factor_pct"]["value"] == pytest.approx(100 * 2131.5 / (24 * 0.25 * 1000), abs=1e-3)
     assert len(body["series"]) == 96 and body["site_ids"] == ["t-sol"]
+    # data quality per asset and day: the 3 inverters (on power) and the meter (on its weather readings)
+    assert body["quality"]["asset_days"] == 4 and body["quality"]["out_of_range"] == 0
+    assert {r["asset_id"] for r in body["quality"]["worst"]} == {*SOLAR_ASSETS, "t-sol-MTR"}
     steps = {s["step"]: s["kwh"] for s in body["waterfall"]}
     assert steps["Actual"] == pytest.approx(1000 * body["kpis"]["actual_energy_mwh"]["value"], abs=0.01)
 

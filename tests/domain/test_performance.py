@@ -195,7 +195,7 @@ def test_sensor_faults_are_excluded_and_counted(fleet):
     # falls back to 20 degC in PVWatts (a missing air temperature) and leaves the interval in
     assert clean["performance_ratio_pct"].intervals == 21
     assert clean["performance_ratio_pct"].excluded == 3
-    assert clean["performance_ratio_pct"].coverage_text == "on 7 % of 288 intervals, 1 % excluded (sensor faults)"
+    assert clean["performance_ratio_pct"].coverage_text == "on 7 % of 288 intervals, 1 % excluded (out-of-range or stuck readings)"
     assert clean["actual_energy_mwh"].value == pytest.approx(sum(sum(v) for v in ENERGY.values()) / 1000
                                                              - sum(v[0] for v in ENERGY.values()) / 1000)
 

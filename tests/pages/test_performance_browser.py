@@ -46,6 +46,7 @@ def test_performance_page_shows_the_api_pr(dash_duo, client, small_fleet, browse
     assert _page_texts(dash_duo)["performance_ratio_pct"] == api["performance_ratio_pct"]
     coverage = dash_duo.find_element("#pf-note").text
     assert "on 8 % of 288 intervals" in coverage
+    until(lambda: "Mean score" in dash_duo.find_element("#pf-quality").text, timeout=10)
     # the help popover of PR: the formula and the standard
     dash_duo.find_element("#pf-help-performance_ratio_pct").click()
     until(lambda: "IEC 61724-1" in dash_duo.driver.execute_script(
