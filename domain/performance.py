@@ -200,15 +200,16 @@ def _expected_kw(frame: pl.DataFrame, sites: list[SiteConfig]) -> pl.Series:
     inverter = kinds == "inverter"
     out[inverter] = (frame["pv_fraction"].fill_null(float("nan")).to_numpy()[inverter]
                      * frame["capacity_kw"].to_numpy()[inverter])
-    curves = {a.asset_id: (a.curve, s.altitude_m) for s in sites for a in s.assets if a.kind == "turbine"}
-    if curves:
-        asset_ids = frame["asset_id"].to_numpy()
+    groups: dict[tuple[ReferenceCurve, float], list[str]] = {}  # turbines sharing a curve and an altitude
+    for s in sites:
+        for a in s.assets:
+            if a.kind == "turbine" and a.curve is not None:
+                groups.setdefault((a.curve, s.altitude_m), []).append(a.asset_id)
+    if groups:
         speed = frame["own_wind"].fill_null(frame["wind_speed_ms"]).fill_null(float("nan")).to_numpy()
         temp = frame["temperature_c"].fill_null(float("nan")).to_numpy()
-        for aid, (curve, altitude) in curves.items():
-            if curve is None:
-                continue
-            sel = asset_ids == aid
+        for (curve, altitude), ids in groups.items():
+            sel = frame["asset_id"].is_in(ids).to_numpy()
             out[sel] = curve.power(speed[sel], air_density(temp[sel], altitude))
     return pl.Series("expected_kw", out).fill_nan(None)
 
