@@ -11,17 +11,25 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output
 
-from components.performance_view import actual_vs_expected_figure, loss_waterfall_figure, quality_panel, value_children
+from components.performance_view import (
+    actual_vs_expected_figure,
+    loss_waterfall_figure,
+    power_curve_figure,
+    power_curve_note,
+    quality_panel,
+    value_children,
+)
 from core.runtime import db
 from data.models import utcnow
-from data.performance_queries import performance_for, selected_sites, selection_options
+from data.performance_queries import performance_for, power_curves_for, selected_sites, selection_options
 from domain.performance_kpis import RESOLUTIONS, kpi_order
 from domain.quality import quality_summary
 from security.scope import current_scope
 
 PREFIX = "pf"
 IDS = {"selection": "pf-selection", "dates": "pf-dates", "resolution": "pf-resolution", "chart": "pf-chart",
-       "waterfall": "pf-waterfall", "note": "pf-note", "quality": "pf-quality"}
+       "waterfall": "pf-waterfall", "note": "pf-note", "quality": "pf-quality",
+       "curves": "pf-curves", "curves_note": "pf-curves-note"}
 DEFAULT_DAYS = 7
 MAX_DAYS = 400
 MAX_15MIN_DAYS = 31
@@ -69,6 +77,8 @@ def performance_view(selection: str | None, start_date: str | None, end_date: st
         if not ids:
             return _empty("Choose a site or portfolio you can see.", res, theme)
         configs, report = performance_for(session, ids, start, end, res)
+        one_site = (selection or "").startswith("site:") and len(ids) == 1
+        curves = power_curves_for(session, ids[0], start, end) if one_site else []
     keys = kpi_order()
     names = ", ".join(c.name for c in configs[:3]) + (f" and {len(configs) - 3} more" if len(configs) > 3 else "")
     note = (f"{names}: {start:%Y-%m-%d} → {end - dt.timedelta(days=1):%Y-%m-%d} (UTC days), from the 15-min rollups; "
@@ -77,7 +87,8 @@ def performance_view(selection: str | None, start_date: str | None, end_date: st
     return {"values": [value_children(report.kpis[k].text) for k in keys], "coverage": [report.kpis[k].coverage_text for k in keys],
             "chart": actual_vs_expected_figure(report.series, res, theme),
             "waterfall": loss_waterfall_figure(report.waterfall, theme), "note": note,
-            "quality": quality_panel(quality_summary(report.quality))}
+            "quality": quality_panel(quality_summary(report.quality)),
+            "curves": power_curve_figure(curves, theme), "curves_note": power_curve_note(curves)}
 
 
 def _empty(note: str, resolution: str, theme: str | None) -> dict[str, Any]:
@@ -88,7 +99,8 @@ def _empty(note: str, resolution: str, theme: str | None) -> dict[str, Any]:
                                  "expected_kwh": pl.Float64, "valid_intervals": pl.Int64, "intervals": pl.Int64})
     return {"values": ["—"] * len(keys), "coverage": [""] * len(keys),
             "chart": actual_vs_expected_figure(empty, resolution, theme), "waterfall": loss_waterfall_figure([], theme),
-            "note": note, "quality": quality_panel(quality_summary(None))}
+            "note": note, "quality": quality_panel(quality_summary(None)), "curves": power_curve_figure([], theme),
+            "curves_note": ""}
 
 
 def register(app: Dash) -> None:
@@ -98,11 +110,12 @@ def register(app: Dash) -> None:
         Output({"type": f"{PREFIX}-kpi-value", "key": ALL}, "children"),
         Output({"type": f"{PREFIX}-kpi-coverage", "key": ALL}, "children"),
         Output(IDS["chart"], "figure"), Output(IDS["waterfall"], "figure"), Output(IDS["note"], "children"),
-        Output(IDS["quality"], "children"),
+        Output(IDS["quality"], "children"), Output(IDS["curves"], "figure"), Output(IDS["curves_note"], "children"),
         Input(IDS["selection"], "value"), Input(IDS["dates"], "start_date"), Input(IDS["dates"], "end_date"),
         Input(IDS["resolution"], "value"), Input("shell-theme", "data"),
     )
     def refresh(selection: str | None, start_date: str | None, end_date: str | None, resolution: str | None,
                 theme: str | None):
         view = performance_view(selection, start_date, end_date, resolution, theme)
-        return view["values"], view["coverage"], view["chart"], view["waterfall"], view["note"], view["quality"]
+        return (view["values"], view["coverage"], view["chart"], view["waterfall"], view["note"], view["quality"],
+                view["curves"], view["curves_note"])

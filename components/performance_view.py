@@ -73,7 +73,8 @@ def actual_vs_expected_figure(series: pl.DataFrame, resolution: str, theme: str 
         fig.add_scatter(x=x, y=coverage, name="Coverage %", yaxis="y2", mode="lines+markers",
                         line={"color": "#d9822b", "width": 1.5, "dash": "dot"})
     label = {"15min": "15 min", "1d": "day (UTC)", "1mo": "month (UTC)"}.get(resolution, resolution)
-    fig.update_layout(title=f"Actual vs expected energy per {label} (MWh, intervals with an expectation)",
+    fig.update_layout(title=f"Actual vs expected energy per {label} (MWh)<br><sup>on the intervals with an expectation; "
+                            "coverage = share of the asset-intervals they stand on</sup>",
                       barmode="group", yaxis_title="MWh",
                       yaxis2={"title": "coverage %", "overlaying": "y", "side": "right", "range": [0, 105],
                               "tickvals": [0, 25, 50, 75, 100],
@@ -97,8 +98,8 @@ def loss_waterfall_figure(steps: list[tuple[str, float]], theme: str | None = "l
     else:
         fig.add_annotation(text="No expectation in the period: no waterfall", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
-    fig.update_layout(title=f"From expected to actual energy ({unit}, intervals with an expectation)", yaxis_title=unit,
-                      showlegend=False)
+    fig.update_layout(title=f"From expected to actual energy ({unit})<br><sup>on the intervals with an expectation</sup>",
+                      yaxis_title=unit, showlegend=False)
     return style_figure(fig, theme, height=340)
 
 
@@ -121,3 +122,54 @@ def quality_panel(summary: dict, shown: int = 10) -> html.Div:
                     for r in worst]),
     ], size="sm", hover=True, responsive=True, className="mb-0")
     return html.Div([head, table])
+
+
+PALETTE = ("#2f7ed8", "#2e9e5b", "#d9822b", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#f2b705")
+
+
+def power_curve_figure(curves: list, theme: str | None = "light", max_points: int = 2000) -> go.Figure:
+    """Return the measured curves (0.5 m/s bins, lines), their intervals (scatter) and the reference (dashed) per turbine.
+
+    ``curves`` are :class:`domain.power_curve.MeasuredCurve`; a flagged bin (deviation over 10 %) is a ring.
+    """
+    fig = go.Figure()
+    for i, c in enumerate(curves):
+        color = PALETTE[i % len(PALETTE)]
+        name = "-".join(c.asset_id.split("-")[-2:])
+        pts = c.points if c.points.height <= max_points else c.points.sample(max_points, seed=i)
+        fig.add_scatter(x=pts["speed_norm_ms"].to_list(), y=pts["power_kw"].to_list(), mode="markers", name=f"{name} intervals",
+                        marker={"size": 3, "color": color, "opacity": 0.25}, legendgroup=name, showlegend=False)
+        if c.bins.height:
+            fig.add_scatter(x=c.bins["speed_ms"].to_list(), y=c.bins["power_kw"].to_list(), mode="lines+markers",
+                            name=f"{name} measured", line={"color": color, "width": 2}, legendgroup=name)
+            flagged = c.bins.filter(pl.col("flagged"))
+            if flagged.height:
+                fig.add_scatter(x=flagged["speed_ms"].to_list(), y=flagged["power_kw"].to_list(), mode="markers",
+                                name=f"{name} > 10 % off", marker={"size": 11, "color": "rgba(0,0,0,0)",
+                                                                    "line": {"color": "#c0392b", "width": 2}},
+                                legendgroup=name, showlegend=False)
+            if c.bins["reference_kw"].null_count() < c.bins.height:
+                fig.add_scatter(x=c.bins["speed_ms"].to_list(), y=c.bins["reference_kw"].to_list(), mode="lines",
+                                name=f"{name} reference ({c.reference})", line={"color": color, "dash": "dash", "width": 1},
+                                legendgroup=name, showlegend=i == 0)
+    if not curves:
+        fig.add_annotation(text="Choose one wind site to see its turbines' measured power curves", showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(title="Measured power curves (IEC 61400-12-1 style: 0.5 m/s bins, density-normalised, filtered)",
+                      xaxis_title="wind speed normalised to 1.225 kg/m³ (m/s)", yaxis_title="kW")
+    return style_figure(fig, theme, height=420)
+
+
+def power_curve_note(curves: list) -> str:
+    """Return what the curves stand on: bins drawn, flagged bins, intervals removed by each filter."""
+    if not curves:
+        return ""
+    removed: dict[str, int] = {}
+    for c in curves:
+        for k, v in c.filtered.items():
+            removed[k] = removed.get(k, 0) + v
+    flagged = sum(int(c.bins["flagged"].sum()) for c in curves if c.bins.height)
+    kept = sum(c.points.height for c in curves)
+    parts = ", ".join(f"{v:,} {k}" for k, v in removed.items())
+    return (f"{len(curves)} turbines, {kept:,} intervals kept; removed: {parts}. Bins with at least 3 intervals; "
+            f"{flagged} bin(s) deviate from the reference by more than 10 % (ringed).")

@@ -19,6 +19,7 @@ from domain.expected import pv_plant, reference_curve
 from domain.kinds import counts_as_site_power
 from domain.performance import ROLLUP_SCHEMA, WEATHER, AssetConfig, SiteConfig, interval_frame
 from domain.performance_kpis import PerformanceReport, performance_report
+from domain.power_curve import MeasuredCurve, measured_curve
 from domain.quality import asset_day_quality, flag_rollups
 
 METRICS = ("power_kw", "curtailment_kw", *WEATHER)
@@ -117,3 +118,19 @@ def selected_sites(session: Session, selection: str | None, visible: frozenset[s
         return []
     ids = list(session.execute(stmt).scalars())
     return ids if visible is None else [s for s in ids if s in visible]
+
+
+def power_curves_for(session: Session, site_id: str, start: dt.datetime, end: dt.datetime) -> list[MeasuredCurve]:
+    """Return the measured power curve of each turbine of ``site_id`` over [start, end) (:mod:`domain.power_curve`)."""
+    configs = site_configs(session, [site_id])
+    if not configs:
+        return []
+    site = configs[0]
+    turbines = [a for a in site.assets if a.kind == "turbine"]
+    if not turbines:
+        return []
+    flagged = flag_rollups(rollup_frame(session, list(site.sensor_asset_ids), start, end),
+                           {a.asset_id: a.capacity_kw for a in turbines})
+    temps = (flagged.filter((pl.col("metric") == "temperature_c") & ~pl.col("bad"))
+             .group_by("bucket_start").agg(temperature_c=(pl.col("sum") / pl.col("count")).mean()))
+    return [measured_curve(a.asset_id, a.capacity_kw, a.curve, flagged, site.altitude_m, temps) for a in turbines]

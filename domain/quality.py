@@ -94,8 +94,8 @@ def asset_day_quality(flagged: pl.DataFrame, intervals: pl.DataFrame, sensor_sit
     sensors = flagged.filter(pl.col("metric").is_in(list(PLAUSIBLE)) & ~pl.col("asset_id").is_in(sorted(generating)))
     parts = [gen]
     if sensors.height and intervals.height:
-        days = intervals.select(day=pl.col("bucket_start").dt.truncate("1d")).group_by("day").agg(n=pl.len())
-        per_day = int(str(days["n"].max() or 0)) // max(len(generating), 1)
+        days = (intervals.select(day=pl.col("bucket_start").dt.truncate("1d")).group_by("day")
+                .agg(per_day=(pl.len() // max(len(generating), 1)).cast(pl.UInt32)))  # a partial first/last day too
         buckets = (sensors.group_by("asset_id", "bucket_start").agg(oor=pl.col("out_of_range").any(), st=pl.col("stuck").any())
                    .sort("asset_id", "bucket_start"))
         ahead = (pl.col("bucket_start").shift(-1) - pl.col("bucket_start")).dt.total_seconds().over("asset_id")
@@ -105,8 +105,9 @@ def asset_day_quality(flagged: pl.DataFrame, intervals: pl.DataFrame, sensor_sit
         sens = (buckets.group_by("site_id", "asset_id", "day")
                 .agg(covered=pl.col("span").sum(), out_of_range=pl.col("oor").sum(),
                      stuck=(pl.col("st") & ~pl.col("oor")).sum())
-                .with_columns(intervals=pl.lit(per_day, dtype=pl.UInt32),
-                              gaps=(pl.lit(per_day) - pl.col("covered")).clip(lower_bound=0).cast(pl.UInt32))
+                .join(days, on="day", how="inner")
+                .with_columns(intervals=pl.col("per_day"),
+                              gaps=(pl.col("per_day").cast(pl.Int64) - pl.col("covered")).clip(lower_bound=0).cast(pl.UInt32))
                 .with_columns(bad=pl.col("out_of_range") + pl.col("stuck")).drop("covered"))
         parts.append(sens.select(gen.columns))
     frame = pl.concat([p.with_columns(pl.col(c).cast(pl.Int64) for c in ("intervals", "gaps", "out_of_range", "stuck", "bad"))

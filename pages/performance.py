@@ -54,6 +54,9 @@ def layout(site: str | None = None, portfolio: str | None = None, start: str | N
         html.Div(id=IDS["note"], className="small text-body-secondary mb-3"),
         kpi_tiles(PREFIX, kpi_order(), None),
         dbc.Row([dbc.Col(_graph(IDS["chart"]), lg=7), dbc.Col(_graph(IDS["waterfall"]), lg=5)], className="g-3 mb-3"),
+        dbc.Card([dbc.CardBody([dcc.Loading(dcc.Graph(id=IDS["curves"], config={"displayModeBar": False})),
+                                html.Div(id=IDS["curves_note"], className="small text-body-secondary")])],
+                 className="shadow-sm mb-3"),
         dbc.Card([dbc.CardHeader("Data quality per asset and day (gaps, out-of-range and stuck readings)"),
                   dbc.CardBody(dcc.Loading(html.Div(id=IDS["quality"])))], className="shadow-sm mb-3"),
     ])
