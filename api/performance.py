@@ -75,6 +75,7 @@ def report_payload(report: PerformanceReport, site_ids: list[str], query: Perfor
         "series": series_records(report.series),
         "waterfall": [{"step": step, "kwh": round(kwh, 3)} for step, kwh in report.waterfall],
         "quality": quality_summary(report.quality),
+        "valued_losses": report.valued_losses,
     }
 
 

@@ -22,14 +22,15 @@ from components.performance_view import (
 from core.runtime import db
 from data.models import utcnow
 from data.performance_queries import performance_for, power_curves_for, selected_sites, selection_options
-from domain.performance_kpis import RESOLUTIONS, kpi_order
+from domain.performance_kpis import RESOLUTIONS, kpi_order, loss_value_text
 from domain.quality import quality_summary
 from security.scope import current_scope
 
 PREFIX = "pf"
 IDS = {"selection": "pf-selection", "dates": "pf-dates", "resolution": "pf-resolution", "chart": "pf-chart",
        "waterfall": "pf-waterfall", "note": "pf-note", "quality": "pf-quality",
-       "curves": "pf-curves", "curves_note": "pf-curves-note"}
+       "curves": "pf-curves", "curves_note": "pf-curves-note",
+       "valued": "pf-valued"}
 DEFAULT_DAYS = 7
 MAX_DAYS = 400
 MAX_15MIN_DAYS = 31
@@ -88,7 +89,8 @@ def performance_view(selection: str | None, start_date: str | None, end_date: st
             "chart": actual_vs_expected_figure(report.series, res, theme),
             "waterfall": loss_waterfall_figure(report.waterfall, theme), "note": note,
             "quality": quality_panel(quality_summary(report.quality)),
-            "curves": power_curve_figure(curves, theme), "curves_note": power_curve_note(curves)}
+            "curves": power_curve_figure(curves, theme), "curves_note": power_curve_note(curves),
+            "valued": loss_value_text(report.valued_losses or {})}
 
 
 def _empty(note: str, resolution: str, theme: str | None) -> dict[str, Any]:
@@ -100,7 +102,7 @@ def _empty(note: str, resolution: str, theme: str | None) -> dict[str, Any]:
     return {"values": ["—"] * len(keys), "coverage": [""] * len(keys),
             "chart": actual_vs_expected_figure(empty, resolution, theme), "waterfall": loss_waterfall_figure([], theme),
             "note": note, "quality": quality_panel(quality_summary(None)), "curves": power_curve_figure([], theme),
-            "curves_note": ""}
+            "curves_note": "", "valued": ""}
 
 
 def register(app: Dash) -> None:
@@ -111,6 +113,7 @@ def register(app: Dash) -> None:
         Output({"type": f"{PREFIX}-kpi-coverage", "key": ALL}, "children"),
         Output(IDS["chart"], "figure"), Output(IDS["waterfall"], "figure"), Output(IDS["note"], "children"),
         Output(IDS["quality"], "children"), Output(IDS["curves"], "figure"), Output(IDS["curves_note"], "children"),
+        Output(IDS["valued"], "children"),
         Input(IDS["selection"], "value"), Input(IDS["dates"], "start_date"), Input(IDS["dates"], "end_date"),
         Input(IDS["resolution"], "value"), Input("shell-theme", "data"),
     )
@@ -118,4 +121,4 @@ def register(app: Dash) -> None:
                 theme: str | None):
         view = performance_view(selection, start_date, end_date, resolution, theme)
         return (view["values"], view["coverage"], view["chart"], view["waterfall"], view["note"], view["quality"],
-                view["curves"], view["curves_note"])
+                view["curves"], view["curves_note"], view["valued"])

@@ -83,7 +83,8 @@ def performance_for(session: Session, site_ids: Iterable[str], start: dt.datetim
     gap = max_gap_s()
     frame = interval_frame(configs, flagged, start, end, gap)
     quality = asset_day_quality(flagged, frame, {a: c.site_id for c in configs for a in c.sensor_asset_ids}, gap)
-    return configs, performance_report(frame, resolution, quality=quality)
+    prices = price_frame(session, [c.site_id for c in configs], start, end)
+    return configs, performance_report(frame, resolution, quality=quality, prices=prices)
 
 
 def selection_options(session: Session, visible: frozenset[str] | None) -> list[dict[str, str]]:
@@ -134,3 +135,44 @@ def power_curves_for(session: Session, site_id: str, start: dt.datetime, end: dt
     temps = (flagged.filter((pl.col("metric") == "temperature_c") & ~pl.col("bad"))
              .group_by("bucket_start").agg(temperature_c=(pl.col("sum") / pl.col("count")).mean()))
     return [measured_curve(a.asset_id, a.capacity_kw, a.curve, flagged, site.altitude_m, temps) for a in turbines]
+
+
+def price_frame(session: Session, site_ids: Iterable[str], start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """Return (site_id, bucket_start, price, currency): each 15-min interval's price at the site's (market, node).
+
+    Real-time where a real-time interval covers the bucket start, else day-ahead; intervals
+    without either are left out.
+    """
+    from data.models import MarketPrice
+
+    schema = {"site_id": pl.String(), "bucket_start": pl.Datetime("us", "UTC"), "price": pl.Float64(),
+              "currency": pl.String()}
+    sites = session.execute(select(Site.id, Site.market, Site.pricing_node).where(Site.id.in_(sorted(set(site_ids))))).all()
+    nodes = {(m, n) for _s, m, n in sites}
+    if not nodes:
+        return pl.DataFrame(schema=schema)
+    rows = session.execute(
+        select(MarketPrice.market, MarketPrice.node, MarketPrice.market_type, MarketPrice.interval_start,
+               MarketPrice.interval_end, MarketPrice.price, MarketPrice.currency)
+        .where(MarketPrice.market.in_(sorted({m for m, _n in nodes})), MarketPrice.node.in_(sorted({n for _m, n in nodes})),
+               MarketPrice.market_type.in_(["DA", "RT"]), MarketPrice.interval_end > start,
+               MarketPrice.interval_start < end)).all()
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    prices = pl.DataFrame(rows, schema={"market": pl.String(), "node": pl.String(), "type": pl.String(),
+                                        "interval_start": pl.Datetime("us", "UTC"), "interval_end": pl.Datetime("us", "UTC"),
+                                        "price": pl.Float64(), "currency": pl.String()}, orient="row")
+    grid = pl.DataFrame({"site_id": [s for s, _m, _n in sites], "market": [m for _s, m, _n in sites],
+                         "node": [n for _s, _m, n in sites]}).join(
+        pl.datetime_range(start, end - dt.timedelta(microseconds=1), dt.timedelta(minutes=15), eager=True,
+                          time_unit="us", time_zone="UTC").alias("bucket_start").to_frame(), how="cross").sort("bucket_start")
+    parts = []
+    for kind in ("RT", "DA"):
+        p = prices.filter(pl.col("type") == kind).sort("interval_start")
+        parts.append(grid.join_asof(p, left_on="bucket_start", right_on="interval_start", by=["market", "node"],
+                                    strategy="backward", check_sortedness=False)  # both sorted by time above
+                     .filter(pl.col("interval_end") > pl.col("bucket_start"))
+                     .select("site_id", "bucket_start", pl.col("price").alias(f"p_{kind}"), pl.col("currency").alias(f"c_{kind}")))
+    both = parts[0].join(parts[1], on=["site_id", "bucket_start"], how="full", coalesce=True)
+    return both.select("site_id", "bucket_start", price=pl.coalesce("p_RT", "p_DA"),
+                       currency=pl.coalesce("c_RT", "c_DA")).filter(pl.col("price").is_not_null())

@@ -217,3 +217,30 @@ def test_hourly_points_stand_for_their_hour(fleet):
     assert kpis["expected_energy_mwh"].intervals == 2 * 9
     assert kpis["capacity_factor_pct"].value == pytest.approx(100 * 2800 / (2 * 9 * 2000 * 0.25))
     assert kpis["availability_time_technical_pct"].value == pytest.approx(100 * 8 / 9)  # 12:00 produced nothing
+
+
+def test_losses_valued_at_the_sites_market_price(fleet):
+    from data.models import MarketPrice
+
+    _store_solar_day(fleet)
+    hour = NOON[0]
+    with fleet.session() as s:  # day-ahead 50 USD/MWh over the hour, a real-time 200 over 17:15-17:30
+        s.add(MarketPrice(market="ERCOT", node="HB_SOUTH", market_type="DA", interval_start=hour,
+                          interval_end=hour + dt.timedelta(hours=1), price=50.0, currency="USD"))
+        s.add(MarketPrice(market="ERCOT", node="HB_SOUTH", market_type="RT", interval_start=NOON[1],
+                          interval_end=NOON[2], price=200.0, currency="USD"))
+    ghi, temp = _stored(fleet, "irradiance_wm2"), _stored(fleet, "temperature_c")
+    geometry = pv_geometry(30.2, -97.7, {})
+    by_category = {"downtime": 0.0, "curtailment": 0.0, "underperformance": 0.0}
+    for aid in SOLAR_ASSETS:
+        for i, t in enumerate(NOON):
+            g = ghi[("t-sol-MTR", t)].sum / 15
+            e_exp = pv_expected_kw(g, temp[("t-sol-MTR", t)].sum / 15, 1000.0, geometry, (t + Q / 2).timestamp()) * 0.25
+            lost_mwh = (e_exp - ENERGY[aid][i]) / 1000
+            price = 200.0 if t == NOON[1] else 50.0
+            category = ("curtailment" if aid == SOLAR_ASSETS[2] and i == 2 else
+                        "downtime" if aid == SOLAR_ASSETS[1] and i == 3 else "underperformance")
+            by_category[category] += lost_mwh * price
+    valued = _report(fleet, ["t-sol"]).valued_losses
+    assert valued["values"]["USD"] == pytest.approx({k: round(v, 2) for k, v in by_category.items()}, abs=0.01)
+    assert valued["priced_share"] == pytest.approx(1.0)  # the night intervals lose nothing
