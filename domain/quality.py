@@ -51,18 +51,24 @@ def flag_rollups(rollups: pl.DataFrame, capacity_kw: dict[str, float] | None = N
     """
     if rollups.is_empty():
         return rollups.with_columns(out_of_range=pl.lit(False), stuck=pl.lit(False), bad=pl.lit(False))
-    frame = rollups.sort("asset_id", "metric", "bucket_start").with_columns(
-        out_of_range=fault_expr(), _mean=pl.col("sum") / pl.col("count"))
+    frame = rollups.with_columns(out_of_range=fault_expr(), _mean=pl.col("sum") / pl.col("count"))
     flat = (pl.col("count") > 1) & (pl.col("min") == pl.col("max")) & (pl.col("_mean").abs() > 1e-9)
     if capacity_kw:
         cap = pl.col("asset_id").replace_strict(capacity_kw, default=None, return_dtype=pl.Float64)
         flat = flat & ~((pl.col("metric") == "power_kw") & (pl.col("_mean") >= 0.97 * cap).fill_null(False))
-    same = ((pl.col("_mean") == pl.col("_mean").shift(1)) & flat.shift(1)
+    frame = frame.with_columns(_flat=flat)
+    # runs are looked for among the flat rows only (few): consecutive buckets of one asset and metric, same mean
+    runs = frame.filter(pl.col("_flat")).select("asset_id", "metric", "bucket_start", "_mean").sort(
+        "asset_id", "metric", "bucket_start")
+    same = ((pl.col("_mean") == pl.col("_mean").shift(1))
             & ((pl.col("bucket_start") - pl.col("bucket_start").shift(1)).dt.total_seconds() == 900)).over(
         "asset_id", "metric")
-    frame = frame.with_columns(_flat=flat, _run=(~same.fill_null(False)).cum_sum().over("asset_id", "metric"))
-    frame = frame.with_columns(stuck=pl.col("_flat") & (pl.len().over("asset_id", "metric", "_run") >= STUCK_MIN_RUN))
-    return frame.with_columns(bad=pl.col("out_of_range") | pl.col("stuck")).drop("_mean", "_flat", "_run")
+    runs = runs.with_columns(_run=(~same.fill_null(False)).cum_sum().over("asset_id", "metric"))
+    runs = runs.filter(pl.len().over("asset_id", "metric", "_run") >= STUCK_MIN_RUN).select(
+        "asset_id", "metric", "bucket_start", stuck=pl.lit(True))
+    frame = frame.join(runs, on=["asset_id", "metric", "bucket_start"], how="left").with_columns(
+        stuck=pl.col("stuck").fill_null(False))
+    return frame.with_columns(bad=pl.col("out_of_range") | pl.col("stuck")).drop("_mean", "_flat")
 
 
 def asset_day_quality(flagged: pl.DataFrame, intervals: pl.DataFrame, sensor_sites: dict[str, str],
