@@ -40,7 +40,7 @@ def help_popover(prefix: str, key: str) -> list:
 def value_children(text: str) -> list:
     """Return a KPI text as shown in a tile: a dash's reason in small type beside the dash (same innerText)."""
     if text.startswith("— (") and text.endswith(")"):
-        return ["—", html.Span(" " + text[2:], className="fs-6 fw-normal text-body-secondary")]
+        return ["—", html.Span(" " + text[2:], className="fs-6 fw-normal text-body-secondary lh-sm")]
     return [text]
 
 

@@ -175,7 +175,7 @@ def _pr_kpis(frame: pl.DataFrame, valid: pl.DataFrame, total: int, excluded: int
     pv_all = frame.filter(pl.col("kind") == "inverter")
     pv = valid.filter(pl.col("kind") == "inverter")
     if pv_all.is_empty():
-        reason = "not a PV site: PR is defined for PV (see actual / expected)"
+        reason = "not a PV site"  # the definition says so; actual / expected is the wind figure
     elif float(pv_all["dc_kw"].max() or 0.0) <= 0:  # type: ignore[arg-type]
         reason = "zero DC capacity"
     elif pv.is_empty():
