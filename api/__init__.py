@@ -9,9 +9,23 @@ from api.errors import register_error_handlers
 def create_api_blueprint() -> Blueprint:
     """Return the /api/v1 blueprint with every route module registered."""
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
-    from api import admin, alerts, health, integrations, kpis, live, metrics, openapi, sites, telemetry, webhooks
+    from api import (
+        admin,
+        alerts,
+        health,
+        integrations,
+        kpis,
+        live,
+        metrics,
+        openapi,
+        performance,
+        sites,
+        telemetry,
+        webhooks,
+    )
 
-    for module in (health, sites, kpis, telemetry, openapi, integrations, alerts, webhooks, admin, live, metrics):
+    for module in (health, sites, kpis, performance, telemetry, openapi, integrations, alerts, webhooks, admin, live,
+                   metrics):
         module.register(bp)
     register_error_handlers(bp)
     return bp

@@ -9,21 +9,43 @@ import datetime as dt
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Dash, Input, Output, State, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from callbacks.kpi_texts import first_paint_texts
 from components.figures import site_output_figure
 from components.kpi import kpi_text, scope_key
+from components.performance_view import kpi_tiles
 from core.runtime import db
 from data.fleet import asset_latest, get_site, site_status
 from data.models import Alert, WeatherAlert, utcnow
+from data.performance_queries import performance_for
 from data.telemetry_queries import site_power_series
 from domain.kinds import counts_as_site_power
 from security.scope import current_site_visible
 
 IDS = {"site_id": "site-id", "socket": "site-socket", "push": "site-push", "title": "site-title", "kpi": "site-kpi",
        "chart": "site-chart", "assets": "site-assets", "not_found": "site-not-found", "weather": "site-weather",
-       "alerts": "site-alerts"}
+       "alerts": "site-alerts", "performance": "site-performance"}
+PERFORMANCE_PREFIX = "site-pf"
+PERFORMANCE_DAYS = 7
+PERFORMANCE_KEYS = ("actual_energy_mwh", "expected_energy_mwh", "performance_index_pct", "performance_ratio_pct",
+                    "availability_time_technical_pct", "capacity_factor_pct")
+
+
+def performance_section(session: Any, site_id: str, now: dt.datetime) -> html.Div:
+    """Return the site's period KPIs over the last 7 UTC days (the /performance model) and a link to the page."""
+    end = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    start = end - dt.timedelta(days=PERFORMANCE_DAYS)
+    _configs, report = performance_for(session, [site_id], start, end, "1d")
+    last = (end - dt.timedelta(days=1)).date()
+    return html.Div([
+        html.Div([
+            html.Span(f"Performance, {start:%Y-%m-%d} → {last:%Y-%m-%d} (UTC days)", className="fw-semibold me-2"),
+            dcc.Link("details on the performance page",
+                     href=f"/performance?site={site_id}&start={start:%Y-%m-%d}&end={last:%Y-%m-%d}", className="small"),
+        ], className="mb-2"),
+        kpi_tiles(PERFORMANCE_PREFIX, PERFORMANCE_KEYS, report.kpis, md=2),
+    ], id=IDS["performance"], className="mb-2")
 
 
 def _assets_table(assets: list[Any], latest: dict[str, dict[str, tuple[dt.datetime, float]]]) -> dbc.Table:
@@ -97,8 +119,11 @@ def _tiles(site_id: str, texts: dict[str, str], status: str, assets: int) -> lis
     ]
 
 
-def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
-    """Return the site page's content, or None when ``site_id`` is unknown."""
+def site_view(site_id: str, theme: str | None, performance: bool = False) -> dict[str, Any] | None:
+    """Return the site page's content, or None when ``site_id`` is unknown.
+
+    ``performance`` adds the period KPI section (first paint only: a push does not change last week).
+    """
     now = utcnow()
     if not current_site_visible(site_id):  # the caller's portfolio scope
         return None
@@ -110,6 +135,7 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
         latest = asset_latest(session, [a.id for a in assets])
         series = site_power_series(session, site_id, now - dt.timedelta(hours=24), now)
         alerts = _recent_alerts(session, site_id)
+        section = performance_section(session, site_id, now) if performance else None
     texts = first_paint_texts("site", site_id)
     power = [v["power_kw"] for a in assets if counts_as_site_power(site.kind, a.kind)
              for v in [latest.get(a.id, {})] if "power_kw" in v]
@@ -128,6 +154,7 @@ def site_view(site_id: str, theme: str | None) -> dict[str, Any] | None:
         "assets_table": _assets_table(assets, latest),
         "weather": _weather_now(assets, latest),
         "alerts": alerts,
+        "performance": section,
         "data_source": site.data_source or "—",
     }
 

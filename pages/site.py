@@ -28,7 +28,7 @@ def not_found(site_id: str) -> html.Div:
 
 def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
     """Return the site page for ``site_id``, or a not-found panel."""
-    view = site_view(site_id or "", "light")
+    view = site_view(site_id or "", "light", performance=True)
     if view is None:
         return not_found(site_id or "")
     return html.Div(
@@ -50,6 +50,7 @@ def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
             dbc.Row([dbc.Col(kpi_tile(f"{IDS['kpi']}-{tile['name']}", tile["label"], tile["value"], tile["detail"],
                                       tile["icon"], slot=tile["slot"]), md=3, className="mb-3")
                      for tile in view["tiles"]], className="g-3"),
+            view["performance"],
             dbc.Row([
                 dbc.Col(dbc.Card(dcc.Graph(id=IDS["chart"], figure=view["figure"], config={"displayModeBar": False}),
                                  body=True, className="shadow-sm h-100"), lg=8),
