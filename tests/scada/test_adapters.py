@@ -225,3 +225,31 @@ def test_integrations_page_lists_each_adapter(small_fleet, peers):
         component.adapters[0].last_error = str(exc)
     text = str(components_table({"scada": component.health()}))
     assert "scada · modbus:inv-9" in text and "stale: t-sol-INV-03" in text and "holding register 0" in text
+
+
+def test_mqtt_burst_is_ingested_whole_in_few_batches(small_fleet, broker_config):
+    root, config = broker_config
+    (adapter,) = build_adapters(config, small_fleet.ingest, small_fleet.db, stale_after_s=60)
+    adapter.start()
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2)
+    try:
+        wait_for(lambda: adapter.connected, 10, what="connected to Mosquitto")
+        time.sleep(0.3)
+        client.connect("127.0.0.1", 1883)
+        client.loop_start()
+        infos = [client.publish(f"{root}/t-sol/INV-0{1 + k % 3}/telemetry",
+                                orjson.dumps({"ts": f"2026-06-01T10:{k // 60:02d}:{k % 60:02d}Z", "power_kw": float(k)}), qos=1)
+                 for k in range(600)]
+        for info in infos:
+            info.wait_for_publish(10)
+
+        def stored() -> int:
+            with small_fleet.db.session() as s:
+                return len(s.execute(select(TelemetryPoint.ts).where(TelemetryPoint.asset_id.like("t-sol-INV-%"))).all())
+
+        wait_for(lambda: stored() == 600, 20, what="all 600 points of the burst")
+        assert adapter.health()["messages"] == 600 and adapter.dead_lettered == 0
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        adapter.stop(5)
