@@ -78,13 +78,17 @@ def check_session(db: Database, key: str | None, timeouts: Timeouts, *, user_id:
         if row.user_id != user_id or row.token_id != token_id:
             return "session of another identity"
         reason = timeouts.expired(row, now)
-        stale_seen = touch and (now - row.seen_at).total_seconds() > SEEN_WRITE_S
+        seen_at = row.seen_at
+        stale_seen = touch and (now - seen_at).total_seconds() > SEEN_WRITE_S
     if reason:
         end_session(db, key, reason)
         return reason
     if stale_seen:
+        # only over the value read: a write between the read and here (another request's touch, an
+        # administrator's change) is not overwritten with activity the session may no longer have
         with db.session() as s:
-            s.execute(update(AuthSession).where(AuthSession.id == row_id).values(seen_at=now))
+            s.execute(update(AuthSession).where(AuthSession.id == row_id, AuthSession.seen_at == seen_at)
+                      .values(seen_at=now))
     return None
 
 
