@@ -148,5 +148,5 @@ def register(app: Dash) -> None:
     def refresh(_push: dict | None, theme: str | None, site_id: str):
         view = site_view(site_id, theme)
         if view is None:
-            return {}, html.Div("This site no longer exists.", className="text-warning"), "", "—"
+            return {}, html.Div("This site no longer exists.", className="text-warning-emphasis"), "", "—"
         return view["figure"], view["assets_table"], view["weather"], view["status"]

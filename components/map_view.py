@@ -108,7 +108,7 @@ def filters_card(options: dict[str, Any]) -> dbc.Card:
             html.Div("Site capacity (MW)", className="small text-body-secondary"),
             dcc.RangeSlider(id=MAP_IDS["capacity"], min=lo, max=max(hi, lo + 1), value=[lo, max(hi, lo + 1)],
                             allowCross=False, tooltip={"placement": "bottom", "always_visible": False}, marks=None),
-            html.Div(id=MAP_IDS["error"], className="small text-danger"),
+            html.Div(id=MAP_IDS["error"], className="small text-danger-emphasis", role="alert"),
         ]),
     ], className="shadow-sm")
 
