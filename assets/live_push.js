@@ -161,7 +161,6 @@
       if (node.data && node.data.freshness !== text) node.setDataValue("freshness", text);
     });
     const banner = document.getElementById("fl-live-banner");
-    if (!banner) return;
     const c = live.constants;
     const pushAge = live.lastPush ? (Date.now() - live.lastPush) / 1000 : null;
     const last = live.fleet && live.fleet.values ? live.fleet.values.last_ts_ms : null;
@@ -177,9 +176,29 @@
       text = "Stale data: the newest measurement is " + Math.round(dataAge) + " s old.";
       cls = "alert alert-warning";
     }
-    banner.textContent = text;
-    banner.className = text ? cls + " py-2 mb-3" : "d-none";
-    banner.setAttribute("data-state", text ? (live.connected === false ? "disconnected" : "stale") : (c ? "live" : "init"));
+    const state = text ? (live.connected === false ? "disconnected" : "stale") : (c ? "live" : "init");
+    if (banner) {
+      banner.textContent = text;
+      banner.className = text ? cls + " py-2 mb-3" : "d-none";
+      banner.setAttribute("data-state", state);
+    }
+    // the overview and the wall get no constants (no live_sites): connected and no banner is live there
+    writeConnection(state === "init" && live.connected ? "live" : state);
+  }
+
+  /* The header's feed state ([data-fl-conn]) says what the banner says: "live" only while no banner shows. */
+  const CONN_TEXT = {live: "live", stale: "no recent data", disconnected: "disconnected", init: "connecting"};
+  const CONN_CLASS = {live: "text-success-emphasis", stale: "text-warning-emphasis", disconnected: "text-danger-emphasis",
+                      init: "text-body-secondary"};
+  function writeConnection(state) {
+    document.querySelectorAll("[data-fl-conn]").forEach((el) => {
+      const text = CONN_TEXT[state] || state;
+      if (el.textContent !== text) el.textContent = text;
+      el.setAttribute("data-state", state);
+    });
+    document.querySelectorAll("[data-fl-conn-dot]").forEach((el) => {
+      el.className = "me-1 " + (CONN_CLASS[state] || "");
+    });
   }
   if (!window.__flTicker) window.__flTicker = window.setInterval(tick, 1000);
 
@@ -241,8 +260,8 @@
       },
       connection: function (connected) {
         live.connected = connected === undefined ? null : !!connected;
-        tick();
-        return connected ? "live" : "offline";
+        tick();  // writes the header's state ([data-fl-conn]) from the same rule as the banner
+        return window.dash_clientside.no_update;
       },
       filter: function (text) {
         live.filter = text || "";

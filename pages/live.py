@@ -53,7 +53,8 @@ def layout(**_kwargs: object) -> html.Div:
         html.Div([
             html.H2("Live performance", className="h4 mb-0"),
             html.Div([html.Span(["last data ", kpi_text("fleet", "last_ts_ms", kpi)], className="me-3"),
-                      html.Span("●", className="me-1 text-success-emphasis", **{"aria-hidden": "true"}), html.Span("connecting", id=IDS["conn"])],
+                      html.Span("●", className="me-1 text-body-secondary", **{"aria-hidden": "true", "data-fl-conn-dot": ""}),
+                      html.Span("connecting", id=IDS["conn"], **{"data-fl-conn": ""})],
                      className="small text-body-secondary"),
         ], className="d-flex justify-content-between align-items-baseline mb-3"),
         dbc.Row([

@@ -66,7 +66,8 @@ def layout(**_kwargs: object) -> html.Div:
         html.Div(id=IDS["banner"], className="d-none", **{"data-state": "init"}),
         html.Div([
             html.H2("Markets", className="h4 mb-0"),
-            html.Span("connecting", id=IDS["conn"], className="small text-body-secondary"),
+            html.Span([html.Span("●", className="me-1 text-body-secondary", **{"aria-hidden": "true", "data-fl-conn-dot": ""}),
+                       html.Span("connecting", id=IDS["conn"], **{"data-fl-conn": ""})], className="small text-body-secondary"),
         ], className="d-flex justify-content-between align-items-baseline mb-3"),
         dbc.Row([
             dbc.Col(kpi_tile("mk-kpi-revenue", "Revenue rate now", kpi["revenue_rate"],
