@@ -9,6 +9,7 @@ from dash_socketio import DashSocketIO
 
 from callbacks.kpi_texts import first_paint_texts
 from callbacks.live import IDS, history_figure
+from components.charts import chart
 from components.data_table import Column, data_table
 from components.kpi import kpi_text, kpi_tile
 from components.theme import STATUS_COLORS
@@ -74,12 +75,12 @@ def layout(**_kwargs: object) -> html.Div:
                              slot=("fleet", "energy_today_mwh")), md=3),
         ], className="g-3 mb-3"),
         dbc.Row([
-            dbc.Col(dbc.Card(dcc.Graph(id=IDS["fleet_chart"], figure=history_figure(None, "Fleet: output vs expected", "light"),
-                                       config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
+            dbc.Col(dbc.Card(chart(IDS["fleet_chart"], history_figure(None, "Fleet: output vs expected", "light"),
+                                   "fleet-output-vs-expected"), body=True, className="shadow-sm"), md=6),
             dbc.Col(dbc.Card([
                 dcc.Dropdown(id=IDS["site"], options=options, value=first, clearable=False, className="small mb-2"),
-                dcc.Graph(id=IDS["site_chart"], figure=history_figure(first, f"{meta.get(first or '', {}).get('n', '')}: output vs expected", "light"),
-                          config={"displayModeBar": False}),
+                chart(IDS["site_chart"], history_figure(first, f"{meta.get(first or '', {}).get('n', '')}: output vs expected", "light"),
+                      "site-output-vs-expected"),
             ], body=True, className="shadow-sm"), md=6),
         ], className="g-3 mb-3"),
         dbc.Card([

@@ -9,6 +9,7 @@ from dash_socketio import DashSocketIO
 
 from callbacks.kpi_texts import first_paint_texts
 from callbacks.markets import IDS, board_now, chart_for, fleet_markets, node_key
+from components.charts import chart
 from components.data_table import Column, data_table
 from components.kpi import kpi_text, kpi_tile
 from live.price_feed import MARKETS
@@ -83,7 +84,7 @@ def layout(**_kwargs: object) -> html.Div:
         ], className="shadow-sm mb-3"),
         dbc.Card([
             dcc.Dropdown(id=IDS["node"], options=options, value=first, clearable=False, className="small mb-2"),
-            dcc.Graph(id=IDS["chart"], figure=chart_for(first, "light", board), config={"displayModeBar": False}),
+            chart(IDS["chart"], chart_for(first, "light", board), "node-prices"),
         ], body=True, className="shadow-sm mb-3"),
         dbc.Card([
             dbc.CardHeader(html.Span("Prices by node", className="fw-semibold")),

@@ -7,6 +7,7 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from callbacks.overview import IDS, overview_view
+from components.charts import chart
 from components.kpi import kpi_text, kpi_tile
 
 dash.register_page(
@@ -57,8 +58,8 @@ def layout(**_kwargs: object) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Card(dcc.Graph(id=IDS["by_kind"], figure=view["by_kind"], config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
-                    dbc.Col(dbc.Card(dcc.Graph(id=IDS["by_market"], figure=view["by_market"], config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
+                    dbc.Col(dbc.Card(chart(IDS["by_kind"], view["by_kind"], "output-by-type"), body=True, className="shadow-sm"), md=6),
+                    dbc.Col(dbc.Card(chart(IDS["by_market"], view["by_market"], "output-by-market"), body=True, className="shadow-sm"), md=6),
                 ],
                 className="g-3 mb-3",
             ),

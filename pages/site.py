@@ -8,6 +8,7 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from callbacks.site import IDS, site_view
+from components.charts import chart
 from components.kpi import kpi_tile
 
 dash.register_page(
@@ -51,7 +52,7 @@ def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
                                       tile["icon"], slot=tile["slot"]), md=3, className="mb-3")
                      for tile in view["tiles"]], className="g-3"),
             dbc.Row([
-                dbc.Col(dbc.Card(dcc.Graph(id=IDS["chart"], figure=view["figure"], config={"displayModeBar": False}),
+                dbc.Col(dbc.Card(chart(IDS["chart"], view["figure"], "site-output"),
                                  body=True, className="shadow-sm h-100"), lg=8),
                 dbc.Col([
                     dbc.Card([dbc.CardHeader("Weather now"), dbc.CardBody(view["weather"], id=IDS["weather"])],
