@@ -1,6 +1,8 @@
 """Figure builders for fleet views: data comes in as arguments, figures go out."""
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -44,9 +46,13 @@ def output_by_market_figure(sites: pl.DataFrame, theme: str | None = "light") ->
     return style_figure(fig, theme, height=300)
 
 
-def site_output_figure(series: pl.DataFrame, capacity_mw: float, theme: str | None = "light") -> go.Figure:
-    """Return the site's output over time (15-min means labelled by interval start), in kW for a
-    plant below 1 MW and in MW otherwise (``components.units.power_unit``)."""
+def site_output_figure(series: pl.DataFrame, capacity_mw: float, theme: str | None = "light",
+                       period: str = "last 24 h", mean: str = "15-min mean",
+                       x_range: tuple[dt.datetime, dt.datetime] | None = None) -> go.Figure:
+    """Return the site's output over time (bucket means labelled by interval start; ``period`` and
+    ``mean`` name the range and resolution in the title; ``x_range`` pins the time axis to the range
+    asked for, so missing data shows as a gap), in kW for a plant below 1 MW and in MW
+    otherwise (``components.units.power_unit``)."""
     unit, factor = power_unit(capacity_mw)
     fig = go.Figure()
     if series.height:
@@ -56,6 +62,8 @@ def site_output_figure(series: pl.DataFrame, capacity_mw: float, theme: str | No
                         hovertemplate=f"%{{x|%Y-%m-%d %H:%M}} UTC: %{{y:,.{2 if unit == 'MW' else 1}f}} {unit}<extra></extra>")
     fig.add_hline(y=capacity_mw * factor, line_dash="dot", line_color="#888",
                   annotation_text=f"capacity {capacity_mw * factor:,.1f} {unit}", annotation_position="top left")
-    fig.update_layout(title=f"Output, last 24 h ({unit}, 15-min mean)", yaxis_title=unit, showlegend=False,
+    fig.update_layout(title=f"Output, {period} ({unit}, {mean})", yaxis_title=unit, showlegend=False,
                       yaxis_tickformat=",.3~g")
+    if x_range:
+        fig.update_xaxes(range=list(x_range))
     return style_figure(fig, theme, height=320)

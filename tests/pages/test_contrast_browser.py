@@ -17,7 +17,8 @@ from ingest.validation import ValidPoint
 pytestmark = pytest.mark.browser
 
 CONTRAST_JS = (Path(__file__).parent / "contrast.js").read_text()
-PAGES = {"/": "#ov-site-table .ag-row", "/map": "#map-kpi-output", "/live": "#lv-site-grid .ag-row", "/markets": "#mk-node-grid .ag-row", "/forecasts": "#fc-site",
+PAGES = {"/": "#ov-site-table .ag-row", "/map": "#map-kpi-output", "/sites/t-sol?range=7d": "#site-range-resolution",
+         "/live": "#lv-site-grid .ag-row", "/markets": "#mk-node-grid .ag-row", "/forecasts": "#fc-site",
          "/weather": "#wx-site", "/admin": "h2", "/admin/dead-letters": "h2"}
 MINIMUM = 4.5
 
@@ -54,7 +55,10 @@ def test_text_contrast_on_every_page_in_both_themes(dash_duo, dash_app, live_hub
     for theme in ("light", "dark"):
         for path, ready in PAGES.items():
             dash_duo.driver.get(dash_duo.server.url + path)
-            dash_duo.wait_for_element(ready, timeout=15)
+            try:
+                dash_duo.wait_for_element(ready, timeout=25)
+            except Exception:
+                raise AssertionError(f"{path} ({theme}): {ready} did not appear") from None
             _set_theme(dash_duo, theme)
             time.sleep(0.6)  # theme-driven figure redraws and pushes settle
             result = dash_duo.driver.execute_script(CONTRAST_JS, MINIMUM)
