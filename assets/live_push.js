@@ -14,13 +14,6 @@
                                                   connected: null, lastPush: 0, pushes: 0});
   const mk = (window.flMarkets = window.flMarkets || {nodes: {}, sites: {}, kpis: {}, lastPush: 0});
 
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
-  }
-  // table cells of per-site and per-node figures (not KPI tiles: those are the server's texts)
-  function fmt(v, digits) {
-    return v == null || isNaN(v) ? "—" : Number(v).toLocaleString(undefined, {minimumFractionDigits: digits, maximumFractionDigits: digits});
-  }
   function ago(ms) {
     if (!ms) return "no data";
     const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
@@ -59,40 +52,71 @@
     });
   }
 
-  /* A status badge, coloured by the server's palette (components/theme.STATUS_COLORS). */
-  function badge(status) {
-    const color = live.colors[status] || "#6c757d";
-    return '<span class="badge fl-status" style="background:' + esc(color) + '">' + esc(status || "") + "</span>";
+  /* The AG Grid api of the table ``id`` (components/data_table.py), or null while it is not on the page or
+     not ready yet; in that case ``retry`` runs once it is. */
+  function gridApi(id, retry) {
+    const dag = window.dash_ag_grid;
+    if (!dag || !document.getElementById(id)) return null;
+    try {
+      const api = dag.getApi(id);
+      if (api) return api;
+    } catch (e) { /* not initialised yet */ }
+    if (retry && dag.getApiAsync && !gridApi.waiting[id]) {
+      gridApi.waiting[id] = true;
+      dag.getApiAsync(id).then(() => { gridApi.waiting[id] = false; retry(); }, () => { gridApi.waiting[id] = false; });
+    }
+    return null;
+  }
+  gridApi.waiting = {};
+
+  /* A markdown link for the grid's markdown cells (brackets dropped from the text). */
+  function mdLink(text, href) {
+    return "[" + String(text == null ? "" : text).replace(/[\[\]]/g, "") + "](" + href + ")";
+  }
+
+  /* Set the rows of a grid (its empty state follows: assets/tables.js). */
+  function setRows(api, rows) {
+    api.setGridOption("rowData", rows);
+  }
+
+  /* Rewrite a push-fed grid that holds no row while the state has ``count`` (a grid that mounted or
+     re-mounted after the rows were written starts empty). */
+  function heal(id, count, render) {
+    const api = count ? gridApi(id) : null;
+    if (!api) return;
+    let rows = 0;
+    api.forEachNode(() => { rows += 1; });
+    if (!rows) render();
+  }
+
+  /* The rows of the live site table: the server's figures of each site, unformatted (the grid formats). */
+  function liveRows() {
+    const rows = [];
+    for (const id of Object.keys(live.meta)) {
+      const m = live.meta[id], s = live.sites[id] || {};
+      rows.push({site_id: id, name: m.n, name_link: mdLink(m.n, "/sites/" + encodeURIComponent(id)), kind: m.k, market: m.mk || "",
+        output_mw: s.output_mw, expected_mw: s.expected_mw,
+        performance_pct: s.performance_pct,  // the server's rule (domain.kpis.ratio_pct): null = not meaningful now
+        cf_pct: s.capacity_factor == null ? null : 100 * s.capacity_factor, energy_today_mwh: s.energy_today_mwh,
+        status: s.status || "", last_ts_ms: s.last_ts_ms || null, freshness: ago(s.last_ts_ms)});
+    }
+    rows.sort((a, b) => (a.kind + a.name).localeCompare(b.kind + b.name));
+    return rows;
   }
 
   function renderLive() {
     if (live.fleet) writeKpis(live.fleet);
-    const body = document.getElementById("lv-site-rows");
-    if (!body) return;
-    const ids = Object.keys(live.meta).sort((a, b) => (live.meta[a].k + live.meta[a].n).localeCompare(live.meta[b].k + live.meta[b].n));
-    const filter = (live.filter || "").toLowerCase();
-    const html = [];
-    for (const id of ids) {
-      const m = live.meta[id], s = live.sites[id] || {};
-      if (filter && !(m.n.toLowerCase().includes(filter) || m.k.includes(filter) || (m.mk || "").toLowerCase().includes(filter))) continue;
-      const pr = s.performance_pct;  // the server's rule (domain.kpis.ratio_pct): null = not meaningful now
-      html.push('<tr data-site="' + esc(id) + '"><td><a href="/sites/' + encodeURIComponent(id) + '">' + esc(m.n) + "</a></td>" +
-        "<td>" + esc(m.k) + '</td><td class="text-end o">' + fmt(s.output_mw, 2) + '</td><td class="text-end e">' + fmt(s.expected_mw, 2) +
-        '</td>' + (pr == null ? '<td class="text-end" title="no expectation now, or too small a share of capacity for a ratio">—'
-          : '<td class="text-end">' + fmt(pr, 0) + " %") + '</td><td class="text-end">' +
-        (s.capacity_factor == null ? "—" : fmt(100 * s.capacity_factor, 1) + " %") + '</td><td class="text-end">' +
-        fmt(s.energy_today_mwh, 2) + "</td><td>" + (s.status ? badge(s.status) : "—") + "</td>" +
-        '<td class="small text-body-secondary fl-ago" data-fl-ts="' + (s.last_ts_ms || "") + '">' + ago(s.last_ts_ms) + "</td></tr>");
-    }
-    body.innerHTML = html.join("");
+    const api = gridApi("lv-site-grid", renderLive);
+    if (!api) return;
+    setRows(api, liveRows());
+    api.setGridOption("quickFilterText", live.filter || "");
     tick();
   }
 
   function renderMarkets() {
     if (live.fleet) writeKpis(live.fleet);
     for (const payload of Object.values(mk.kpis)) writeKpis(payload);
-    const body = document.getElementById("mk-node-rows");
-    if (!body) return;
+    const api = gridApi("mk-node-grid", renderMarkets);
     const now = Date.now();
     let spikes = 0;
     const rows = [];
@@ -102,13 +126,10 @@
       const spread = da != null && rt != null ? rt - da : null;
       const spike = da != null && rt != null && rt >= da + Math.max(3 * (n.sigma || 5), 25);
       if (spike) spikes += 1;
-      rows.push('<tr class="' + (spike ? "table-danger fw-semibold" : "") + '" data-node="' + esc(key) + '"><td>' + esc(n.market) +
-        "</td><td>" + esc(n.node) + '</td><td class="text-end">' + fmt(da, 2) + '</td><td class="text-end mk-rt">' + fmt(rt, 2) +
-        (spike ? ' <span class="badge text-bg-danger">spike</span>' : "") + '</td><td class="text-end ' +
-        (spread > 0 ? "text-danger" : "text-success") + '">' + (spread == null ? "—" : (spread > 0 ? "+" : "") + fmt(spread, 2)) +
-        '</td><td class="text-end">' + (nodeSites(key) || "—") + "</td><td>" + esc(n.currency) + "/MWh</td></tr>");
+      rows.push({key: key, market: n.market, node: n.node, da: da, rt: rt, spread: spread, spike: spike ? "spike" : "",
+                 fleet_sites: nodeSites(key), unit: (n.currency || "") + "/MWh"});
     }
-    body.innerHTML = rows.join("");
+    if (api) setRows(api, rows);
     setText("mk-kpi-spikes-value", String(spikes));
     setText("mk-kpi-nodes-value", String(Object.keys(mk.nodes).length));
   }
@@ -132,8 +153,14 @@
     document.querySelectorAll(".fl-ago[data-fl-ts]").forEach((el) => {
       el.textContent = ago(Number(el.getAttribute("data-fl-ts")) || 0);
     });
+    heal("mk-node-grid", Object.keys(mk.nodes).length, renderMarkets);
+    heal("lv-site-grid", Object.keys(live.meta).length, renderLive);
+    const grid = gridApi("lv-site-grid");
+    if (grid) grid.forEachNode((node) => {
+      const text = node.data ? ago(node.data.last_ts_ms) : "";
+      if (node.data && node.data.freshness !== text) node.setDataValue("freshness", text);
+    });
     const banner = document.getElementById("fl-live-banner");
-    if (!banner) return;
     const c = live.constants;
     const pushAge = live.lastPush ? (Date.now() - live.lastPush) / 1000 : null;
     const last = live.fleet && live.fleet.values ? live.fleet.values.last_ts_ms : null;
@@ -149,9 +176,29 @@
       text = "Stale data: the newest measurement is " + Math.round(dataAge) + " s old.";
       cls = "alert alert-warning";
     }
-    banner.textContent = text;
-    banner.className = text ? cls + " py-2 mb-3" : "d-none";
-    banner.setAttribute("data-state", text ? (live.connected === false ? "disconnected" : "stale") : (c ? "live" : "init"));
+    const state = text ? (live.connected === false ? "disconnected" : "stale") : (c ? "live" : "init");
+    if (banner) {
+      banner.textContent = text;
+      banner.className = text ? cls + " py-2 mb-3" : "d-none";
+      banner.setAttribute("data-state", state);
+    }
+    // the overview and the wall get no constants (no live_sites): connected and no banner is live there
+    writeConnection(state === "init" && live.connected ? "live" : state);
+  }
+
+  /* The header's feed state ([data-fl-conn]) says what the banner says: "live" only while no banner shows. */
+  const CONN_TEXT = {live: "live", stale: "no recent data", disconnected: "disconnected", init: "connecting"};
+  const CONN_CLASS = {live: "text-success-emphasis", stale: "text-warning-emphasis", disconnected: "text-danger-emphasis",
+                      init: "text-body-secondary"};
+  function writeConnection(state) {
+    document.querySelectorAll("[data-fl-conn]").forEach((el) => {
+      const text = CONN_TEXT[state] || state;
+      if (el.textContent !== text) el.textContent = text;
+      el.setAttribute("data-state", state);
+    });
+    document.querySelectorAll("[data-fl-conn-dot]").forEach((el) => {
+      el.className = "me-1 " + (CONN_CLASS[state] || "");
+    });
   }
   if (!window.__flTicker) window.__flTicker = window.setInterval(tick, 1000);
 
@@ -213,8 +260,8 @@
       },
       connection: function (connected) {
         live.connected = connected === undefined ? null : !!connected;
-        tick();
-        return connected ? "live" : "offline";
+        tick();  // writes the header's state ([data-fl-conn]) from the same rule as the banner
+        return window.dash_clientside.no_update;
       },
       filter: function (text) {
         live.filter = text || "";
@@ -259,4 +306,5 @@
     },
   });
   window.flLiveWriteKpis = writeKpis;
+  window.flTableFeeds = Object.assign(window.flTableFeeds || {}, {"lv-site-grid": renderLive, "mk-node-grid": renderMarkets});
 })();

@@ -13,6 +13,7 @@ from typing import Any
 from dash import Dash
 
 from api import create_api_blueprint
+from bootstrap.banner import startup_lines
 from bootstrap.build import build, start, stop
 from bootstrap.cli import register_cli
 from bootstrap.services import Services
@@ -68,6 +69,8 @@ def serve(app: Dash, services: Services) -> int:
         raise KeyboardInterrupt  # ends werkzeug's serve_forever in the main thread
 
     start(services)
+    for line in startup_lines(settings, services.db):
+        log.info("%s", line)
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if services.socketio is not None:

@@ -58,7 +58,7 @@ def detail_view(dead_letter_id: int | None) -> list | html.P:
                className="small text-body-secondary", id="dl-detail-meta"),
     ]
     if full["last_error"]:
-        out.append(html.P([html.Strong("Last error: "), full["last_error"]], className="text-danger small"))
+        out.append(html.P([html.Strong("Last error: "), full["last_error"]], className="text-danger-emphasis small"))
     out.append(html.Pre(json.dumps(full.get("payload"), indent=2)[:20000], className="small border rounded p-2"))
     return out
 

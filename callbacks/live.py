@@ -15,7 +15,7 @@ from security.scope import current_scope
 IDS = {
     "socket": "lv-socket", "meta": "lv-meta", "site": "lv-site", "fleet_chart": "lv-fleet-chart",
     "site_chart": "lv-site-chart", "conn": "lv-conn", "filter": "lv-filter", "sink": "lv-sink",
-    "banner": "fl-live-banner", "rows": "lv-site-rows",
+    "banner": "fl-live-banner", "grid": "lv-site-grid",
 }
 HISTORY = dt.timedelta(hours=6)
 

@@ -14,7 +14,7 @@ from live.prices import node_board
 from security.scope import filter_site_frame
 
 IDS = {
-    "socket": "mk-socket", "node": "mk-node", "chart": "mk-chart", "rows": "mk-node-rows", "tick": "mk-tick",
+    "socket": "mk-socket", "node": "mk-node", "chart": "mk-chart", "grid": "mk-node-grid", "tick": "mk-tick",
     "banner": "fl-live-banner", "conn": "mk-conn", "sink": "mk-sink", "market_rows": "mk-market-rows",
     "market_tick": "mk-market-tick",
 }

@@ -9,12 +9,13 @@ import datetime as dt
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
 from callbacks.kpi_texts import first_paint_texts
 from components.figures import site_output_figure
 from components.kpi import kpi_text, scope_key
 from components.performance_view import kpi_tiles
+from components.time_range import RESOLUTION_LABELS, parse_range
 from core.runtime import db
 from data.fleet import asset_latest, get_site, site_status
 from data.models import Alert, WeatherAlert, utcnow
@@ -25,7 +26,8 @@ from security.scope import current_site_visible
 
 IDS = {"site_id": "site-id", "socket": "site-socket", "push": "site-push", "title": "site-title", "kpi": "site-kpi",
        "chart": "site-chart", "assets": "site-assets", "not_found": "site-not-found", "weather": "site-weather",
-       "alerts": "site-alerts", "performance": "site-performance"}
+       "alerts": "site-alerts", "performance": "site-performance", "range": "site-range",
+       "range_query": "site-range-query"}
 PERFORMANCE_PREFIX = "site-pf"
 PERFORMANCE_DAYS = 7
 PERFORMANCE_KEYS = ("actual_energy_mwh", "expected_energy_mwh", "performance_index_pct", "performance_ratio_pct",
@@ -119,12 +121,16 @@ def _tiles(site_id: str, texts: dict[str, str], status: str, assets: int) -> lis
     ]
 
 
-def site_view(site_id: str, theme: str | None, performance: bool = False) -> dict[str, Any] | None:
-    """Return the site page's content, or None when ``site_id`` is unknown.
+def site_view(site_id: str, theme: str | None, query: dict[str, Any] | None = None,
+              performance: bool = False) -> dict[str, Any] | None:
+    """Return the site page's content for the time range the page's ``query`` names
+    (``components.time_range.parse_range``: ``range=7d`` or ``from``/``to``; default the last 24 h),
+    or None when ``site_id`` is unknown.
 
     ``performance`` adds the period KPI section (first paint only: a push does not change last week).
     """
     now = utcnow()
+    span = parse_range(query or {}, now)
     if not current_site_visible(site_id):  # the caller's portfolio scope
         return None
     with db().read_session() as session:
@@ -133,7 +139,7 @@ def site_view(site_id: str, theme: str | None, performance: bool = False) -> dic
             return None
         assets = list(site.assets)
         latest = asset_latest(session, [a.id for a in assets])
-        series = site_power_series(session, site_id, now - dt.timedelta(hours=24), now)
+        series = site_power_series(session, site_id, span.start, span.end, span.resolution)
         alerts = _recent_alerts(session, site_id)
         section = performance_section(session, site_id, now) if performance else None
     texts = first_paint_texts("site", site_id)
@@ -150,13 +156,32 @@ def site_view(site_id: str, theme: str | None, performance: bool = False) -> dic
         "origin_label": "derived demo data" if site.data_origin == "derived" else "measured data",
         "tiles": _tiles(site_id, texts, status, len(assets)),
         "status": status,
-        "figure": site_output_figure(series, site.capacity_mw, theme),
+        "figure": site_output_figure(series, site.capacity_mw, theme, span.label(), RESOLUTION_LABELS[span.resolution],
+                                     (span.start, span.end)),
+        "range": span,
         "assets_table": _assets_table(assets, latest),
         "weather": _weather_now(assets, latest),
         "alerts": alerts,
         "performance": section,
         "data_source": site.data_source or "—",
     }
+
+
+def custom_range_href(path: str, start: str | None, end: str | None, query: dict | None) -> Any:
+    """Return the page link of the custom range [start, end] (dates), or no_update when it is
+    incomplete or already the page's range (the pickers report their first values too)."""
+    if not start or not end:
+        return no_update
+    wanted = parse_range({"from": start, "to": end}, utcnow())
+    if wanted.preset is not None:  # not a valid custom range (reversed or too long): keep the page's
+        return no_update
+    shown = parse_range(query or {}, utcnow())
+    if shown.preset is None and (shown.start, shown.end) == (wanted.start, wanted.end):
+        return no_update
+    current = shown.start.date().isoformat(), (shown.end - dt.timedelta(microseconds=1)).date().isoformat()
+    if shown.preset is not None and (start[:10], end[:10]) == current:
+        return no_update
+    return path + wanted.query()
 
 
 def register(app: Dash) -> None:
@@ -167,13 +192,21 @@ def register(app: Dash) -> None:
     )
 
     @app.callback(
+        Output(f"{IDS['range']}-url", "href"), Input(f"{IDS['range']}-dates", "start_date"),
+        Input(f"{IDS['range']}-dates", "end_date"), State(IDS["site_id"], "data"), State(IDS["range_query"], "data"),
+        prevent_initial_call=True,
+    )
+    def custom_range(start: str | None, end: str | None, site_id: str, query: dict | None):
+        return custom_range_href(f"/sites/{site_id}", start, end, query)
+
+    @app.callback(
         Output(IDS["chart"], "figure"), Output(IDS["assets"], "children"), Output(IDS["weather"], "children"),
         Output(f"{IDS['kpi']}-status-value", "children"),
         Input(IDS["socket"], "data-site_live"), Input("shell-theme", "data"), State(IDS["site_id"], "data"),
-        prevent_initial_call=True,
+        State(IDS["range_query"], "data"), prevent_initial_call=True,
     )
-    def refresh(_push: dict | None, theme: str | None, site_id: str):
-        view = site_view(site_id, theme)
+    def refresh(_push: dict | None, theme: str | None, site_id: str, query: dict | None):
+        view = site_view(site_id, theme, query)
         if view is None:
-            return {}, html.Div("This site no longer exists.", className="text-warning"), "", "—"
+            return {}, html.Div("This site no longer exists.", className="text-warning-emphasis"), "", "—"
         return view["figure"], view["assets_table"], view["weather"], view["status"]

@@ -13,6 +13,7 @@ from components.forecast_figures import (
     performance_index_figure,
     power_vs_weather_figure,
 )
+from components.units import variable_label
 from core.runtime import db
 from data.forecast_queries import (
     forecast_sites,
@@ -92,7 +93,7 @@ def weather_view(site_id: str | None, days: int, theme: str | None) -> dict[str,
     driver_col = next((c for c in candidates if c in weather.columns and weather[c].notna().sum() >= 50), None)
     driver = weather[driver_col] if driver_col else pd.Series(np.nan, index=power.index)
     cx, cy, expected = fit_expected(kind, driver, power)
-    label = {"wind_speed_ms": "wind speed (m/s)", "ghi_wm2": "GHI (W/m²)"}.get(driver_col or "", driver_col or "weather")
+    label = variable_label(driver_col) if driver_col else "weather"
     scatter = power_vs_weather_figure(driver, power, cx, cy, x_label=label, theme=theme,
                                       title=f"Output vs {label} · {site.name}")
     corr_frame = weather.copy()

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.theme import style_figure
+from components.units import variable_label
 
 MODEL_COLORS = {"xgboost": "#2f7ed8", "prophet": "#16a085", "climatology": "#8e44ad", "persistence": "#7f8c8d"}
 
@@ -41,10 +42,11 @@ def forecast_band_figure(actual: pd.Series, forecasts: pd.DataFrame, *, title: s
             fig.add_scatter(x=grp["target_start"], y=grp["p10_mw"], mode="lines", line={"width": 0}, fill="tonexty",
                             fillcolor=_rgba(color, 0.18), name=f"{name} p10-p90", legendgroup=name, hoverinfo="skip")
         fig.add_scatter(x=grp["target_start"], y=grp["p50_mw"], mode="lines", line={"color": color, "width": 2},
-                        name=f"{name} p50{version}", legendgroup=name)
+                        name=f"{name} p50{version}", legendgroup=name, hovertemplate="%{y:,.2f} MW")
     if not actual.dropna().empty:
         fig.add_scatter(x=actual.index, y=actual.to_numpy(), mode="lines", name="actual",
-                        line={"color": "#d35400" if theme != "dark" else "#f39c12", "width": 2, "dash": "dot"})
+                        line={"color": "#d35400" if theme != "dark" else "#f39c12", "width": 2, "dash": "dot"},
+                        hovertemplate="%{y:,.2f} MW")
     if capacity_mw:
         fig.add_hline(y=capacity_mw, line={"dash": "dash", "width": 1, "color": "rgba(128,128,128,0.6)"},
                       annotation_text="capacity", annotation_position="top left")
@@ -93,7 +95,8 @@ def power_vs_weather_figure(x: pd.Series, power: pd.Series, curve_x: np.ndarray,
         return _empty("Not enough paired weather and output values", theme, 380)
     fig = go.Figure()
     fig.add_scattergl(x=x[ok], y=power[ok], mode="markers", name="hourly values",
-                      marker={"size": 4, "opacity": 0.35, "color": "#2f7ed8"})
+                      marker={"size": 4, "opacity": 0.35, "color": "#2f7ed8"},
+                      hovertemplate=f"{x_label}: %{{x:,.1f}}<br>output: %{{y:,.2f}} MW<extra></extra>")
     if len(curve_x):
         fig.add_scatter(x=curve_x, y=curve_y, mode="lines", name="fitted curve", line={"color": "#d35400", "width": 3})
     fig.update_layout(title=title, xaxis_title=x_label, yaxis_title="MW")
@@ -107,9 +110,10 @@ def correlation_figure(frame: pd.DataFrame, *, theme: str | None = "light") -> g
     if frame.shape[1] < 2 or len(frame.dropna()) < 10:
         return _empty("Not enough variables to correlate", theme)
     corr = frame.corr()
-    fig = go.Figure(go.Heatmap(z=corr.to_numpy(), x=list(corr.columns), y=list(corr.index), zmin=-1, zmax=1,
+    names = [variable_label(c) for c in corr.columns]
+    fig = go.Figure(go.Heatmap(z=corr.to_numpy(), x=names, y=names, zmin=-1, zmax=1,
                                colorscale="RdBu", reversescale=True, text=np.round(corr.to_numpy(), 2),
-                               texttemplate="%{text}", hovertemplate="%{x} / %{y}: %{z:.2f}<extra></extra>"))
+                               texttemplate="%{text}", hovertemplate="%{x} / %{y}: r = %{z:.2f}<extra></extra>"))
     fig.update_layout(title="Correlation of weather and output")
     return style_figure(fig, theme, height=360)
 
@@ -123,7 +127,7 @@ def performance_index_figure(index: pd.Series, alerts: pd.DataFrame, *, theme: s
         return _empty("No days with both weather and output", theme)
     fig = go.Figure()
     fig.add_scatter(x=index.index, y=index.to_numpy(), mode="lines+markers", name="performance index",
-                    line={"color": "#2e9e5b"}, marker={"size": 4})
+                    line={"color": "#2e9e5b"}, marker={"size": 4}, hovertemplate="%{x|%Y-%m-%d}: %{y:.0%}<extra></extra>")
     fig.add_hline(y=1.0, line={"dash": "dash", "width": 1, "color": "rgba(128,128,128,0.7)"})
     for row in alerts.itertuples(index=False):
         if row.onset is None or pd.isna(row.onset):
@@ -149,7 +153,9 @@ def climate_trend_figure(monthly: pd.DataFrame, *, theme: str | None = "light") 
             continue
         years = (series.index - series.index[0]).days / 365.25
         slope = np.polyfit(years, series.to_numpy(), 1)[0] * 10
-        fig.add_scatter(x=series.index, y=series.to_numpy(), mode="lines", name=f"{col} ({slope:+.2f} per decade)")
+        label = variable_label(col)
+        fig.add_scatter(x=series.index, y=series.to_numpy(), mode="lines", name=f"{label}: {slope:+.2f} per decade",
+                        hovertemplate="%{x|%Y-%m}: %{y:,.1f}<extra>" + label + "</extra>")
     fig.update_layout(title="Monthly weather history and trend")
     return style_figure(fig, theme, height=320)
 

@@ -18,10 +18,12 @@ def rolling_output_figure(history: list[tuple[dt.datetime, float]], expected: li
     """
     fig = go.Figure()
     fig.add_scatter(x=[t for t, _ in history], y=[v for _, v in history], name="Output (MW)", mode="lines",
-                    line={"color": "#2e9e5b", "width": 2})
+                    line={"color": "#2e9e5b", "width": 2}, hovertemplate="%{y:,.2f} MW")
     fig.add_scatter(x=[t for t, _ in expected], y=[v for _, v in expected], name="Expected from weather (MW)",
-                    mode="lines", line={"color": "#6c8ebf", "width": 2, "dash": "dot"}, connectgaps=False)
-    fig.update_layout(title=title, yaxis_title="MW", uirevision="live", hovermode="x unified")
+                    mode="lines", line={"color": "#6c8ebf", "width": 2, "dash": "dot"}, connectgaps=False,
+                    hovertemplate="%{y:,.2f} MW")
+    fig.update_layout(title=title, yaxis_title="MW", uirevision="live", hovermode="x unified",
+                      xaxis_hoverformat="%Y-%m-%d %H:%M:%S UTC")
     return style_figure(fig, theme, height=300)
 
 
@@ -35,10 +37,12 @@ def price_figure(node: dict | None, spike_sigma: float, theme: str | None = "lig
     if node:
         to_t = lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.UTC)  # noqa: E731
         da = {ms: p for ms, p in node["da"]}
+        price = f"%{{y:,.2f}} {node['currency']}/MWh"
         fig.add_scatter(x=[to_t(ms) for ms, _ in node["da"]], y=[p for _, p in node["da"]], name="Day-ahead",
-                        mode="lines", line={"shape": "hv", "color": "#2f7ed8", "width": 2})
+                        mode="lines", line={"shape": "hv", "color": "#2f7ed8", "width": 2}, hovertemplate=price)
         fig.add_scatter(x=[to_t(ms) for ms, _ in node["rt"]], y=[p for _, p in node["rt"]],
-                        name="Real-time (simulated)", mode="lines", line={"color": "#e67e22", "width": 1.5})
+                        name="Real-time (simulated)", mode="lines", line={"color": "#e67e22", "width": 1.5},
+                        hovertemplate=price)
         spikes = []
         for ms, price in node["rt"]:
             hour = ms - ms % 3_600_000
@@ -46,10 +50,10 @@ def price_figure(node: dict | None, spike_sigma: float, theme: str | None = "lig
                 spikes.append((to_t(ms), price))
         if spikes:
             fig.add_scatter(x=[t for t, _ in spikes], y=[p for _, p in spikes], name="Spike", mode="markers",
-                            marker={"color": "#d9534f", "size": 10, "symbol": "triangle-up"})
+                            marker={"color": "#d9534f", "size": 10, "symbol": "triangle-up"}, hovertemplate=price)
         fig.update_layout(title=f"{node['market']} {node['node']}: day-ahead vs real-time",
                           yaxis_title=f"{node['currency']}/MWh")
     else:
         fig.update_layout(title="No prices yet for this node")
-    fig.update_layout(hovermode="x unified")
+    fig.update_layout(hovermode="x unified", xaxis_hoverformat="%Y-%m-%d %H:%M UTC")
     return style_figure(fig, theme, height=320)

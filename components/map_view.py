@@ -106,9 +106,12 @@ def filters_card(options: dict[str, Any]) -> dbc.Card:
             dcc.Dropdown(id=MAP_IDS["statuses"], options=[{"label": s, "value": s} for s in STATUS_COLORS],
                          multi=True, placeholder="All statuses", className="mb-2 small"),
             html.Div("Site capacity (MW)", className="small text-body-secondary"),
-            dcc.RangeSlider(id=MAP_IDS["capacity"], min=lo, max=max(hi, lo + 1), value=[lo, max(hi, lo + 1)],
-                            allowCross=False, tooltip={"placement": "bottom", "always_visible": False}, marks=None),
-            html.Div(id=MAP_IDS["error"], className="small text-danger"),
+            html.Div(dcc.RangeSlider(id=MAP_IDS["capacity"], min=lo, max=max(hi, lo + 1), value=[lo, max(hi, lo + 1)],
+                                     allowCross=False, tooltip={"placement": "bottom", "always_visible": False},
+                                     marks=None), id=MAP_IDS["capacity"] + "-wrap"),
+            # written by assets/map_inputs.js when a typed bound crosses the other (the slider clamps it)
+            html.Div(id=MAP_IDS["capacity"] + "-note", className="small text-warning-emphasis", role="status"),
+            html.Div(id=MAP_IDS["error"], className="small text-danger-emphasis", role="alert"),
         ]),
     ], className="shadow-sm")
 

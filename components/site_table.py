@@ -22,7 +22,7 @@ COLUMN_DEFS = [
      "valueFormatter": {"function": "params.value == null ? '—' : d3.format('.0f')(params.value)"}},
     {"field": "status", "headerName": "Status", "minWidth": 110, "flex": 0.8,
      "cellStyle": {"styleConditions": [
-         {"condition": f"params.value === '{status}'", "style": {"color": color, "fontWeight": 600}}
+         {"condition": f"params.value === '{status}'", "style": {"boxShadow": f"inset 4px 0 0 {color}", "fontWeight": 600}}
          for status, color in STATUS_COLORS.items()]}},
     {"field": "last_seen", "headerName": "Last update (UTC)", "minWidth": 165, "flex": 1.1},
     {"field": "origin", "headerName": "Data", "minWidth": 120, "flex": 0.9,

@@ -14,8 +14,8 @@ version* (a fingerprint of the sites and assets tables) and kept in memory:
 Live state (status, output MW, last update per site) is small and read separately
 (:func:`status_payload`), so a status change never re-sends the geometry.
 
-Coordinates are validated here: a site whose coordinates are missing, not finite, out of range or
-the (0, 0) placeholder is listed by :func:`MapData.not_on_map` instead of being plotted. Assets
+Coordinates are validated here: a site whose coordinates are missing, not finite, out of range,
+the (0, 0) placeholder or far from the market it sells in (``data.market_regions``) is listed by :func:`MapData.not_on_map` instead of being plotted. Assets
 without their own valid coordinates are laid out around their site (a sunflower pattern whose
 spacing depends on the asset kind: turbines ~400 m apart, inverter blocks ~70 m).
 """
@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from data.db import Database
 from data.fleet import site_frame
 from data.map_clusters import ClusterIndex, geobuf_coordinates, view_items
+from data.market_regions import market_region_problem
 from data.models import Asset, Site
 from domain.status import STATUS_ORDER
 from domain.status import STATUSES as _STATUSES
@@ -280,7 +281,8 @@ def assemble_map_data(
     started = time.perf_counter() if started is None else started
     site_list = list(site_rows)
     index = {r[0]: i for i, r in enumerate(site_list)}
-    problems = [coordinate_problem(r[7], r[8]) for r in site_list]
+    problems = [coordinate_problem(r[7], r[8]) or market_region_problem(r[3], float(r[7]), float(r[8]))
+                for r in site_list]
     by_site: dict[str, list[tuple]] = {}
     total_assets: dict[str, int] = {}
     for r in asset_rows:
@@ -559,7 +561,8 @@ class MapFilters:
             except (TypeError, ValueError):
                 raise MapInputError("filter 'capacity' must hold numbers (MW)") from None
             if lo is not None and hi is not None and lo > hi:
-                raise MapInputError("filter 'capacity': minimum is above maximum")
+                raise MapInputError(f"Minimum capacity {lo:g} MW is above the maximum {hi:g} MW: no site can match; "
+                                    "lower the minimum or raise the maximum.")
         return cls(strings("type", kinds, SITE_KINDS), strings("market", markets), strings("region", regions),
                    strings("status", statuses, STATUSES), lo, hi)
 

@@ -13,6 +13,9 @@ dash.register_page(
     nav_group="Admin", order=50, min_role="admin",
 )
 
+# cells take the Bootstrap theme's colours (the table's own defaults are white, light text on it in the dark)
+THEMED_CELL = {"backgroundColor": "var(--bs-body-bg)", "color": "var(--bs-body-color)",
+               "border": "1px solid var(--bs-border-color)"}
 COLUMNS = [("id", "Id"), ("received_at", "Received (UTC)"), ("source", "Source"), ("topic", "Topic"),
            ("reason", "Reason"), ("attempts", "Attempts"), ("last_attempt_at", "Last attempt"),
            ("last_error", "Last error"), ("replayed_at", "Replayed"), ("payload", "Payload")]
@@ -35,7 +38,9 @@ def layout(**_kwargs: object) -> html.Div:
                 id=IDS["table"], data=dead_letter_rows(None, None), selected_rows=[], columns=[{"id": c, "name": n} for c, n in COLUMNS],
                 row_selectable="single", page_size=15, style_table={"overflowX": "auto"},
                 style_cell={"fontSize": "0.8rem", "maxWidth": "420px", "overflow": "hidden", "textOverflow": "ellipsis",
-                            "whiteSpace": "nowrap", "textAlign": "left"},
+                            "whiteSpace": "nowrap", "textAlign": "left", **THEMED_CELL},
+                style_header={"backgroundColor": "var(--bs-tertiary-bg)", "color": "var(--bs-emphasis-color)",
+                              "fontWeight": 600},
                 tooltip_duration=None,
             ),
             dcc.Store(id=IDS["selected"]),

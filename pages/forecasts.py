@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from callbacks.forecasts import FLEET, IDS, site_options
+from components.charts import chart
 from forecasting.models import MODEL_NAMES
 
 dash.register_page(
@@ -15,7 +16,7 @@ dash.register_page(
 
 
 def _graph(component_id: str) -> dbc.Card:
-    return dbc.Card(dcc.Loading(dcc.Graph(id=component_id, config={"displayModeBar": False})), body=True,
+    return dbc.Card(chart(component_id, loading=True), body=True,
                     className="shadow-sm mb-3")
 
 

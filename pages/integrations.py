@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from callbacks.integrations import IDS, integrations_view
+from components.charts import chart
 
 dash.register_page(
     __name__, path="/integrations", name="Integrations", title="Integrations · Fleetlight", nav_group="System",
@@ -14,7 +15,7 @@ dash.register_page(
 
 
 def _graph(component_id: str, figure) -> dbc.Card:
-    return dbc.Card(dcc.Graph(id=component_id, figure=figure, config={"displayModeBar": False}), body=True,
+    return dbc.Card(chart(component_id, figure), body=True,
                     className="shadow-sm")
 
 

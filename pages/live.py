@@ -9,6 +9,8 @@ from dash_socketio import DashSocketIO
 
 from callbacks.kpi_texts import first_paint_texts
 from callbacks.live import IDS, history_figure
+from components.charts import chart
+from components.data_table import Column, data_table
 from components.kpi import kpi_text, kpi_tile
 from components.theme import STATUS_COLORS
 from core.runtime import db
@@ -22,6 +24,20 @@ dash.register_page(
 )
 
 
+LIVE_COLUMNS = [
+    Column("name", "Site", link="name_link", min_width=170, flex=2),
+    Column("kind", "Type", min_width=90, flex=0.8),
+    Column("market", "Market", min_width=90, flex=0.8),
+    Column("output_mw", "Output", "MW", decimals=2, min_width=110),
+    Column("expected_mw", "Expected", "MW", decimals=2, min_width=120),
+    Column("performance_pct", "Perf.", "%", decimals=0, min_width=90, flex=0.7),
+    Column("cf_pct", "CF now", "%", decimals=1, min_width=100, flex=0.7),
+    Column("energy_today_mwh", "Energy today", "MWh", decimals=2, min_width=150),
+    Column("status", "Status", min_width=100, flex=0.8, status_colors=tuple(STATUS_COLORS.items())),
+    Column("freshness", "Freshness", min_width=150, flex=1.1),
+]
+
+
 def layout(**_kwargs: object) -> html.Div:
     """Return the live page; figures arrive through the /live Socket.IO namespace (room ``live``)."""
     with db().read_session() as session:
@@ -30,9 +46,6 @@ def layout(**_kwargs: object) -> html.Div:
     options = [{"label": f"{m['n']} ({m['k']})", "value": s} for s, m in sorted(meta.items(), key=lambda i: i[1]["n"])
                if is_generating_site(m["k"])]
     first = options[0]["value"] if options else None
-    head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
-        ("Site", ""), ("Type", ""), ("Output MW", "text-end"), ("Expected MW", "text-end"), ("Perf.", "text-end"),
-        ("CF now", "text-end"), ("Energy today MWh", "text-end"), ("Status", ""), ("Freshness", ""))]))
     return html.Div([
         DashSocketIO(id=IDS["socket"], url="/live", eventNames=["live_sites"], options={"auth": {"rooms": ["live"]}}),
         dcc.Store(id=IDS["meta"], data={"sites": meta, "status_colors": STATUS_COLORS}),
@@ -41,7 +54,8 @@ def layout(**_kwargs: object) -> html.Div:
         html.Div([
             html.H2("Live performance", className="h4 mb-0"),
             html.Div([html.Span(["last data ", kpi_text("fleet", "last_ts_ms", kpi)], className="me-3"),
-                      html.Span("●", className="me-1 text-success"), html.Span("connecting", id=IDS["conn"])],
+                      html.Span("●", className="me-1 text-body-secondary", **{"aria-hidden": "true", "data-fl-conn-dot": ""}),
+                      html.Span("connecting", id=IDS["conn"], **{"data-fl-conn": ""})],
                      className="small text-body-secondary"),
         ], className="d-flex justify-content-between align-items-baseline mb-3"),
         dbc.Row([
@@ -61,21 +75,21 @@ def layout(**_kwargs: object) -> html.Div:
                              slot=("fleet", "energy_today_mwh")), md=3),
         ], className="g-3 mb-3"),
         dbc.Row([
-            dbc.Col(dbc.Card(dcc.Graph(id=IDS["fleet_chart"], figure=history_figure(None, "Fleet: output vs expected", "light"),
-                                       config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
+            dbc.Col(dbc.Card(chart(IDS["fleet_chart"], history_figure(None, "Fleet: output vs expected", "light"),
+                                   "fleet-output-vs-expected"), body=True, className="shadow-sm"), md=6),
             dbc.Col(dbc.Card([
                 dcc.Dropdown(id=IDS["site"], options=options, value=first, clearable=False, className="small mb-2"),
-                dcc.Graph(id=IDS["site_chart"], figure=history_figure(first, f"{meta.get(first or '', {}).get('n', '')}: output vs expected", "light"),
-                          config={"displayModeBar": False}),
+                chart(IDS["site_chart"], history_figure(first, f"{meta.get(first or '', {}).get('n', '')}: output vs expected", "light"),
+                      "site-output-vs-expected"),
             ], body=True, className="shadow-sm"), md=6),
         ], className="g-3 mb-3"),
         dbc.Card([
-            dbc.CardHeader(dbc.Row([
-                dbc.Col(html.Span("Sites", className="fw-semibold"), width="auto"),
-                dbc.Col(dbc.Input(id=IDS["filter"], placeholder="Filter by name, type or market…", type="search", size="sm"), md=5),
-            ], className="g-2 align-items-center")),
-            dbc.CardBody(html.Div(dbc.Table([head, html.Tbody(id=IDS["rows"])], size="sm", hover=True, className="mb-0"),
-                                  style={"maxHeight": "60vh", "overflowY": "auto"})),
+            dbc.CardHeader(html.Span("Sites", className="fw-semibold")),
+            dbc.CardBody(data_table(
+                IDS["grid"], LIVE_COLUMNS, None, "No generating sites in your portfolio yet: seed the demo fleet "
+                "(flask --app app seed) or add sites; figures appear with the first pushed batch.", row_id="site_id",
+                height="60vh", toolbar=dbc.Input(id=IDS["filter"], placeholder="Filter by name, type or market…",
+                                                 type="search", size="sm", style={"maxWidth": "24rem"}))),
             dbc.CardFooter(html.Small(
                 "Expected output: PVWatts (pvlib) from the irradiance and temperature the site reports; wind turbines "
                 "from a rotor power curve at their reported wind speed. Perf. = output / expected. Freshness is the age "

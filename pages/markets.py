@@ -9,6 +9,8 @@ from dash_socketio import DashSocketIO
 
 from callbacks.kpi_texts import first_paint_texts
 from callbacks.markets import IDS, board_now, chart_for, fleet_markets, node_key
+from components.charts import chart
+from components.data_table import Column, data_table
 from components.kpi import kpi_text, kpi_tile
 from live.price_feed import MARKETS
 
@@ -20,6 +22,19 @@ dash.register_page(
 
 MARKET_COLUMNS = (("Output now", "output_mw"), ("Capacity", "capacity_mw"), ("Expected", "expected_mw"),
                   ("Energy today", "energy_today_mwh"), ("Revenue rate now", "revenue_rate"))
+
+
+NODE_COLUMNS = [
+    Column("market", "Market", min_width=90, flex=0.8),
+    Column("node", "Node", min_width=150, flex=1.5),
+    Column("da", "DA now", "per MWh", decimals=2, min_width=130),
+    Column("rt", "RT now", "per MWh", decimals=2, min_width=130),
+    Column("spread", "RT − DA", "per MWh", decimals=2, min_width=130, cell_class_rules=(
+        ("text-danger-emphasis", "params.value > 0"), ("text-success-emphasis", "params.value <= 0"))),
+    Column("spike", "Spike", min_width=80, flex=0.6),
+    Column("fleet_sites", "Fleet sites", decimals=0, min_width=110, flex=0.7),
+    Column("unit", "Price unit", min_width=100, flex=0.8),
+]
 
 
 def market_table() -> dbc.Table:
@@ -43,9 +58,6 @@ def layout(**_kwargs: object) -> html.Div:
     options = [{"label": f"{n['market']} · {n['node']}", "value": node_key(n["market"], n["node"])}
                for n in sorted(board, key=lambda n: (n["market"], n["node"]))]
     first = next((o["value"] for o in options if o["value"].startswith("ERCOT|HB_")), options[0]["value"] if options else None)
-    head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
-        ("Market", ""), ("Node", ""), ("DA now", "text-end"), ("RT now", "text-end"), ("RT − DA", "text-end"),
-        ("Fleet sites", "text-end"), ("Unit", ""))]))
     kpi = first_paint_texts("fleet")
     sources = "; ".join(f"{m}: {spec.source_note}" for m, spec in MARKETS.items())
     return html.Div([
@@ -55,7 +67,8 @@ def layout(**_kwargs: object) -> html.Div:
         html.Div(id=IDS["banner"], className="d-none", **{"data-state": "init"}),
         html.Div([
             html.H2("Markets", className="h4 mb-0"),
-            html.Span("connecting", id=IDS["conn"], className="small text-body-secondary"),
+            html.Span([html.Span("●", className="me-1 text-body-secondary", **{"aria-hidden": "true", "data-fl-conn-dot": ""}),
+                       html.Span("connecting", id=IDS["conn"], **{"data-fl-conn": ""})], className="small text-body-secondary"),
         ], className="d-flex justify-content-between align-items-baseline mb-3"),
         dbc.Row([
             dbc.Col(kpi_tile("mk-kpi-revenue", "Revenue rate now", kpi["revenue_rate"],
@@ -71,11 +84,14 @@ def layout(**_kwargs: object) -> html.Div:
         ], className="shadow-sm mb-3"),
         dbc.Card([
             dcc.Dropdown(id=IDS["node"], options=options, value=first, clearable=False, className="small mb-2"),
-            dcc.Graph(id=IDS["chart"], figure=chart_for(first, "light", board), config={"displayModeBar": False}),
+            chart(IDS["chart"], chart_for(first, "light", board), "node-prices"),
         ], body=True, className="shadow-sm mb-3"),
         dbc.Card([
-            dbc.CardBody(html.Div(dbc.Table([head, html.Tbody(id=IDS["rows"])], size="sm", hover=True, className="mb-0"),
-                                  style={"maxHeight": "55vh", "overflowY": "auto"})),
+            dbc.CardHeader(html.Span("Prices by node", className="fw-semibold")),
+            dbc.CardBody(data_table(
+                IDS["grid"], NODE_COLUMNS, None, "No prices yet: the price feed publishes day-ahead prices at start "
+                "and real-time prices every few minutes.", row_id="key",
+                grid_options={"rowClassRules": {"fl-row-spike": "params.data.spike === 'spike'"}})),
             dbc.CardFooter(html.Small(
                 "Day-ahead prices are real recorded prices replayed onto today's clock (" + sources + "). "
                 "Real-time prices are SIMULATED from them (DA plus a deviation sized by the node's real hourly "

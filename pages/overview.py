@@ -7,6 +7,7 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from callbacks.overview import IDS, overview_view
+from components.charts import chart
 from components.kpi import kpi_text, kpi_tile
 
 dash.register_page(
@@ -14,6 +15,7 @@ dash.register_page(
     min_role="viewer",
 )
 
+SEARCH_DEBOUNCE_MS = 250  # the table follows typing after this pause (was: only on Enter or leaving the box)
 KIND_OPTIONS = [{"label": k.capitalize(), "value": k} for k in ("solar", "wind", "storage", "hybrid", "substation")]
 
 
@@ -27,13 +29,15 @@ def layout(**_kwargs: object) -> html.Div:
             DashSocketIO(id=IDS["refresh"], url="/live", eventNames=["overview_kpis", "overview_refresh"],
                          options={"auth": {"rooms": ["overview"]}}),
             dcc.Store(id=IDS["push"]),
-            html.Span(id=IDS["conn"], className="d-none"),
             html.Div(id="fl-live-banner", className="d-none"),
             html.Div(
                 [
                     html.H2("Fleet overview", className="h4 mb-0"),
-                    html.Div(["last data ", kpi_text("fleet", "last_ts_ms", kpi)], id=IDS["updated"],
-                             className="text-body-secondary small"),
+                    html.Div(["last data ", kpi_text("fleet", "last_ts_ms", kpi), html.Span(" · ", className="mx-1"),
+                              html.Span("●", className="me-1 text-body-secondary",
+                                        **{"aria-hidden": "true", "data-fl-conn-dot": ""}),
+                              html.Span("connecting", id=IDS["conn"], **{"data-fl-conn": ""})],
+                             id=IDS["updated"], className="text-body-secondary small"),
                 ],
                 className="d-flex justify-content-between align-items-baseline mb-3",
             ),
@@ -54,8 +58,8 @@ def layout(**_kwargs: object) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Card(dcc.Graph(id=IDS["by_kind"], figure=view["by_kind"], config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
-                    dbc.Col(dbc.Card(dcc.Graph(id=IDS["by_market"], figure=view["by_market"], config={"displayModeBar": False}), body=True, className="shadow-sm"), md=6),
+                    dbc.Col(dbc.Card(chart(IDS["by_kind"], view["by_kind"], "output-by-type"), body=True, className="shadow-sm"), md=6),
+                    dbc.Col(dbc.Card(chart(IDS["by_market"], view["by_market"], "output-by-market"), body=True, className="shadow-sm"), md=6),
                 ],
                 className="g-3 mb-3",
             ),
@@ -65,8 +69,11 @@ def layout(**_kwargs: object) -> html.Div:
                         dbc.Row(
                             [
                                 dbc.Col(html.Span("Sites", className="fw-semibold"), width="auto"),
-                                dbc.Col(dbc.Input(id=IDS["search"], placeholder="Search site, region, market or node…",
-                                                  type="search", debounce=True, size="sm"), md=5),
+                                dbc.Col([dbc.Input(id=IDS["search"], placeholder="Search site, region, market or node…",
+                                                   type="search", debounce=SEARCH_DEBOUNCE_MS, size="sm"),
+                                         html.Div("Filters as you type: part of a site's name or id, region, market "
+                                                  "or pricing node", id=IDS["search"] + "-hint",
+                                                  className="form-text small mt-0")], md=5),
                                 dbc.Col(dcc.Dropdown(id=IDS["kinds"], options=KIND_OPTIONS, multi=True,
                                                      placeholder="All types", className="small"), md=4),
                             ],

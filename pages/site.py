@@ -8,7 +8,9 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from callbacks.site import IDS, site_view
+from components.charts import chart
 from components.kpi import kpi_tile
+from components.time_range import range_control
 
 dash.register_page(
     __name__, path_template="/sites/<site_id>", name="Site", title="Site · Fleetlight", nav_hidden=True,
@@ -26,14 +28,17 @@ def not_found(site_id: str) -> html.Div:
     )
 
 
-def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
-    """Return the site page for ``site_id``, or a not-found panel."""
-    view = site_view(site_id or "", "light", performance=True)
+def layout(site_id: str | None = None, **query: object) -> html.Div:
+    """Return the site page for ``site_id`` over the time range of the query string (``range=7d``
+    or ``from=YYYY-MM-DD&to=YYYY-MM-DD``), or a not-found panel."""
+    wanted = {k: query[k] for k in ("range", "from", "to") if k in query}
+    view = site_view(site_id or "", "light", wanted, performance=True)
     if view is None:
         return not_found(site_id or "")
     return html.Div(
         [
             dcc.Store(id=IDS["site_id"], data=site_id),
+            dcc.Store(id=IDS["range_query"], data=wanted),
             DashSocketIO(id=IDS["socket"], url="/live", eventNames=["site_live"],
                          options={"auth": {"rooms": [f"site:{site_id}"]}}),
             dcc.Store(id=IDS["push"]),
@@ -52,7 +57,8 @@ def layout(site_id: str | None = None, **_kwargs: object) -> html.Div:
                      for tile in view["tiles"]], className="g-3"),
             view["performance"],
             dbc.Row([
-                dbc.Col(dbc.Card(dcc.Graph(id=IDS["chart"], figure=view["figure"], config={"displayModeBar": False}),
+                dbc.Col(dbc.Card([range_control(IDS["range"], view["range"], f"/sites/{site_id}"),
+                                  chart(IDS["chart"], view["figure"], f"site-output-{site_id}")],
                                  body=True, className="shadow-sm h-100"), lg=8),
                 dbc.Col([
                     dbc.Card([dbc.CardHeader("Weather now"), dbc.CardBody(view["weather"], id=IDS["weather"])],

@@ -52,7 +52,7 @@ def layout(**_kwargs: object) -> html.Div:
                              className="wall-title"),
                     html.Div([html.Span("", id=IDS["clock"], className="me-4"),
                               html.Span("●", id=IDS["dot"], className="wall-dot me-1"),
-                              html.Span("connecting", id=IDS["conn"])], className="wall-status"),
+                              html.Span("connecting", id=IDS["conn"], **{"data-fl-conn": ""})], className="wall-status"),
                 ],
                 className="wall-header",
             ),

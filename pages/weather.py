@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from callbacks.weather import IDS, site_options
+from components.charts import chart
 
 dash.register_page(
     __name__, path="/weather", name="Weather correlation", title="Weather correlation · Fleetlight",
@@ -14,7 +15,7 @@ dash.register_page(
 
 
 def _graph(component_id: str) -> dbc.Card:
-    return dbc.Card(dcc.Loading(dcc.Graph(id=component_id, config={"displayModeBar": False})), body=True,
+    return dbc.Card(chart(component_id, loading=True), body=True,
                     className="shadow-sm mb-3")
 
 

@@ -27,8 +27,12 @@ def _text(dash_duo, selector: str) -> str:
         "const el = document.querySelector(arguments[0]); return el ? el.innerText.trim() : '';", selector)
 
 
-def _cell(dash_duo, site: str, cls: str = "o") -> str:
-    return _text(dash_duo, f'#lv-site-rows tr[data-site="{site}"] td.{cls}')
+def _cell(dash_duo, site: str, col: str = "output_mw") -> str:
+    return _text(dash_duo, f'#lv-site-grid .ag-row[row-id="{site}"] [col-id="{col}"]')
+
+
+def _row(dash_duo, grid: str, row_id: str) -> str:
+    return _text(dash_duo, f'#{grid} .ag-center-cols-container .ag-row[row-id="{row_id}"]')
 
 
 def test_live_page_receives_pushes_and_catches_up_after_reconnect(dash_duo, dash_app, live_hub, small_fleet,
@@ -36,10 +40,10 @@ def test_live_page_receives_pushes_and_catches_up_after_reconnect(dash_duo, dash
     old = utcnow().replace(microsecond=0) - dt.timedelta(minutes=20)
     _submit(small_fleet, SOLAR_ASSETS[0], 100.0, old)
     browser_sign_in("viewer", "/live")
-    dash_duo.wait_for_contains_text("#lv-site-rows", "Test Solar", timeout=15)
+    dash_duo.wait_for_contains_text("#lv-site-grid", "Test Solar", timeout=15)
     # data stopped 20 minutes ago: the banner says so
     until(lambda: "Stale data" in _text(dash_duo, "#fl-live-banner"), timeout=10)
-    assert "stale" in _text(dash_duo, '#lv-site-rows tr[data-site="t-sol"]')
+    assert "stale" in _row(dash_duo, "lv-site-grid", "t-sol")
 
     # a push arrives in the DOM without reload
     now = utcnow().replace(microsecond=0)
@@ -47,8 +51,8 @@ def test_live_page_receives_pushes_and_catches_up_after_reconnect(dash_duo, dash
     until(lambda: _cell(dash_duo, "t-sol") == "1.23", timeout=10)
     until(lambda: dash_duo.driver.execute_script(
         "const el = document.querySelector('#fl-live-banner'); return el && el.dataset.state;") == "live", timeout=10)
-    assert "producing" in _text(dash_duo, '#lv-site-rows tr[data-site="t-sol"]')
-    until(lambda: "updated" in _cell(dash_duo, "t-sol", "fl-ago"), timeout=3)
+    assert "producing" in _row(dash_duo, "lv-site-grid", "t-sol")
+    until(lambda: "updated" in _cell(dash_duo, "t-sol", "freshness"), timeout=3)
     dash_duo.wait_for_text_to_equal("#lv-kpi-output-value", "1.2 MW", timeout=10)
 
     # reconnect catch-up: pushes stop, the connection drops, data changes meanwhile;
@@ -75,12 +79,12 @@ def test_markets_page_shows_prices_spread_and_revenue(dash_duo, dash_app, live_h
     PriceFeed(small_fleet.bus, load_price_book(get_settings().demo_data_dir)).publish_due(dt.datetime.now(dt.UTC))
     _submit(small_fleet, SOLAR_ASSETS[0], 1000.0, utcnow().replace(microsecond=0))
     browser_sign_in("analyst", "/markets")
-    dash_duo.wait_for_contains_text("#mk-node-rows", "HB_SOUTH", timeout=15)
-    row = _text(dash_duo, '#mk-node-rows tr[data-node="ERCOT|HB_SOUTH"]')
+    dash_duo.wait_for_contains_text("#mk-node-grid", "HB_SOUTH", timeout=15)
+    row = _row(dash_duo, "mk-node-grid", "ERCOT|HB_SOUTH")
     assert "USD/MWh" in row
     # the test solar site sells at HB_SOUTH: the revenue rate (server text, fleet and per market) is shown
     until(lambda: "USD/h" in _text(dash_duo, "#mk-kpi-revenue-value"), timeout=10)
     until(lambda: "USD/h" in _text(dash_duo, '#mk-market-rows tr[data-market="ERCOT"]'), timeout=10)
-    rows = _text(dash_duo, "#mk-node-rows")
+    rows = _text(dash_duo, "#mk-node-grid")
     assert "EPEX" in rows and "CAISO" in rows
     dash_duo.wait_for_contains_text("#mk-chart", "day-ahead vs real-time", timeout=10)

@@ -57,3 +57,24 @@ def test_site_page_and_not_found(dash_duo, dash_app, live_fleet, browser_sign_in
     assert "WTG-02 below power curve" in dash_duo.find_element("#site-alerts").text
     dash_duo.driver.get(dash_duo.server.url + "/sites/does-not-exist")
     dash_duo.wait_for_contains_text("#site-not-found", "Site not found", timeout=10)
+
+
+def test_overview_search_follows_typing_and_header_follows_the_banner(dash_duo, dash_app, live_fleet, browser_sign_in):
+    from dash.testing.wait import until
+
+    browser_sign_in("viewer", "/")
+    dash_duo.wait_for_contains_text("#ov-site-table", "Test Solar", timeout=10)
+    assert "Filters as you type" in dash_duo.find_element("#ov-search-hint").text
+    dash_duo.find_element("#ov-search").send_keys("wind")  # no Enter, no blur
+    until(lambda: "Test Solar" not in dash_duo.find_element("#ov-site-table").text, timeout=5)
+    assert "Test Wind" in dash_duo.find_element("#ov-site-table").text
+
+    # connected: the header says live; when the feed drops, the header says what the banner says
+    until(lambda: dash_duo.find_element("#ov-conn").text == "live", timeout=10)
+    dash_duo.driver.execute_script("window.dash_clientside.fleetlight_live.connection(false);")
+    state = dash_duo.driver.execute_script("return document.getElementById('fl-live-banner').dataset.state;")
+    assert state == "disconnected"
+    assert "Disconnected" in dash_duo.find_element("#fl-live-banner").text
+    assert dash_duo.find_element("#ov-conn").text == "disconnected"
+    dash_duo.driver.execute_script("window.dash_clientside.fleetlight_live.connection(true);")
+    until(lambda: dash_duo.find_element("#ov-conn").text == "live", timeout=5)
