@@ -43,7 +43,7 @@ def table_rows(rows: list[dict[str, Any]], text: str | None) -> list[dict[str, A
         labels = ", ".join(f"{k}={v}" for k, v in sorted(r["labels"].items()))
         if needle and needle not in r["name"].lower() and needle not in labels.lower():
             continue
-        out.append({"name": r["name"], "labels": labels, "value": round(r["value"], 6)})
+        out.append({"id": f"{r['name']}{{{labels}}}", "name": r["name"], "labels": labels, "value": r["value"]})
     out.sort(key=lambda row: not row["name"].startswith("fleetlight_"))  # stable: exposition order within each
     return out
 
@@ -54,7 +54,7 @@ def register(app: Dash) -> None:
 
     from components.kpi import kpi_tile
 
-    @app.callback(Output(IDS["summary"], "children"), Output(IDS["table"], "data"),
+    @app.callback(Output(IDS["summary"], "children"), Output(IDS["table"], "rowData"),
                   Input(IDS["tick"], "n_intervals"), Input(IDS["filter"], "value"))
     def refresh(_n: int | None, text: str | None):
         rows = samples()

@@ -10,6 +10,7 @@ from dash.testing.wait import until
 
 from data.models import utcnow
 from ingest.validation import ValidPoint
+from tests.support.browser_logs import page_errors
 
 pytestmark = pytest.mark.browser
 
@@ -35,5 +36,5 @@ def test_overview_chart_downloads_png_and_svg(dash_duo, dash_app, small_fleet, b
     templates = dash_duo.driver.execute_script(
         "return document.querySelector('#ov-by-kind .js-plotly-plot').data.map(t => t.hovertemplate);")
     assert all("MW" in t for t in templates), templates
-    logs = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE"]
+    logs = page_errors(dash_duo)
     assert logs == [], logs

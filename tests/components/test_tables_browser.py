@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from data.models import utcnow
 from ingest.validation import ValidPoint
+from tests.support.browser_logs import page_errors
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +90,7 @@ def test_live_table_sorts_filters_and_exports_what_it_shows(dash_duo, dash_app, 
     matrix = [[c.value for c in row] for row in sheet.iter_rows()]
     _check_file(matrix, _shown(dash_duo, "lv-site-grid"))
     assert [line[0] for line in matrix[1:]] == ["Test Wind"]
-    logs = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE"]
+    logs = page_errors(dash_duo)
     assert logs == [], logs
 
 

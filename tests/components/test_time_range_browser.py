@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from dash.testing.wait import until
 
+from tests.support.browser_logs import page_errors
+
 pytestmark = pytest.mark.browser
 
 
@@ -30,5 +32,5 @@ def test_site_page_range_from_the_url_and_presets(dash_duo, dash_app, small_flee
     dash_duo.driver.get(dash_duo.server.url + "/sites/t-sol?from=2026-11-01&to=2026-11-02")
     dash_duo.wait_for_contains_text("#site-range-resolution", "2026-11-01 → 2026-11-02 (UTC)", timeout=15)
     assert "15-min mean" in dash_duo.find_element("#site-range-resolution").text
-    logs = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE"]
+    logs = page_errors(dash_duo)
     assert logs == [], logs

@@ -83,16 +83,16 @@ def test_dash_callbacks_are_timed_by_their_output(dash_app, client, services, sm
     assert sign_in(browser, "metrics-admin").status_code == 302
     browser.get("/admin/metrics")
     csrf = browser.get_cookie("_csrf_token").value
-    output = "..om-summary.children...om-table.data.."
+    output = "..om-summary.children...om-table.rowData.."
     assert output in dash_app.callback_map
     payload = {"output": output, "outputs": [{"id": "om-summary", "property": "children"},
-                                             {"id": "om-table", "property": "data"}],
+                                             {"id": "om-table", "property": "rowData"}],
                "inputs": [{"id": "om-tick", "property": "n_intervals", "value": 1},
                           {"id": "om-filter", "property": "value", "value": "ingest"}],
                "changedPropIds": ["om-tick.n_intervals"], "state": []}
     response = browser.post("/_dash-update-component", json=payload, headers={"X-CSRFToken": csrf})
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    data = response.get_json()["response"]["om-table"]["data"]
+    data = response.get_json()["response"]["om-table"]["rowData"]
     assert data and all("ingest" in row["name"] for row in data)
     scraper = create_token(services.db, "prometheus", ["metrics:read"], Role.admin)
     metrics = _scrape(client, scraper)

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.browser
 CONTRAST_JS = (Path(__file__).parent / "contrast.js").read_text()
 PAGES = {"/": "#ov-site-table .ag-row", "/map": "#map-kpi-output", "/sites/t-sol?range=7d": "#site-range-resolution",
          "/live": "#lv-site-grid .ag-row", "/markets": "#mk-node-grid .ag-row", "/forecasts": "#fc-site",
-         "/weather": "#wx-site", "/admin": "h2", "/admin/dead-letters": "h2"}
+         "/weather": "#wx-site", "/admin": "h2", "/admin/dead-letters": "h2",
+         "/admin/metrics": "#om-table .ag-row"}
 MINIMUM = 4.5
 
 
