@@ -108,7 +108,7 @@ def browser(url: str, path: str = "/live"):
 
     options = Options()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,4000",
                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options)
@@ -117,16 +117,20 @@ def browser(url: str, path: str = "/live"):
     driver.find_element(By.ID, "login-password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login-submit").click()
     WebDriverWait(driver, 30).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, f'#lv-site-rows tr[data-site="{PROBE_SITE}"]')))
+        ec.presence_of_element_located((By.CSS_SELECTOR, PROBE_ROW)))
     return driver
 
 
+# the /live site grid (AG Grid) row of the probe site; the window is tall enough for the grid to
+# render every row of the bench fleet (it draws only the rows in view)
+PROBE_ROW = f'#lv-site-grid .ag-center-cols-container .ag-row[row-id="{PROBE_SITE}"]'
+
 WATCH_JS = f"""
 window.__probe = [];
-const target = document.getElementById('lv-site-rows');
+const target = document.getElementById('lv-site-grid');
 let last = null;
 new MutationObserver(() => {{
-  const cell = target.querySelector('tr[data-site="{PROBE_SITE}"] td.o');
+  const cell = target.querySelector('{PROBE_ROW} [col-id="output_mw"]');
   const text = cell ? cell.textContent : null;
   if (text !== last) {{ last = text; window.__probe.push([Date.now(), text]); }}
 }}).observe(target, {{childList: true, subtree: true, characterData: true}});

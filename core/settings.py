@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     bus_backend: Literal["inprocess", "rabbitmq"] = "inprocess"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = ""
-    live_push_interval_ms: int = Field(150, ge=20, le=5000)
+    live_push_interval_ms: int = Field(50, ge=20, le=5000)
     simulator_enabled: bool = True
     simulator_interval_s: float = Field(10.0, gt=0.1, le=3600)
     simulator_max_assets: int = Field(5000, ge=1, le=200_000)
