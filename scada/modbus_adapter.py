@@ -139,7 +139,7 @@ class ModbusPoller:
         """Read the device once and submit its values; return how many points were accepted."""
         values = self.read()
         self.polls += 1
-        ts = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        ts = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         rows = [{"asset_id": self.device.asset_id, "metric": r.metric, "ts": ts, "value": v} for r, v in values]
         report = self._ingest.submit_rows(rows, source=self.name)
         if report.accepted:
