@@ -123,25 +123,32 @@ class LiveState:
         touched: set[str] = set()
         unknown: set[str] = set()
         max_gap = float(self.settings.energy_max_gap_s)
-        ordered = sorted((r for r in rows if r[1] in LIVE_METRICS), key=lambda r: r[2])
+        live = [r for r in rows if r[1] in LIVE_METRICS]
+        stamps = [round(ts.timestamp() * 1000) if ts.tzinfo is not None else to_ms(ts) for _, _, ts, _ in live]
+        # in time order (a batch usually is already; sorting the positions is then one pass)
+        order = sorted(range(len(live)), key=stamps.__getitem__)
+        assets = self.assets
         with self._lock:
-            for asset_id, metric, ts, value in ordered:
-                state = self.assets.get(asset_id)
+            for i in order:
+                asset_id, metric, _, value = live[i]
+                state = assets.get(asset_id)
                 if state is None:
                     unknown.add(asset_id)
                     continue
-                ts_ms = to_ms(ts)
-                prev = state.values.get(metric)
-                if prev is not None and ts_ms <= prev[0]:
-                    continue  # a late point: stored, but not the latest
-                if metric == "power_kw" and prev is not None:
-                    # the segment belongs to the day of its start (as in the store's rollups)
-                    start_day = _day_start_ms(prev[0])
-                    if start_day > state.day_ms:
-                        state.energy_kwh, state.day_ms = 0.0, start_day
-                    if start_day == state.day_ms:
-                        state.energy_kwh += segment_kwh(prev[1], float(value), (ts_ms - prev[0]) / 1000.0, max_gap)
-                state.values[metric] = (ts_ms, float(value))
+                ts_ms = stamps[i]
+                values = state.values
+                prev = values.get(metric)
+                if prev is not None:
+                    if ts_ms <= prev[0]:
+                        continue  # a late point: stored, but not the latest
+                    if metric == "power_kw":
+                        # the segment belongs to the day of its start (as in the store's rollups)
+                        start_day = prev[0] - prev[0] % _DAY_MS
+                        if start_day > state.day_ms:
+                            state.energy_kwh, state.day_ms = 0.0, start_day
+                        if start_day == state.day_ms:
+                            state.energy_kwh += segment_kwh(prev[1], float(value), (ts_ms - prev[0]) / 1000.0, max_gap)
+                values[metric] = (ts_ms, float(value))
                 touched.add(state.site_id)
         return touched, unknown
 

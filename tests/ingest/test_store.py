@@ -47,6 +47,31 @@ def test_store_is_idempotent_and_rolls_up(small_fleet):
         assert latest.value == 130.0 and latest.ts == T0 + dt.timedelta(minutes=30)
 
 
+def test_a_key_repeated_in_one_batch_is_stored_once_with_its_first_value(small_fleet):
+    """Producers other than the API's validator (bus messages, field gateways) can repeat a key."""
+    db = small_fleet.db
+    first, repeat = points("t-sol-INV-02", [10, 20]), ValidPoint("t-sol-INV-02", "power_kw", T0, 99.0)
+    store_points(db, points("t-sol-INV-02", [10]))  # T0 is stored already
+    result = store_points(db, [*first, repeat, *points("t-sol-INV-02", [0, 0, 30])[2:]])
+    assert (result.inserted, result.duplicates) == (2, 2)
+    with db.session() as s:
+        stored = s.execute(select(TelemetryPoint.ts, TelemetryPoint.value)
+                           .where(TelemetryPoint.asset_id == "t-sol-INV-02").order_by(TelemetryPoint.ts)).all()
+        assert [v for _, v in stored] == [10.0, 20.0, 30.0]
+        quarter = s.get(TelemetryRollup, ("t-sol-INV-02", "power_kw", "15min", T0))
+        assert (quarter.count, quarter.sum, quarter.last_value) == (3, 60.0, 30.0)
+
+
+def test_rows_deleted_at_the_top_of_the_table_do_not_hide_duplicates(small_fleet):
+    """The SQLite path reads its new rows back by rowid: a deleted newest row must not confuse it."""
+    db = small_fleet.db
+    store_points(db, points("t-sol-INV-03", [1, 2, 3]))
+    with db.session() as s:
+        s.execute(TelemetryPoint.__table__.delete().where(TelemetryPoint.ts == T0 + dt.timedelta(minutes=10)))
+    result = store_points(db, points("t-sol-INV-03", [1, 2, 3, 4]))
+    assert (result.inserted, result.duplicates) == (2, 2)  # 10:10 again, and 10:15
+
+
 def test_late_point_does_not_move_latest_back(small_fleet):
     db = small_fleet.db
     store_points(db, points("t-wind-WTG-01", [5.0], 0))
