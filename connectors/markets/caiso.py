@@ -9,6 +9,11 @@ other code is reported with its code and text as a rejected request. Limit: abou
 every 5 seconds, else HTTP 429. Times in the payload are GMT
 (``INTERVALSTARTTIME_GMT``), so DST days need no special handling beyond asking for the local day.
 Only ``LMP_TYPE``/``DATA_ITEM`` LMP is kept (energy, congestion and loss components are dropped).
+An XML member whose REPORT_HEADER names another report (e.g. ``ENE_LOSS``) is refused by that name.
+Recorded: the all-APNodes PRC_LMP DAM day as CSV (2020-01-01); the only real OASIS XML recorded is an
+``ENE_LOSS`` DAM answer over the spring DST change of 2013 (no LMP report in XML was found; see
+tests/fixtures/SOURCES.md). It shows OASIS's DST convention: OPR_DATE 2013-03-10 has 23 hourly
+REPORT_DATA numbered INTERVAL_NUM 1, 2, 4..24 (hour-ending 3 does not exist), at consecutive GMT hours.
 
 Row rules: a price must be a finite number (``inf``/``NaN`` are refused with the line), a node
 name must not be empty; an exact duplicate row (same node, interval and price) is dropped, the same
@@ -38,6 +43,9 @@ MARKET = "CAISO"
 TZ = ZoneInfo("America/Los_Angeles")
 QUERIES = {"DA": ("PRC_LMP", "DAM", 12), "RT": ("PRC_INTVL_LMP", "RTM", 3)}
 VALUE_COLUMNS = ("MW", "VALUE", "PRC")
+#: REPORT names (OASISReport REPORT_HEADER/REPORT) whose REPORT_DATA are LMPs; any other report is refused.
+#: REPORT carries the queryname (ENE_LOSS and ENE_SLRS in the recorded XML answers).
+LMP_REPORTS = frozenset({"PRC_LMP", "PRC_INTVL_LMP"})
 
 
 #: OASIS ERR_CODEs with their own handling (Interface Specification for OASIS, "Error codes");
@@ -153,6 +161,12 @@ def _parse_csv(text: str, market_type: str, what: str) -> list[PriceRecord]:
 
 def _parse_xml(xml: bytes, market_type: str, what: str) -> list[PriceRecord]:
     root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    for header in root.iter("{*}REPORT_HEADER"):  # a real answer of another report is refused, not read as LMPs
+        report = (header.findtext("{*}REPORT") or "").strip()
+        if report and report not in LMP_REPORTS:
+            market = (header.findtext("{*}MKT_TYPE") or "").strip() or "?"
+            raise CaisoPayloadError(f"{what}: XML report {report} ({market}) is not an LMP report "
+                                    f"(expected one of {sorted(LMP_REPORTS)})")
     out: list[PriceRecord] = []
     seen: dict[tuple[str, dt.datetime], float] = {}
     for n, item in enumerate(root.iter("{*}REPORT_DATA"), start=1):

@@ -6,13 +6,17 @@ with ``priceSymbol="<symbol>"`` (EEX symbology, e.g. ``/E.DEBM`` style roots), `
 subscription's user and password (settings.eex_username / eex_password). Answer (JSON):
 ``{"results": {"items": [{"symbol": ..., "tradedatetimegmt": "M/D/YYYY h:mm:ss AM", "close": ...}]}}``.
 
-NO RECORDED PAYLOAD EXISTS for EEX (tests/fixtures/SOURCES.md, "Not found"). This parser follows
-the documented format; its tests use a payload constructed from that description, served by the
-local test server. Verify against a real answer before relying on it. There is no offline
-replay: without credentials EEX reports "not configured".
+Recorded answers (tests/fixtures/eex/, provenance in tests/fixtures/SOURCES.md): three real getDaily
+answers of October 2025 (PEG day-ahead gas ``#E.PEG_GND1``, EUA futures ``/E.SEME[0]``). They hold
+exactly the fields asked, in the order asked, pretty-printed with CRLF line ends; ``tradedatetimegmt``
+is noon GMT of the trade date (``"10/24/2025 12:00:00 PM"``); ``symbol`` comes only when asked (this
+connector asks for it; without it the asked symbol names the record). There is no offline replay:
+without credentials EEX reports "not configured".
 
-Canonical mapping: each daily item becomes a DA price for the delivery day = the item's date,
-[00:00, 24:00) Europe/Berlin (23/25 hours on DST days), node = the price symbol, EUR/MWh.
+Canonical mapping: each daily item becomes a DA price for the day of the item's date (the trade date),
+[00:00, 24:00) Europe/Berlin (23/25 hours on DST days), node = the price symbol, EUR/MWh. The
+products recorded trade on weekdays only, so no recorded item falls on a DST Sunday: the 24-hour days
+before and after the October 2025 change differ in their UTC offset (+02:00, then +01:00).
 """
 from __future__ import annotations
 

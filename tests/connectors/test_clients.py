@@ -33,7 +33,7 @@ CALLS = {
     "ercot": ("ercot", lambda gw: market_provider("ercot", gw).get_prices("DA", D(2017, 2, 14), ["HB_HOUSTON"])),
     "caiso": ("caiso", lambda gw: market_provider("caiso", gw).get_prices("DA", D(2020, 1, 1))),
     "entsoe": ("entsoe", lambda gw: market_provider("entsoe", gw).get_prices("DA", D(2021, 1, 1))),
-    "eex": ("eex", lambda gw: market_provider("eex", gw).get_prices("DA", D(2021, 1, 4), ["/E.DEBD"])),
+    "eex": ("eex", lambda gw: market_provider("eex", gw).get_prices("DA", D(2025, 10, 27), ["#E.PEG_GND1"])),
 }
 
 
@@ -51,8 +51,10 @@ def test_live_calls_return_canonical_records(make_gateway, server):
     caiso = CALLS["caiso"][1](gw)
     assert len(caiso) == 40712
     assert len(CALLS["entsoe"][1](gw)) == 240
-    [eex] = CALLS["eex"][1](gw)  # CONSTRUCTED payload (no EEX recording exists)
-    assert eex.price == 51.73 and eex.interval_end - eex.interval_start == dt.timedelta(hours=24)
+    [eex] = CALLS["eex"][1](gw)  # the recorded getDaily answer for PEG day-ahead gas, trade date 27 Oct 2025
+    assert (eex.node, eex.price) == ("#E.PEG_GND1", 30.198)
+    assert (eex.interval_start, eex.interval_end) == (dt.datetime(2025, 10, 26, 23, tzinfo=dt.UTC),
+                                                      dt.datetime(2025, 10, 27, 23, tzinfo=dt.UTC))
     ua = [h.get("user-agent") for p, _, h in server.requests if p == "nws"]
     assert ua and all(u.startswith("FleetlightTests/1.0") for u in ua)
     ercot_req = [h for p, _, h in server.requests if p == "ercot"]
@@ -285,3 +287,31 @@ def test_ercot_rt_offline_replay_serves_the_full_posting(store_db):
         assert len(out) == 908 and {"DC_N", "DC_N:EW", "AMOCO_PUN1", "HB_BUSAVG"} <= {r.node for r in out}
     finally:
         gw.close()
+
+
+def test_eex_recorded_days_through_the_gateway(make_gateway, server):
+    """The recorded getDaily answers, served as EEX serves them: one price per symbol and trade day.
+
+    24 and 27 October 2025 bracket the autumn DST change (26 October): the same 24-hour Berlin day
+    starts at 22:00Z before it and at 23:00Z after it.
+    """
+    eex = market_provider("eex", make_gateway())
+    [gas_fri] = eex.get_prices("DA", D(2025, 10, 24), ["#E.PEG_GND1"])
+    [gas_mon] = eex.get_prices("DA", D(2025, 10, 27), ["#E.PEG_GND1"])
+    [co2_mon] = eex.get_prices("DA", D(2025, 10, 27), ["/E.SEME[0]"])
+    assert (gas_fri.price, gas_mon.price, co2_mon.price) == (30.971, 30.198, 77.52)  # "close" of each file
+    assert (gas_fri.interval_start, gas_fri.interval_end) == (dt.datetime(2025, 10, 23, 22, tzinfo=dt.UTC),
+                                                              dt.datetime(2025, 10, 24, 22, tzinfo=dt.UTC))
+    assert co2_mon.interval_start == gas_mon.interval_start == dt.datetime(2025, 10, 26, 23, tzinfo=dt.UTC)
+    assert {r.currency for r in (gas_fri, gas_mon, co2_mon)} == {"EUR"} and co2_mon.node == "/E.SEME[0]"
+    asked = [h for p, _, h in server.requests if p == "eex"]
+    assert len(asked) == 3 and all(h["authorization"].startswith("Basic ") for h in asked)
+
+
+def test_caiso_real_oasis_xml_of_another_report_is_refused_by_name(make_gateway, server):
+    """A real OASISReport XML (ENE_LOSS DAM over the spring DST change) in the zip: not read as LMPs."""
+    from gateway.errors import BadPayload
+
+    server.persist("caiso", "member:caiso_oasis/20130309_20130311_ENE_LOSS_DAM_20190803_22_07_54_v1.xml")
+    with pytest.raises(BadPayload, match=r"caiso: .*XML report ENE_LOSS \(DAM\) is not an LMP report"):
+        market_provider("caiso", make_gateway()).get_prices("DA", D(2013, 3, 10))

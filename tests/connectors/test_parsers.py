@@ -391,14 +391,41 @@ def test_ercot_archive_doc_id_must_be_an_integer():
 
 
 def test_eex_close_as_string_is_refused():
+    """The recorded PEG answer with its close sent as a string (the one byte-level edit of this test)."""
     from connectors.markets import eex
-    from tests.support.provider_server import eex_daily_payload
 
-    good = eex.parse_daily(eex_daily_payload("/E.DEBD", ["1/4/2021 12:00:00 AM"], [51.73]))  # CONSTRUCTED shape
-    assert good[0].price == 51.73
-    body = eex_daily_payload("/E.DEBD", ["1/4/2021 12:00:00 AM"], ["51.73"])  # type: ignore[list-item]
+    raw = fx("eex/getDaily_PEG_GND1_2025-10-27.json")
+    assert eex.parse_daily(raw, "#E.PEG_GND1")[0].price == 30.198
+    body = raw.replace(b'"close":30.198', b'"close":"30.198"')
     with pytest.raises(eex.EexPayloadError, match=r"items\[0\]\.close: expected a JSON number, got a string"):
-        eex.parse_daily(body)
+        eex.parse_daily(body, "#E.PEG_GND1")
+
+
+@pytest.mark.parametrize("rel,symbol,price,start", [
+    # numbers read from the files: "close" and the trade date of "tradedatetimegmt" (noon GMT)
+    ("eex/getDaily_PEG_GND1_2025-10-24.json", "#E.PEG_GND1", 30.971, dt.datetime(2025, 10, 23, 22, tzinfo=UTC)),
+    ("eex/getDaily_PEG_GND1_2025-10-27.json", "#E.PEG_GND1", 30.198, dt.datetime(2025, 10, 26, 23, tzinfo=UTC)),
+    ("eex/getDaily_SEME0_2025-10-27.json", "/E.SEME[0]", 77.52, dt.datetime(2025, 10, 26, 23, tzinfo=UTC)),
+])
+def test_eex_recorded_getdaily_answers(rel, symbol, price, start):
+    """Real getDaily answers (no ``symbol`` field, CRLF, ``ontradeprice`` and volumes beside ``close``)."""
+    from connectors.markets import eex
+
+    raw = fx(rel)
+    assert b"\r\n" in raw and b'"symbol"' not in raw
+    [rec] = eex.parse_daily(raw, symbol)
+    assert (rec.node, rec.price, rec.market_type, rec.currency, rec.unit) == (symbol, price, "DA", "EUR", "MWh")
+    assert rec.interval_start == start and rec.interval_end - rec.interval_start == dt.timedelta(hours=24)
+    with pytest.raises(eex.EexPayloadError, match="item without symbol"):
+        eex.parse_daily(raw)  # nothing names the price: neither the answer nor the caller
+
+
+def test_caiso_real_oasis_xml_report_of_another_kind_is_refused():
+    """The real ENE_LOSS DAM answer (OASISReport XML, 24 REPORT_DATA over the 2013 spring DST change)."""
+    xml = fx("caiso_oasis/20130309_20130311_ENE_LOSS_DAM_20190803_22_07_54_v1.xml")
+    assert xml.count(b"<REPORT_DATA>") == 24 and xml.count(b"<OPR_DATE>2013-03-10</OPR_DATE>") == 23
+    with pytest.raises(caiso.CaisoPayloadError, match=r"XML report ENE_LOSS \(DAM\) is not an LMP report"):
+        caiso.parse_oasis_zip(_caiso_zip({"20130309_20130311_ENE_LOSS_DAM_20190803_22_07_54_v1.xml": xml}))
 
 
 @pytest.mark.parametrize("parse,body,message", [

@@ -32,9 +32,20 @@ from connectors.records import AlertRecord, PriceRecord, WeatherObs
 from connectors.weather import noaa_ncei, noaa_nws
 from connectors.weather import openweathermap as owm
 from gateway.errors import ProviderError
-from tests.support.provider_server import HTML_ERROR, eex_daily_payload, oasis_error_xml
+from tests.support.provider_server import HTML_ERROR, oasis_error_xml
 
 FX = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def parse_daily_peg(body: bytes) -> Any:
+    """EEX getDaily as the connector calls it for the PEG day-ahead symbol (the answer names no symbol)."""
+    return eex.parse_daily(body, "#E.PEG_GND1")
+
+
+def parse_daily_eua(body: bytes) -> Any:
+    """EEX getDaily as the connector calls it for the EUA futures symbol."""
+    return eex.parse_daily(body, "/E.SEME[0]")
+
 BARE = re.compile(r"\b(AttributeError|KeyError|TypeError|IndexError|ValueError|ZeroDivisionError|OverflowError|"
                   r"UnicodeDecodeError|RecursionError|OSError)\b|object has no attribute|object is not (iterable|"
                   r"subscriptable)")
@@ -58,7 +69,10 @@ JSON_PARSERS: list[tuple[str, Callable[..., Any], str]] = [
     ("noaa_ncei", noaa_ncei.parse_daily, "noaa_ncei_cdo/cdo_v2_data_GHCND_PRCP_USC00200230_2013-09.json"),
     ("noaa_ncei", noaa_ncei.parse_daily, "noaa_ncei_cdo/cdo_v2_data_GSOM_AE000041196_2013-10.json"),
     ("ercot", ercot.parse_archive_listing, "ercot/public_api_archive_listing_np3-911-er_2024-11-05.json"),
-    ("eex", eex.parse_daily, "CONSTRUCTED"),  # no EEX recording exists: the documented shape
+    ("eex", parse_daily_peg, "eex/getDaily_PEG_GND1_2025-10-24.json"),
+    ("eex", parse_daily_peg, "eex/getDaily_PEG_GND1_2025-10-27.json"),
+    ("eex", parse_daily_eua, "eex/getDaily_SEME0_2025-10-27.json"),
+    ("eex", eex.parse_daily, "eex/getDaily_SEME0_2025-10-27.json"),  # without a symbol: always a named error
 ]
 TEXT_PARSERS: list[tuple[str, Callable[..., Any], str, int | None]] = [  # (..., keep only the first N lines)
     ("ercot", ercot.parse_rt_spp, "ercot/rt_spp_np6-905-cd_2024-03-29_he1_int4_full.csv", None),
@@ -76,8 +90,6 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 
 def _raw(rel: str, lines: int | None = None) -> bytes:
-    if rel == "CONSTRUCTED":
-        return eex_daily_payload("/E.DEBD", ["1/4/2021 12:00:00 AM", "1/5/2021 12:00:00 AM"], [51.73, 49.1])
     data = (FX / rel).read_bytes()
     if lines is not None:
         data = b"\n".join(data.split(b"\n")[:lines]) + b"\n"
@@ -284,6 +296,26 @@ def test_caiso_recording_mangled(data):
     code = data.draw(st.sampled_from(["1000", "1015", "1002", "1001", "9999"]))
     name = data.draw(st.sampled_from(["INVALID_REQUEST.xml", "PRC_LMP_DAM_v1.xml", "report.xml"]))
     check("caiso", caiso.parse_oasis_zip, _zip({name: oasis_error_xml(code)}))
+
+
+CAISO_XML = "caiso_oasis/20130309_20130311_ENE_LOSS_DAM_20190803_22_07_54_v1.xml"
+
+
+@SETTINGS
+@given(data=st.data())
+def test_caiso_xml_recording_mangled(data):
+    """The real OASISReport XML answer with one element's text mangled, truncated or corrupted, in a zip."""
+    raw = _raw(CAISO_XML)
+    text = raw.decode("utf-8")
+    fields = list(re.finditer(r">([^<>]*)<", text))
+    m = data.draw(st.sampled_from(fields))
+    name = data.draw(st.sampled_from([Path(CAISO_XML).name, "PRC_LMP_DAM_v1.xml"]))
+    mangled = (text[: m.start(1)] + data.draw(FIELD_TOKENS | st.sampled_from(["PRC_LMP", "LMP_PRC"])) + text[m.end(1):])
+    check("caiso", caiso.parse_oasis_zip, _zip({name: mangled.encode()}))
+    check("caiso", caiso.parse_oasis_zip, _zip({name: raw[: data.draw(st.integers(0, len(raw) - 1))]}))
+    pos = data.draw(st.integers(0, len(raw) - 1))
+    junk = data.draw(st.binary(min_size=1, max_size=8))
+    check("caiso", caiso.parse_oasis_zip, _zip({name: raw[:pos] + junk + raw[pos + len(junk):]}))
 
 
 @SETTINGS

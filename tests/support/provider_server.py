@@ -14,10 +14,13 @@ provider; ``server.persist(provider, fault)`` applies one to every request until
 Faults: ``"401"``, ``"429"``, ``"429:<seconds>"`` (with Retry-After), ``"500"``, ``"503"``,
 ``"timeout:<seconds>"``, ``"html"``, ``"truncated"``, ``"missing-field"``, ``"new-field"``,
 ``"empty-day"``, ``"wrong-member"``, ``"reset"``, ``"oasis:<code>"`` (CAISO: a 200 zip whose report
-member carries that OASIS ERR_CODE, e.g. 1015 "try later").
+member carries that OASIS ERR_CODE, e.g. 1015 "try later"), ``"member:<fixture>"`` (CAISO: a 200 zip
+whose one member is that recorded file of tests/fixtures, under its own name, e.g. a real OASIS XML
+report of another kind).
 
-EEX: no recorded payload exists; the getDaily answer here is CONSTRUCTED from the format in the
-EEX Market Data API user guide (see connectors/markets/eex.py) and is labelled as such.
+EEX: the getDaily answers are the recorded ones in tests/fixtures/eex/ (provenance in SOURCES.md),
+chosen by ``priceSymbol`` and ``chartstartdate``; a symbol and day with no recording is a 404 that
+says so (the server does not make up prices).
 """
 from __future__ import annotations
 
@@ -90,11 +93,12 @@ def oasis_error_xml(code: str) -> bytes:
             + desc.encode() + b'</m:ERR_DESC></m:ERROR></m:RTO></m:OASISReport>')
 
 
-def eex_daily_payload(symbol: str, days: list[str], prices: list[float]) -> bytes:
-    """Return a CONSTRUCTED getDaily JSON answer following the EEX user guide's documented shape."""
-    items = [{"symbol": symbol, "tradedatetimegmt": d, "close": p} for d, p in zip(days, prices, strict=False)]
-    return json.dumps({"header": {"_constructed": "Fleetlight test payload, not a recording"},
-                       "results": {"items": items}}).encode()
+#: Recorded EEX getDaily answers by (priceSymbol, chartstartdate = chartstopdate), tests/fixtures/eex/.
+EEX_RECORDINGS = {
+    ("#E.PEG_GND1", "2025/10/24"): "eex/getDaily_PEG_GND1_2025-10-24.json",
+    ("#E.PEG_GND1", "2025/10/27"): "eex/getDaily_PEG_GND1_2025-10-27.json",
+    ("/E.SEME[0]", "2025/10/27"): "eex/getDaily_SEME0_2025-10-27.json",
+}
 
 
 class Reply:
@@ -112,7 +116,6 @@ class ProviderServer:
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.persistent: dict[str, str | None] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self.eex_payload = eex_daily_payload("/E.DEBD", ["1/4/2021 12:00:00 AM"], [51.73])
         self._lock = threading.Lock()
         server = self
 
@@ -240,6 +243,9 @@ class ProviderServer:
         if fault.startswith("oasis:"):
             return Reply(200, _zip({"20200101_20200101_PRC_LMP_DAM_v1.xml": oasis_error_xml(fault.split(":", 1)[1])}),
                          "application/x-zip-compressed")
+        if fault.startswith("member:"):
+            rel = fault.split(":", 1)[1]
+            return Reply(200, _zip({Path(rel).name: _read(rel)}), "application/x-zip-compressed")
         if fault == "wrong-member":
             return Reply(200, _zip({"README.txt": b"this is not the report"}), "application/x-zip-compressed")
         return None
@@ -415,7 +421,12 @@ class ProviderServer:
             return Reply(401, b'{"error": "unauthorized"}')
         if not path.startswith("/query/json/getDaily/"):
             return Reply(404, b'{"error": "unknown function"}')
-        return Reply(200, self.eex_payload)
+        symbol, start, stop = q.get("priceSymbol", "").strip('"'), q.get("chartstartdate"), q.get("chartstopdate")
+        recording = EEX_RECORDINGS.get((symbol, start)) if start == stop else None
+        if recording is None:
+            return Reply(404, json.dumps({"error": f"test server: no recorded getDaily answer for priceSymbol "
+                                                   f"{symbol!r} from {start} to {stop}"}).encode())
+        return Reply(200, _read(recording), "application/json; charset=utf-8")
 
     def _route_raw(self, path: str, q: dict, headers: dict, body: bytes) -> Reply:
         """A plain endpoint for the gateway overhead bench."""
