@@ -159,12 +159,12 @@ def in_order_segments(assets: Sequence[str], seconds: np.ndarray, kw: np.ndarray
     :data:`_IN_ORDER_SQL`, computed on arrays (a window query cost SQLite ~25 ms per 5,000 points,
     a loop over the points in Python ~12 ms). Each bucket's kWh is summed in time order.
     """
-    code_of: dict[str, int] = {}
-    codes = np.fromiter((code_of.setdefault(a, len(code_of)) for a in assets), dtype=np.int64, count=len(assets))
-    names = list(code_of)
-    n_assets = len(names)
-    if n_assets == 0:
+    if len(assets) == 0:
         return [], set()
+    unique_names, inverse = np.unique(np.asarray(assets, dtype=str), return_inverse=True)
+    names = unique_names.tolist()
+    codes = inverse.astype(np.int64).ravel()
+    n_assets = len(names)
     latest_t = np.full(n_assets, np.nan)
     latest_kw = np.full(n_assets, np.nan)
     for code, name in enumerate(names):

@@ -100,11 +100,13 @@ def _in_order_energy(cur: Any, assets: Sequence[str], ts_us: np.ndarray, kw: np.
     """
     if not assets:
         return [], set()
+    # epoch seconds computed by SQLite: whole seconds + the stored microseconds (exact to the microsecond)
     latest = {
-        asset_id: (dt.datetime.fromisoformat(ts).replace(tzinfo=dt.UTC).timestamp(), value)
-        for asset_id, ts, value in cur.execute(
-            "SELECT asset_id, ts, value FROM asset_latest WHERE metric = 'power_kw' AND asset_id IN "
-            "(SELECT value FROM json_each(?))", (json.dumps(list(dict.fromkeys(assets))),))
+        asset_id: (seconds, value)
+        for asset_id, seconds, value in cur.execute(
+            "SELECT asset_id, CAST(strftime('%s', ts) AS INTEGER) + CAST(substr(ts, 20) AS REAL), value "
+            "FROM asset_latest WHERE metric = 'power_kw' AND asset_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(dict.fromkeys(assets))),))
     }
     return in_order_segments(assets, ts_us / 1e6, kw, latest, max_gap_param()["max_gap"])
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema, model_validator
 
-FiniteNumber = Annotated[StrictInt | StrictFloat, Field(allow_inf_nan=False)]
+# finiteness checked by pydantic-core on the float branch (a constraint on the whole union ran a
+# Python check per element: ~3 ms per 5,000-point message); floats first so that a bad value's
+# first error names the number check; the JSON Schema stays the published anyOf [integer, number]
+FiniteNumber = Annotated[Annotated[StrictFloat, Field(allow_inf_nan=False)] | StrictInt,
+                         WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "number"}]})]
 
 
 class TelemetryV1(BaseModel):
