@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 
-bind = os.environ.get("FLEETLIGHT_BIND", "127.0.0.1:" + os.environ.get("FLEETLIGHT_PORT", "8050"))
+# FLEETLIGHT_BIND (gunicorn's host:port form) wins; otherwise FLEETLIGHT_HOST and FLEETLIGHT_PORT, as for python app.py
+bind = os.environ.get("FLEETLIGHT_BIND") or (
+    os.environ.get("FLEETLIGHT_HOST", "127.0.0.1") + ":" + os.environ.get("FLEETLIGHT_PORT", "8050"))
 workers = 1  # one process per gunicorn instance (see above); run more instances for more processes
 worker_class = "gthread"
 threads = int(os.environ.get("FLEETLIGHT_GUNICORN_THREADS", "200"))  # each websocket holds a thread
@@ -31,11 +33,26 @@ def post_worker_init(worker) -> None:
     import signal
     import threading
 
+    from bootstrap.banner import startup_lines
     from bootstrap.build import start
     from bootstrap.web import disconnect_clients
     from core.runtime import services
 
-    start(services())
+    # the first start migrates, seeds and back-fills: keep telling the arbiter this worker is alive
+    # (it kills a worker silent for `timeout` seconds)
+    starting = threading.Event()
+
+    def heartbeat() -> None:
+        while not starting.wait(5.0):
+            worker.notify()
+
+    threading.Thread(target=heartbeat, name="fleetlight-start-heartbeat", daemon=True).start()
+    try:
+        start(services())
+    finally:
+        starting.set()
+    for line in startup_lines(services().settings, services().db):
+        worker.log.info("%s", line)
     graceful_exit = signal.getsignal(signal.SIGTERM)  # gunicorn's: stop accepting, wait for open requests
 
     def on_sigterm(signum, frame) -> None:

@@ -146,6 +146,11 @@ def test_app_stops_on_sigterm_within_10_s(tmp_path, command):
     after = output.split("received SIGTERM: stopping" if "app.py" in command else "Worker exiting", 1)
     assert len(after) == 2, output[-3000:]
     assert all(f"stopping {name}" in after[1] for name in ("simulator", "live_hub", "ingest", "store")), after[1][-3000:]
+    # both print where they serve and how to create the first administrator; the production server no warning
+    assert f"Fleetlight is serving at http://127.0.0.1:{port}" in output, output[:3000]
+    assert "No administrator yet: create one with" in output, output[:3000]
+    if "app.py" not in command:
+        assert "development server" not in output.lower(), output[:3000]
     print(f"\nstopped {took:.2f} s after SIGTERM\n" + after[1][-1500:])
 
 
