@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, html
 
 from components.theme import style_figure
-from data.integration_queries import Timeline, hourly_timeline, integration_events
+from data.integration_queries import Timeline, failure_log, hourly_timeline
 
 IDS = {
     "refresh": "int-refresh", "updated": "int-updated", "table": "int-table", "calls": "int-calls-chart",
@@ -52,8 +52,10 @@ def quota_cell(burn: float | None, calls: int, quota: int | None) -> Any:
                      html.Small(f"{calls:,} / {quota:,}", className="text-body-secondary")])
 
 
-def status_table(rows: list[dict[str, Any]]) -> dbc.Table:
-    """Return the provider status table for the rows of gateway.status.integration_status."""
+def status_table(rows: list[dict[str, Any]], polling: dict[str, str] | None = None) -> dbc.Table:
+    """Return the provider status table for the rows of gateway.status.integration_status;
+    ``polling`` maps provider -> how this process calls it (connectors.polling.polling_note)."""
+    polling = polling or {}
     header = html.Thead(html.Tr([html.Th(h) for h in (
         "Provider", "State", "Success today", "p50 / p95 ms", "Calls today / month", "Est. cost today / month",
         "Quota today", "Last error")]))
@@ -70,7 +72,10 @@ def status_table(rows: list[dict[str, Any]]) -> dbc.Table:
                      html.Small(f"{r['family']} · {r['plan']}", className="text-body-secondary d-block"),
                      html.Small(f"to go live set {missing}", className="text-body-secondary d-block")
                      if missing and r["mode"] != "live" else None]),
-            html.Td([state, html.Small(f"breaker {r['breaker']}", className="d-block text-body-secondary")]),
+            html.Td([state, html.Small(f"breaker {r['breaker']}", className="d-block text-body-secondary"),
+                     html.Small(polling.get(r["provider"], ""), className="d-block text-body-secondary"),
+                     html.Small(f"last call {_when(r['last_call_at'])}" if r.get("last_call_at") else "no call yet",
+                                className="d-block text-body-secondary")]),
             html.Td(_pct(r["success_rate_today"])),
             html.Td(f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])}"),
             html.Td(f"{r['calls_today']:,} / {r['calls_month']:,}"),
@@ -114,16 +119,24 @@ def latency_figure(timeline: Timeline, theme: str | None = "light") -> go.Figure
     return style_figure(fig, theme, height=300)
 
 
-def events_list(events: list[dict[str, Any]]) -> Any:
-    """Return the recent integration events as a list group (or a note when there are none)."""
+_FAILURE_BADGES = {
+    "integration.failed": ("incident", "danger"), "integration.recovered": ("recovered", "success"),
+    "call.error": ("error", "danger"), "call.fallback": ("fallback", "warning"), "call.rejected": ("breaker", "warning"),
+}
+
+
+def events_list(events: list[dict[str, Any]], hours: int = 48) -> Any:
+    """Return the failed calls and integration incidents of the last ``hours`` hours (the failures
+    chart's window) as a list group, or a note saying there were none."""
     if not events:
-        return html.P("No integration failures recorded.", className="text-body-secondary mb-0")
+        return html.P(f"No failed calls and no integration incidents in the last {hours} hours.",
+                      className="text-body-secondary mb-0")
     items = []
     for e in events:
-        failed = e["kind"] == "integration.failed"
+        label, color = _FAILURE_BADGES.get(e["kind"], (e["kind"], "secondary"))
         items.append(dbc.ListGroupItem([
             html.Small(e["ts"].strftime("%Y-%m-%d %H:%M:%S UTC"), className="text-body-secondary me-2"),
-            dbc.Badge("failed" if failed else "recovered", color="danger" if failed else "success", className="me-2"),
+            dbc.Badge(label, color=color, className="me-2"),
             html.Span(e["message"][:300]),
         ]))
     return dbc.ListGroup(items, flush=True)
@@ -170,18 +183,20 @@ def components_table(states: dict[str, dict[str, Any]]) -> Any:
 
 def integrations_view(theme: str | None = "light") -> dict[str, Any]:
     """Return every piece of the integrations page for the current state of the gateway and call log."""
-    from core.runtime import db
+    from connectors.polling import polling_note
+    from core.runtime import db, services
     from gateway import get_gateway
     from gateway.status import integration_status
 
     gateway = get_gateway()
     gateway.call_log.flush()
+    enabled = services().settings.provider_polling_enabled
     with db().read_session() as session:
         rows = integration_status(gateway, session)
         timeline = hourly_timeline(session, hours=48)
-        events = integration_events(session, limit=15)
+        events = failure_log(session, hours=48, limit=15)
     return {
-        "table": status_table(rows),
+        "table": status_table(rows, {r["provider"]: polling_note(gateway, r["provider"], enabled) for r in rows}),
         "summary": summary_text(rows),
         "calls": calls_figure(timeline, theme),
         "failures": failures_figure(timeline, theme),

@@ -98,6 +98,30 @@ def poll_weather(database: Any, gateway: Gateway | None = None) -> int:
     return stored
 
 
+_POLLED_WEATHER = ("openweathermap", "noaa_nws")
+
+
+def _every(seconds: float) -> str:
+    return f"every {seconds / 3600:g} h" if seconds >= 3600 else f"every {seconds / 60:g} min"
+
+
+def polling_note(gateway: Gateway, name: str, enabled: bool) -> str:
+    """Return how this process calls provider ``name``, by the rules of :func:`add_polling_jobs`
+    (e.g. 'polled every 15 min', 'recorded data read once after start', 'called on request')."""
+    if not enabled:
+        return "polling off (FLEETLIGHT_PROVIDER_POLLING_ENABLED=false); called on request"
+    mode = gateway.mode(name)
+    if name in MARKET_PROVIDERS:
+        if mode == "live":
+            return f"polled {_every(gateway.spec(name).poll_interval_s)}"
+        if mode == "offline replay":
+            return "recorded data read once after start"
+        return "not polled"
+    if name in _POLLED_WEATHER and any(gateway.mode(n) == "live" for n in _POLLED_WEATHER):
+        return f"polled {_every(gateway.spec('openweathermap').poll_interval_s)}"
+    return "called on request"
+
+
 def add_polling_jobs(scheduler: Any, database: Any, gateway: Gateway) -> list[str]:
     """Add the polling jobs of every provider to ``scheduler`` (the process's one scheduler); return their ids.
 
@@ -117,7 +141,7 @@ def add_polling_jobs(scheduler: Any, database: Any, gateway: Gateway) -> list[st
         elif mode == "offline replay":
             ids.append(scheduler.add_job(poll_market, "date", args=[name, database, gateway], id=f"replay-{name}",
                                          run_date=first, misfire_grace_time=600, replace_existing=True).id)
-    if any(gateway.mode(n) == "live" for n in ("openweathermap", "noaa_nws")):
+    if any(gateway.mode(n) == "live" for n in _POLLED_WEATHER):
         ids.append(scheduler.add_job(poll_weather, "interval", args=[database, gateway], id="poll-weather",
                                      seconds=gateway.spec("openweathermap").poll_interval_s,
                                      next_run_time=now + dt.timedelta(seconds=30), misfire_grace_time=600,

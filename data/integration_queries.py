@@ -156,6 +156,29 @@ def integration_events(session: Session, limit: int = 20) -> list[dict[str, Any]
             for ts, kind, provider, payload in rows]
 
 
+def failure_log(session: Session, hours: int = 48, limit: int = 15,
+                now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Return the newest failures of the last ``hours`` hours, newest first: each failed call
+    (the outcomes :func:`hourly_timeline` counts as failures) and each integration.failed /
+    integration.recovered incident, as dicts (ts, kind, provider, message)."""
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    since = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1) - dt.timedelta(hours=hours)
+    calls = session.execute(
+        select(IntegrationCall.started_at, IntegrationCall.provider, IntegrationCall.endpoint, IntegrationCall.outcome,
+               IntegrationCall.status_code, IntegrationCall.error)
+        .where(IntegrationCall.started_at >= since,
+               IntegrationCall.outcome.in_((*FAILED_OUTCOMES, "rejected")))
+        .order_by(IntegrationCall.started_at.desc()).limit(limit)
+    ).all()
+    out: list[dict[str, Any]] = [{"ts": ts, "kind": f"call.{outcome}", "provider": provider,
+            "message": f"{provider} {endpoint}" + (f" (HTTP {status})" if status else "")
+                       + (f": {error}" if error else "")}
+           for ts, provider, endpoint, outcome, status, error in calls]
+    out += [e for e in integration_events(session, limit) if e["ts"] >= since]
+    out.sort(key=lambda e: e["ts"], reverse=True)
+    return out[:limit]
+
+
 def outcome_counts(session: Session, since: dt.datetime) -> dict[str, dict[str, int]]:
     """Return {provider: {outcome: count}} since ``since``."""
     rows = session.execute(
@@ -169,5 +192,5 @@ def outcome_counts(session: Session, since: dt.datetime) -> dict[str, dict[str, 
     return dict(out)
 
 
-__all__ = ["ProviderUsage", "Timeline", "day_and_month_start", "hourly_timeline", "integration_events",
+__all__ = ["ProviderUsage", "Timeline", "day_and_month_start", "failure_log", "hourly_timeline", "integration_events",
            "outcome_counts", "provider_usage"]

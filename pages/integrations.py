@@ -37,7 +37,7 @@ def layout(**_kwargs: object) -> html.Div:
         dbc.Row([dbc.Col(_graph(IDS["calls"], view["calls"]), lg=6),
                  dbc.Col(_graph(IDS["failures"], view["failures"]), lg=6)], className="g-3 mb-3"),
         dbc.Row([dbc.Col(_graph(IDS["latency"], view["latency"]), lg=6),
-                 dbc.Col(dbc.Card([dbc.CardHeader("Recent integration events"),
+                 dbc.Col(dbc.Card([dbc.CardHeader("Failures in the last 48 hours: failed calls and incidents"),
                                    dbc.CardBody(html.Div(view["events"], id=IDS["events"]))], className="shadow-sm"),
                          lg=6)], className="g-3 mb-3"),
         dbc.Card([dbc.CardHeader("Components of this process"),

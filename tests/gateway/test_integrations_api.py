@@ -54,3 +54,39 @@ def test_integrations_page_view(busy_gateway):
     assert "OpenWeatherMap" in text and "breaker open" in text and "credentials refused" in text
     assert "circuit breaker opened" in str(view["events"])
     assert summary_text([{"state": "live"}, {"state": "live"}, {"state": "offline replay"}]) == "2 live · 1 offline replay"
+
+
+def test_failure_list_counts_what_the_failures_chart_counts(busy_gateway):
+    """The list under the failures chart names every failed call the chart counts (same window,
+    same outcomes): a failed call never sits next to "no failures recorded"."""
+    from callbacks.integrations import integrations_view
+    from core.runtime import db
+    from data.integration_queries import failure_log, hourly_timeline
+
+    with db().read_session() as session:
+        charted = sum(sum(v) for v in hourly_timeline(session, hours=48).failures.values())
+        listed = failure_log(session, hours=48, limit=1000)
+    calls = [e for e in listed if e["kind"].startswith("call.")]
+    assert charted == len(calls) >= 4  # the refused credentials and the CAISO 503s and breaker rejections
+    assert any(e["provider"] == "openweathermap" and "credentials refused" in e["message"] for e in calls)
+    assert any(e["kind"] == "integration.failed" for e in listed)
+    assert "No failed calls" not in str(integrations_view("light")["events"])
+
+
+def test_no_failures_says_so_for_the_charted_window(services):
+    from callbacks.integrations import events_list
+
+    assert "No failed calls and no integration incidents in the last 48 hours" in str(events_list([]))
+
+
+def test_each_provider_says_how_it_is_called(busy_gateway):
+    """Replayed market data is read once after start, so its call count stays still: the page says so."""
+    from connectors.polling import polling_note
+
+    assert polling_note(busy_gateway, "caiso", enabled=False).startswith("polling off")
+    note = polling_note(busy_gateway, "caiso", enabled=True)
+    assert note in ("recorded data read once after start", "not polled") or note.startswith("polled every")
+    from callbacks.integrations import integrations_view
+
+    text = str(integrations_view("light")["table"])
+    assert "last call" in text and ("called on request" in text or "polling off" in text)
