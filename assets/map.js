@@ -18,7 +18,7 @@
   var MAP_ID = "map-map", PAGE_PATH = "/map", WORKER_URL = "/_map/js/map_worker.js";
   // Same as components/map_view.py CLUSTER_RADIUS / CLUSTER_MAX_ZOOM (the page config repeats them).
   // The opening view (components/map_view.py DEFAULT_ZOOM): the worker answers it with "ready".
-  var DEFAULT_CLUSTER = {radius: 60, maxZoom: 14, initial: {zoom: 3, bbox: [-180, -85, 180, 85]}};
+  var DEFAULT_CLUSTER = {radius: 120, maxZoom: 14, initial: {zoom: 3, bbox: [-180, -85, 180, 85]}};
   var LATEST = {pointsUrl: "/_map/latest/points.pbf", columnsUrl: "/_map/latest/columns.json", statusUrl: "/_map/status.json"};
   // The statuses (and their order in the cluster aggregates) come from the server with the worker's
   // columns (domain.status): none are declared here.
@@ -46,6 +46,15 @@
     if (a >= 100) return mw.toFixed(0) + " MW";
     if (a >= 10) return mw.toFixed(1) + " MW";
     return mw.toFixed(2) + " MW";
+  }
+  // cluster labels: two or three significant digits, at most six characters ("0.5 MW", "845 MW", "12 GW")
+  function fmtMWShort(mw) {
+    var a = Math.abs(mw);
+    if (a < 0.05) return "0 MW";
+    if (a >= 9999.5) return (mw / 1000).toFixed(0) + " GW";
+    if (a >= 999.5) return (mw / 1000).toFixed(1) + " GW";
+    if (a >= 9.95) return mw.toFixed(0) + " MW";
+    return mw.toFixed(1) + " MW";
   }
   function fmtCount(n) { return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? (n / 1000).toFixed(1) + "k" : String(n); }
   function color(statusName) { return S.colors[statusName] || "#999"; }
@@ -167,7 +176,8 @@
     var a = it.a, count = it.n, w = S.statuses[it.w] || "no data";
     var key = "c" + count + "|" + a.slice(1).join(",") + "|" + w;
     return cachedIcon(key, function () {
-      var size = Math.round(Math.min(58, 40 + 4 * Math.log10(Math.max(count, 1))));
+      // the core holds the label ("845 MW", "1.2 GW", "12k"): at least 58 px, so the longest label fits
+      var size = Math.round(Math.min(66, 58 + 2 * Math.log10(Math.max(count, 1))));
       var r = size / 2 - 4, c = 2 * Math.PI * r, total = 0, segs = "", acc = 0, h = size / 2;
       for (var i = 0; i < S.statuses.length; i++) total += a[2 + i];
       for (i = 0; i < S.statuses.length; i++) {
@@ -182,7 +192,7 @@
         '<g transform="rotate(-90 ' + h + " " + h + ')">' + segs + "</g>" +
         '<circle r="' + (r - 3.5) + '" cx="' + h + '" cy="' + h + '" class="fl-cluster-core" stroke="' + color(w) +
         '" stroke-width="1.5"/></svg>' +
-        '<div class="fl-cluster-label"><b>' + fmtMW(a[1]).replace(" ", "&nbsp;") + "</b><small>" + fmtCount(count) + "</small></div>";
+        '<div class="fl-cluster-label"><b>' + fmtMWShort(a[1]).replace(" ", "&nbsp;") + "</b><small>" + fmtCount(count) + "</small></div>";
       return L.divIcon({html: html, className: "fl-cluster fl-worst-" + w.replace(" ", "-"), iconSize: L.point(size, size)});
     });
   }

@@ -37,7 +37,15 @@ from flask import Response, abort, has_request_context, request
 
 from components.map_outlines import COUNTRIES_FILE, OFFLINE_DIR, STATES_FILE
 from components.map_tiles import TileError, TileProxy
-from components.map_view import CLUSTER_MAX_ZOOM, CLUSTER_RADIUS, DEFAULT_ZOOM, MAP_IDS, kpi_card, search_hits
+from components.map_view import (
+    CLUSTER_MAX_ZOOM,
+    CLUSTER_RADIUS,
+    DEFAULT_ZOOM,
+    MAP_IDS,
+    kpi_card,
+    outline_styles,
+    search_hits,
+)
 from components.theme import STATUS_COLORS
 from core.runtime import db, services
 from core.settings import REPO_ROOT
@@ -360,6 +368,11 @@ def _register_routes(app: Dash) -> None:
 def register(app: Dash) -> None:
     """Attach the map routes and callbacks to ``app``."""
     _register_routes(app)
+
+    @app.callback(Output("map-outline-countries", "style"), Output("map-outline-states", "style"),
+                  Input("shell-theme", "data"))
+    def outline_theme(theme: str | None):
+        return outline_styles(theme)
 
     app.clientside_callback(
         "function(config) { return window.fleetMap.init(config); }",

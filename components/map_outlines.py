@@ -9,6 +9,11 @@ TopoJSON of Natural Earth (public domain) by Mike Bostock, ISC licence (see
     python -m components.map_outlines /tmp/package/countries-110m.json /tmp/us/package/states-10m.json
 
 and the two GeoJSON files are committed, so the app needs no network and no npm at run time.
+
+Rings that cross the antimeridian (Russia, Fiji) or go round a pole (Antarctica) are cut at
+longitude ±180 (:func:`split_antimeridian`): drawn as they are, their edge from +180 to -180 spans
+the whole map and fills a band across it. ``python -m components.map_outlines --fix FILE`` applies
+the cut to a GeoJSON file already built (idempotent).
 """
 from __future__ import annotations
 
@@ -64,6 +69,86 @@ def _ring(indexes: list[int], arcs: list[list[tuple[float, float]]]) -> list[lis
     return coords
 
 
+Point = list[float]
+
+
+def _unwrap(ring: list[Point]) -> tuple[list[Point], int]:
+    """Return the ring with longitudes made continuous (no step over 180 degrees) and the number of
+    steps that were made continuous."""
+    out = [list(ring[0])]
+    jumps = 0
+    for lon, lat in ring[1:]:
+        prev = out[-1][0]
+        while lon - prev > 180:
+            lon -= 360
+            jumps += 1
+        while prev - lon > 180:
+            lon += 360
+            jumps += 1
+        out.append([lon, lat])
+    return out, jumps
+
+
+def _clip(ring: list[Point], x: float, keep_below: bool) -> list[Point]:
+    """Return the ring clipped to the half-plane lon <= x (``keep_below``) or lon >= x (Sutherland-Hodgman)."""
+    def inside(p: Point) -> bool:
+        return p[0] <= x if keep_below else p[0] >= x
+
+    out: list[Point] = []
+    for i, cur in enumerate(ring):
+        prev = ring[i - 1]
+        if inside(cur) != inside(prev):
+            t = (x - prev[0]) / (cur[0] - prev[0])
+            out.append([x, prev[1] + t * (cur[1] - prev[1])])
+        if inside(cur):
+            out.append(cur)
+    return out
+
+
+def _close(ring: list[Point]) -> list[Point]:
+    coords = [[round(lon, DECIMALS), round(lat, DECIMALS)] for lon, lat in ring]
+    coords = [p for i, p in enumerate(coords) if i == 0 or p != coords[i - 1]]
+    if coords and coords[0] != coords[-1]:
+        coords.append(coords[0])
+    return coords
+
+
+def split_antimeridian(polygon: list[list[Point]]) -> list[list[list[Point]]]:
+    """Return ``polygon`` (outer ring, holes) as polygons that each stay within longitudes -180..180.
+
+    A ring whose consecutive points step over 180 degrees of longitude is made continuous, closed
+    along the pole when it goes round one (an odd number of steps), and cut into its parts within
+    [-540, -180], [-180, 180] and [180, 540], each shifted back into -180..180. Holes of a cut ring
+    are dropped (none of the bundled outlines has one). A polygon that needs no cut is returned as is.
+    """
+    outer = polygon[0]
+    if all(abs(a[0] - b[0]) <= 180 or abs(a[1]) == abs(b[1]) == 90 for a, b in zip(outer, outer[1:], strict=False)):
+        return [polygon]  # within the map, or already cut (a closing edge along a pole is drawn at the map's edge)
+    ring, jumps = _unwrap(outer)
+    if jumps % 2:  # round a pole: close along it, on the side of the ring's mean latitude
+        pole = -90.0 if sum(p[1] for p in ring) < 0 else 90.0
+        ring = [*ring, [ring[-1][0], pole], [ring[0][0], pole]]
+    pieces = []
+    for shift in (-360.0, 0.0, 360.0):
+        moved = [[lon + shift, lat] for lon, lat in ring]
+        part = _close(_clip(_clip(moved, -180.0, keep_below=False), 180.0, keep_below=True))
+        if len(part) >= 4:
+            pieces.append([part])
+    return pieces
+
+
+def fix_antimeridian(collection: dict[str, Any]) -> dict[str, Any]:
+    """Return the FeatureCollection with every polygon cut by :func:`split_antimeridian` (idempotent)."""
+    features = []
+    for feature in collection["features"]:
+        geometry = feature["geometry"]
+        polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        cut = [piece for poly in polys for piece in split_antimeridian(poly)]
+        new = {"type": "Polygon", "coordinates": cut[0]} if len(cut) == 1 else {"type": "MultiPolygon", "coordinates": cut}
+        features.append({**feature, "geometry": new})
+    return {**collection, "features": features}
+
+
 def topology_to_geojson(topology: dict[str, Any], object_name: str) -> dict[str, Any]:
     """Return the named TopoJSON object as a GeoJSON FeatureCollection (coordinates rounded, tiny rings dropped)."""
     if topology.get("type") != "Topology" or object_name not in topology.get("objects", {}):
@@ -87,7 +172,7 @@ def topology_to_geojson(topology: dict[str, Any], object_name: str) -> dict[str,
             "type": "MultiPolygon", "coordinates": polys}
         features.append({"type": "Feature", "properties": {"name": (g.get("properties") or {}).get("name", "")},
                          "geometry": geometry})
-    return {"type": "FeatureCollection", "features": features}
+    return fix_antimeridian({"type": "FeatureCollection", "features": features})
 
 
 def build(countries_topojson: Path, states_topojson: Path, out_dir: Path = OFFLINE_DIR) -> dict[str, int]:
@@ -103,6 +188,10 @@ def build(countries_topojson: Path, states_topojson: Path, out_dir: Path = OFFLI
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--fix":
+        path = Path(sys.argv[2])
+        path.write_text(json.dumps(fix_antimeridian(json.loads(path.read_text())), separators=(",", ":")))
+        sys.exit(0)
     if len(sys.argv) != 3:
-        sys.exit("usage: python -m components.map_outlines COUNTRIES_TOPOJSON STATES_TOPOJSON")
+        sys.exit("usage: python -m components.map_outlines COUNTRIES_TOPOJSON STATES_TOPOJSON | --fix GEOJSON")
     print(build(Path(sys.argv[1]), Path(sys.argv[2])))

@@ -27,8 +27,21 @@ LEGEND_SHAPES = (("▲", "wind turbine"), ("■", "solar inverter block"), ("◆
                  ("●", "hybrid site"))
 DEFAULT_CENTER = (38.0, -40.0)
 DEFAULT_ZOOM = 3
-CLUSTER_RADIUS = 60  # px (supercluster, in the map worker; assets/map.js repeats both as its defaults)
+# px (supercluster, in the map worker; assets/map.js repeats both as its defaults): wider than the
+# largest cluster icon (66 px, assets/map.js) by as much as markercluster's 80 px over its 40 px icons, so
+# neighbouring clusters do not cover each other
+CLUSTER_RADIUS = 120
 CLUSTER_MAX_ZOOM = 14  # from zoom 15 on every asset is drawn on its own
+
+
+def outline_styles(theme: str | None) -> tuple[dict[str, object], dict[str, object]]:
+    """Return the (countries, US states) outline styles of ``theme`` ('dark' or light): drawn on a
+    canvas (preferCanvas), they cannot follow the theme through CSS."""
+    if theme == "dark":
+        return ({"color": "#7d8a97", "weight": 0.8, "fillColor": "#3b434c", "fillOpacity": 1.0},
+                {"color": "#5f6b77", "weight": 0.6, "fill": False})
+    return ({"color": "#6c7a89", "weight": 0.8, "fillColor": "#f4f1ea", "fillOpacity": 1.0},
+            {"color": "#98a4b0", "weight": 0.6, "fill": False})
 
 
 def leaflet_map(tiles: list[TileLayerSpec], outlines: dict[str, str] | None = None) -> dl.Map:
@@ -38,8 +51,7 @@ def leaflet_map(tiles: list[TileLayerSpec], outlines: dict[str, str] | None = No
     answers of the map's Web Worker, which holds the supercluster index), not by a dl.GeoJSON.
     """
     outlines = outlines or outline_urls()
-    outline_style = {"color": "#6c7a89", "weight": 0.8, "fillColor": "#f4f1ea", "fillOpacity": 1.0}
-    state_style = {"color": "#98a4b0", "weight": 0.6, "fill": False}
+    outline_style, state_style = outline_styles("light")  # the map callbacks follow the theme
     base = [t for t in tiles if not t.overlay]
     overlays = [t for t in tiles if t.overlay]
     base_layers = [

@@ -36,8 +36,36 @@ def test_clusters_show_mw_and_status_then_click_through(dash_duo, dash_app, map_
     assert clusters, "no styled cluster at the initial zoom"
     labels = " ".join(c.text for c in clusters)
     assert "MW" in labels
-    # Mesa Solar produces 3 MW, Ridge Wind 2.05 MW: some cluster sums those figures
-    assert any(t in labels for t in ("3.00 MW", "2.05 MW", "5.05 MW")), labels
+    # Mesa Solar produces 3 MW, Ridge Wind 2.05 MW: some cluster sums those figures (two or three digits)
+    assert any(t in labels for t in ("3.0 MW", "2.0 MW", "2.1 MW", "5.0 MW", "5.1 MW")), labels
+    # every label fits inside its cluster's core (the ring is 6 px wide, the core's edge 1.5 px)
+    overflow = dash_duo.driver.execute_script("""
+        return Array.from(document.querySelectorAll('.fl-cluster')).map(function (c) {
+          var b = c.querySelector('.fl-cluster-label b'), s = c.querySelector('.fl-cluster-label small');
+          return [b.textContent, c.offsetWidth - 15, b.getBoundingClientRect().width, s.getBoundingClientRect().width];
+        }).filter(function (r) { return r[2] > r[1] || r[3] > r[1]; });""")
+    assert overflow == [], overflow
+    # the longest labels the format makes fit the smallest cluster (58 px: a 43 px core)
+    widths = dash_duo.driver.execute_script("""
+        var out = {}, host = document.querySelector('.fl-cluster').parentNode;
+        ['845 MW', '9.9 MW', '1.2 GW', '12 GW', '999 GW'].forEach(function (t) {
+          var c = document.createElement('div'); c.className = 'fl-cluster'; c.style.width = '58px';
+          c.innerHTML = '<div class="fl-cluster-label"><b>' + t.replace(' ', '&nbsp;') + '</b><small>120k</small></div>';
+          host.appendChild(c); out[t] = c.querySelector('b').getBoundingClientRect().width; c.remove();
+        });
+        return out;""")
+    assert all(w <= 43 for w in widths.values()), widths
+    # clusters do not cover each other (the cluster radius is wider than the largest icon)
+    covered = dash_duo.driver.execute_script("""
+        var r = Array.from(document.querySelectorAll('.fl-cluster')).map(function (c) { return c.getBoundingClientRect(); });
+        var out = [];
+        for (var i = 0; i < r.length; i++) for (var j = i + 1; j < r.length; j++) {
+          var w = Math.min(r[i].right, r[j].right) - Math.max(r[i].left, r[j].left);
+          var h = Math.min(r[i].bottom, r[j].bottom) - Math.max(r[i].top, r[j].top);
+          if (w > 8 && h > 8) out.push([i, j, w, h]);
+        }
+        return out;""")
+    assert covered == [], covered
     assert any("fl-worst-" in c.get_attribute("class") for c in clusters)
     # zoom to a site through search, then click one of its assets
     box = dash_duo.find_element("#map-search")
