@@ -1,6 +1,6 @@
-"""Today's background work as jobs on the process's one scheduler: alert raising, forecast training.
+"""Background work as jobs on the process's one scheduler: forecast training.
 
-* :class:`ScheduledJob`: a function run every N seconds on the scheduler (the alert raiser).
+* :class:`ScheduledJob`: a function run every N seconds on the scheduler.
 * :class:`Forecasting`: at start, the demo history back-fill of a freshly seeded fleet, then
   forecast training site by site (a stop is honoured between sites), then the retraining job
   on the scheduler every ``forecast_retrain_hours``.
@@ -19,7 +19,6 @@ from core.component import THREAD_PREFIX, join_thread
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from alerts.raiser import AlertRaiser
     from bootstrap.services import Services
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ HISTORY_DAYS = 45  # hourly demo history back-filled for a freshly seeded fleet
 
 
 class ScheduledJob:
-    """A function run every ``every_s`` seconds on the process scheduler (e.g. the alert raiser)."""
+    """A function run every ``every_s`` seconds on the process scheduler."""
 
     def __init__(self, name: str, scheduler: BackgroundScheduler, run: Callable[[], Any], every_s: float) -> None:
         self.name = name
@@ -70,11 +69,6 @@ class ScheduledJob:
         status = "stopped" if self._job is None else ("degraded" if self.last_error else "ok")
         return {"status": status, "every_s": self.every_s, "runs": self.runs,
                 "last_run": self.last_run.isoformat() if self.last_run else None, "last_error": self.last_error}
-
-
-def alert_raiser_job(scheduler: BackgroundScheduler, raiser: AlertRaiser, every_s: float = 30.0) -> ScheduledJob:
-    """Return the component that turns operational events into alerts every ``every_s`` seconds."""
-    return ScheduledJob("alert_raiser", scheduler, raiser.run_once, every_s)
 
 
 class Forecasting:
