@@ -150,7 +150,7 @@ def parse_definition(body: Any) -> Any:
     try:
         return _ADAPTER.validate_python(body)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
         raise RuleError(422, f"invalid rule: {problems}") from None
 
 

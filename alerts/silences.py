@@ -45,7 +45,7 @@ def create_silence(db: Database, body: Any, actor: str) -> dict[str, Any]:
     try:
         data = SilenceBody.model_validate(body)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
         raise RuleError(422, f"invalid window: {problems}") from None
     with db.session() as session:
         for model, key, name in ((Site, data.site_id, "site_id"), (Asset, data.asset_id, "asset_id"),

@@ -9,6 +9,7 @@ is below ``min_expected_pct`` of capacity (night for PV, calm for wind) are not 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -46,7 +47,8 @@ def site_energy_series(session: Session, site_id: str, start: dt.datetime, end: 
                        ) -> tuple[pd.Series, pd.Series, float]:
     """Return (actual kWh, expected kWh, capacity kWh) per 15-min interval of the site's generating assets.
 
-    Only intervals with power and an expectation are in the series (interval start, UTC).
+    Intervals with an expectation are in the series (interval start, UTC); actual is NaN where no
+    asset reported power (missing data, not zero: the detector leaves it out).
     """
     configs = site_configs(session, [site_id])
     if not configs or not configs[0].assets:
@@ -54,12 +56,14 @@ def site_energy_series(session: Session, site_id: str, start: dt.datetime, end: 
         return empty, empty, 0.0
     config = configs[0]
     frame = interval_frame(configs, rollup_frame(session, list(config.sensor_asset_ids), start, end), start, end)
-    per = (frame.filter(pl.col("has_power") & pl.col("expected_kwh").is_not_null())
-           .group_by("bucket_start").agg(actual=pl.col("actual_kwh").sum(), expected=pl.col("expected_kwh").sum())
+    per = (frame.filter(pl.col("expected_kwh").is_not_null())
+           .group_by("bucket_start").agg(
+               actual=pl.when(pl.col("has_power").any()).then(pl.col("actual_kwh").filter(pl.col("has_power")).sum()),
+               expected=pl.col("expected_kwh").sum())
            .sort("bucket_start"))
     index = pd.DatetimeIndex(per["bucket_start"].to_list())
     capacity_kwh = sum(a.capacity_kw for a in config.assets) * INTERVAL.total_seconds() / 3600.0
-    return (pd.Series(per["actual"].to_list(), index=index, dtype=float),
+    return (pd.Series([math.nan if v is None else v for v in per["actual"].to_list()], index=index, dtype=float),
             pd.Series(per["expected"].to_list(), index=index, dtype=float), capacity_kwh)
 
 
