@@ -109,3 +109,23 @@ def test_rules_api_versions_preview_and_refusals(client, small_fleet, tokens):
     spec = client.get("/api/v1/openapi.json").json
     assert {"/alert-rules", "/alert-rules/{rule_id}", "/alert-rules/preview",
             "/alerts/metrics", "/alert-silences"} <= set(spec["paths"])
+
+
+def test_the_page_action_is_refused_to_a_viewer_on_the_server(client, small_fleet):
+    """A forged callback request from a viewer session is refused by the server-side check."""
+    from alerts.lifecycle import Condition, book_of
+    from callbacks.alerts import act
+
+    alert_id = book_of(small_fleet).raise_alert(
+        Condition("threshold", None, "t-sol", SOLAR_ASSETS[1], "warning", "low", "", "b:3"))
+    app = client.application
+    with app.test_request_context("/"):
+        from flask import g
+
+        from security.access import Caller
+
+        g.fleetlight_caller = Caller("v1", Role.viewer, None, "session")
+        message, changed = act("ack", [{"id": alert_id}], "nope")
+    assert changed == 0 and "lacks permission 'alerts:ack'" in str(message)
+    with small_fleet.db.read_session() as s:
+        assert s.get(Alert, alert_id).state == AlertState.open
