@@ -74,6 +74,7 @@ class RuleEngine:
         self.sites: dict[str, AssetInfo] = {}  # site id -> its first asset's info (site kind, place)
         self.last_seen: dict[str, dt.datetime] = {}
         self.machines: dict[tuple[int, str], ThresholdMachine] = {}
+        self.site_active: dict[tuple[int, str], set[str]] = {}  # grouped threshold rules: assets meeting it
         self.comm_active: set[str] = set()  # dedup keys of comm_loss alerts this engine raised
         self.evaluations = 0
         self._lock = threading.RLock()
@@ -117,6 +118,7 @@ class RuleEngine:
             self.rules = loaded
             live = {r.id for r in loaded}
             self.machines = {k: m for k, m in self.machines.items() if k[0] in live}
+            self.site_active = {k: v for k, v in self.site_active.items() if k[0] in live}
             self._rules_at = time.monotonic()
 
     def _of(self, *kinds: str) -> list[LoadedRule]:
@@ -158,9 +160,19 @@ class RuleEngine:
                     if machine is None:
                         machine = self.machines[(rule.id, asset_id)] = threshold_machine(d)
                     change = machine.feed(ts, float(value))
-                    if change == "raise":
+                    if change is None:
+                        continue
+                    if d.group == "site":
+                        members = self.site_active.setdefault((rule.id, info.site_id), set())
+                        was = bool(members)
+                        (members.add if change == "raise" else members.discard)(asset_id)
+                        if change == "raise" and not was:
+                            actions.append((threshold_condition(rule.id, d, asset_id, info, float(value), ts), ts))
+                        elif change == "clear" and was and not members:
+                            actions.append((threshold_key(rule.id, info.site_id, "site"), ts))
+                    elif change == "raise":
                         actions.append((threshold_condition(rule.id, d, asset_id, info, float(value), ts), ts))
-                    elif change == "clear":
+                    else:
                         actions.append((threshold_key(rule.id, asset_id), ts))
         # stamped with the sample's time: the condition became true (or false) then
         for what, when in actions:
@@ -365,9 +377,9 @@ def threshold_machine(d: Any) -> ThresholdMachine:
                             dt.timedelta(minutes=d.raise_after_min), dt.timedelta(minutes=d.clear_after_min))
 
 
-def threshold_key(rule_id: int, asset_id: str) -> str:
-    """Return the dedup key of a threshold rule's alert on an asset."""
-    return f"threshold:{rule_id}:{asset_id}"
+def threshold_key(rule_id: int, subject: str, group: str = "asset") -> str:
+    """Return the dedup key of a threshold rule's alert on an asset (or, grouped, on a site)."""
+    return f"threshold:{rule_id}:{subject}" if group == "asset" else f"threshold:{rule_id}:site:{subject}"
 
 
 def threshold_condition(rule_id: int, d: Any, asset_id: str, info: AssetInfo, value: float,
@@ -375,9 +387,11 @@ def threshold_condition(rule_id: int, d: Any, asset_id: str, info: AssetInfo, va
     """Return the condition a threshold rule raises for ``asset_id``."""
     sign = ">=" if d.direction == "above" else "<="
     held = f" for {d.raise_after_min:g} min" if d.raise_after_min else ""
-    return Condition("threshold", rule_id, info.site_id, asset_id, d.severity,
-                     f"{asset_id}: {d.metric} {value:,.2f} ({d.name})",
+    grouped = d.group == "site"
+    return Condition("threshold", rule_id, info.site_id, None if grouped else asset_id, d.severity,
+                     f"{info.site_name if grouped else asset_id}: {d.metric} {value:,.2f} ({d.name})",
                      f"{d.metric} {sign} {d.raise_level:g}{held} at {ts.strftime('%Y-%m-%d %H:%M:%S UTC')}; "
                      f"clears at {d.clear_level:g}" + (f" after {d.clear_after_min:g} quiet min"
-                                                       if d.clear_after_min else ""),
-                     threshold_key(rule_id, asset_id))
+                                                       if d.clear_after_min else "")
+                     + (f"; first asset: {asset_id}" if grouped else ""),
+                     threshold_key(rule_id, info.site_id if grouped else asset_id, d.group))

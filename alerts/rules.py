@@ -6,7 +6,8 @@ Kinds and what their parameters mean (units in the names):
 
 * ``threshold``: a telemetry ``metric`` crossing ``raise_level`` (``direction`` above or below)
   raises after the condition held for ``raise_after_min`` minutes; it clears once the value is
-  back past ``clear_level`` (hysteresis) for ``clear_after_min`` quiet minutes.
+  back past ``clear_level`` (hysteresis) for ``clear_after_min`` quiet minutes; ``group`` "site"
+  makes one alert per site, active while any of its assets meets the condition.
 * ``underperformance``: the anomaly detector (:func:`forecasting.anomaly.find_underperformance`)
   on a site's 15-min output against its expected output from measured weather
   (:func:`data.expected_history.expected_output_history`); PV sites are judged in daylight only
@@ -61,6 +62,8 @@ class ThresholdRule(_Base):
     raise_after_min: float = Field(0.0, ge=0, le=1440, description="condition must hold this long to raise")
     clear_after_min: float = Field(0.0, ge=0, le=1440, description="quiet this long before it clears")
     asset_id: str | None = Field(None, max_length=80, description="one asset; None: every asset in scope")
+    group: Literal["asset", "site"] = Field("asset", description="asset: one alert per asset; site: one alert per "
+                                                                  "site while any of its assets meets the condition")
 
     @model_validator(mode="after")
     def _hysteresis(self) -> ThresholdRule:

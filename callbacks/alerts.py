@@ -94,7 +94,7 @@ def load_view(state: str | None, severity: str | None, site_id: str | None, rule
 
 
 def timeline_figure(site_id: str | None, theme: str | None, now: dt.datetime | None = None) -> go.Figure:
-    """Return the site's alerts of the last 7 days as bars from opened to resolved (or now), by severity."""
+    """Return the site's alerts of the last 7 days as segments from opened to resolved (or now), by severity."""
     now = now or utcnow()
     fig = go.Figure()
     if site_id:
@@ -109,16 +109,19 @@ def timeline_figure(site_id: str | None, theme: str | None, now: dt.datetime | N
                 mine = [a for a in alerts if a.severity == severity]
                 if not mine:
                     continue
-                start = [max(a.opened_at, since) for a in mine]
-                end = [a.resolved_at or now for a in mine]
-                fig.add_trace(go.Bar(
-                    y=[f"#{a.id} {a.asset_id or 'site'}" for a in mine],
-                    x=[(e - s).total_seconds() * 1000 for s, e in zip(start, end, strict=True)],
-                    base=[s.isoformat() for s in start], orientation="h", name=severity,
-                    marker_color=SEVERITY_COLORS[severity],
-                    customdata=[[a.title, a.state.value] for a in mine],
-                    hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
-    fig.update_layout(barmode="overlay", title=f"Alerts of the last {TIMELINE_DAYS} days" if site_id else
+                xs: list[Any] = []
+                ys: list[Any] = []
+                texts: list[Any] = []
+                for a in mine:  # a segment from opened (marker) to resolved or now
+                    label = f"#{a.id} {a.asset_id or 'site'}"
+                    xs += [max(a.opened_at, since), a.resolved_at or now, None]
+                    ys += [label, label, None]
+                    texts += [f"{a.title} ({a.state.value})"] * 2 + [None]
+                fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=severity, text=texts,
+                                         line={"color": SEVERITY_COLORS[severity], "width": 8},
+                                         marker={"color": SEVERITY_COLORS[severity], "size": 10},
+                                         hovertemplate="%{text}<br>%{x}<extra></extra>"))
+    fig.update_layout(title=f"Alerts of the last {TIMELINE_DAYS} days" if site_id else
                       "Choose a site to see its alerts", xaxis={"type": "date", "range": [
                           (now - dt.timedelta(days=TIMELINE_DAYS)).isoformat(), now.isoformat()]},
                       yaxis={"autorange": "reversed"}, legend={"orientation": "h"})

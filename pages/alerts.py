@@ -107,7 +107,7 @@ def layout(**_kwargs: object) -> html.Div:
     timeline_site = next((sid for sid, name in sites.items() if first_site and name == first_site["site"]), None)
     table = data_table(IDS["table"], COLUMNS, view["rows"],
                        "No alert matches: nothing is raised right now, or the filters leave none.",
-                       page_size=25, grid_options={"rowSelection": "single"})
+                       page_size=20, grid_options={"rowSelection": "single"})
     return html.Div([
         DashSocketIO(id=IDS["socket"], url="/live", eventNames=["alert_changed"],
                      options={"auth": {"rooms": ["alerts"]}}),
