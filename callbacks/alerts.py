@@ -95,9 +95,10 @@ def load_view(state: str | None, severity: str | None, site_id: str | None, rule
 
 def timeline_figure(site_id: str | None, theme: str | None, now: dt.datetime | None = None) -> go.Figure:
     """Return the site's alerts of the last 7 days as segments from opened to resolved (or now), by severity."""
-    now = now or utcnow()
+    now = now or utcnow().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)  # axis to the next minute
     fig = go.Figure()
-    if site_id:
+    visible = _visible()
+    if site_id and (visible is None or site_id in visible):  # a site out of scope answers as an unknown one
         with db().read_session() as session:
             from sqlalchemy import or_, select
 

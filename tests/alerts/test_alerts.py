@@ -244,3 +244,36 @@ def test_pv_comm_loss_is_judged_in_daylight_only(wired):
     assert sorted(a.asset_id for a in _alerts(svc.db)) == sorted(SOLAR_ASSETS)
     _submit(svc, SOLAR_ASSETS[0], "power_kw", noon, 800.0)
     assert {a.asset_id: a.state for a in _alerts(svc.db)}[SOLAR_ASSETS[0]] == AlertState.resolved
+
+
+def test_site_grouped_threshold_is_one_alert_while_any_asset_meets_it(wired):
+    svc, _book, engine, messages = wired
+    create_rule(svc.db, {**THRESHOLD, "raise_after_min": 0, "clear_after_min": 0, "group": "site"}, "a")
+    engine.load()
+    minute = dt.timedelta(minutes=1)
+    _submit(svc, SOLAR_ASSETS[0], "temperature_c", T0, 72.0)
+    _submit(svc, SOLAR_ASSETS[1], "temperature_c", T0 + minute, 73.0)  # same site: no second alert
+    _submit(svc, SOLAR_ASSETS[0], "temperature_c", T0 + 2 * minute, 60.0)  # one asset still hot
+    assert [m["change"] for m in messages] == ["raised"]
+    assert messages[0]["asset_id"] is None and messages[0]["title"].startswith("Test Solar: temperature_c 72.00")
+    _submit(svc, SOLAR_ASSETS[1], "temperature_c", T0 + 3 * minute, 60.0)  # none: cleared
+    assert [m["change"] for m in messages] == ["raised", "resolved"]
+
+
+def test_gateway_events_reach_the_evaluator_on_the_bus(wired):
+    """The gateway's call log publishes the failure events it stores on events.v1 (as the web
+    process wires it), so a failing provider raises without anyone reading the events table."""
+    from bus.eventlog import event_message
+    from gateway.calllog import CallLog
+
+    svc, _book, engine, messages = wired
+    create_rule(svc.db, {"kind": "integration", "name": "Integrations"}, "system")
+    engine.load()
+    log = CallLog(lambda: svc.db, flush_interval_s=60)
+    log.on_events = lambda rows: [svc.bus.publish(EVENTS_TOPIC, event_message(r)) for r in rows]
+    log.event("integration.failed", "caiso", {"error": "server", "message": "caiso: 503 from OASIS"})
+    log.flush()
+    assert [(m["change"], m["message"]) for m in messages] == [("raised", "caiso: 503 from OASIS")]
+    with svc.db.read_session() as s:
+        assert s.execute(select(Event.kind).where(Event.entity_id == "caiso")).scalars().all() == ["integration.failed"]
+    log.close()
