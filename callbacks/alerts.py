@@ -132,6 +132,18 @@ def timeline_figure(site_id: str | None, theme: str | None, now: dt.datetime | N
     return style_figure(fig, theme, height=320)
 
 
+def busiest_site(sites: dict[str, str], now: dt.datetime | None = None) -> str | None:
+    """Return the site (of ``sites``, the caller's) with the most alerts opened in the last 7 days, or None."""
+    from sqlalchemy import func, select
+
+    since = (now or utcnow()) - dt.timedelta(days=TIMELINE_DAYS)
+    with db().read_session() as session:
+        counts = session.execute(select(Alert.site_id, func.count()).where(
+            Alert.opened_at >= since, Alert.site_id.is_not(None)).group_by(Alert.site_id)
+            .order_by(func.count().desc())).all()
+    return next((sid for sid, _n in counts if sid in sites), None)
+
+
 def act(action: str, selected: list[dict[str, Any]] | None, comment: str | None) -> tuple[Any, int]:
     """Acknowledge or resolve the selected alert; return (message, bump)."""
     try:

@@ -10,7 +10,7 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from alerts.rules import KINDS, TEMPLATES, list_rules
-from callbacks.alerts import IDS, STATE_COLORS, can_act, load_view, rules_table, timeline_figure
+from callbacks.alerts import IDS, STATE_COLORS, busiest_site, can_act, load_view, rules_table, timeline_figure
 from components.charts import chart
 from components.data_table import Column, data_table
 from components.kpi import kpi_tile
@@ -103,8 +103,7 @@ def layout(**_kwargs: object) -> html.Div:
     rules = list_rules(db())
     site_options = [{"label": name, "value": sid} for sid, name in sites.items()]
     operator = can_act("alerts:ack")
-    first_site = next((r for r in view["rows"] if r["site"] in sites.values()), None)
-    timeline_site = next((sid for sid, name in sites.items() if first_site and name == first_site["site"]), None)
+    timeline_site = busiest_site(sites)
     table = data_table(IDS["table"], COLUMNS, view["rows"],
                        "No alert matches: nothing is raised right now, or the filters leave none.",
                        page_size=20, grid_options={"rowSelection": "single"})

@@ -277,3 +277,24 @@ def test_gateway_events_reach_the_evaluator_on_the_bus(wired):
     with svc.db.read_session() as s:
         assert s.execute(select(Event.kind).where(Event.entity_id == "caiso")).scalars().all() == ["integration.failed"]
     log.close()
+
+
+def test_severe_weather_alert_stored_for_a_site_raises_and_clears_when_it_ends(wired):
+    from data.models import WeatherAlert
+
+    svc, _book, engine, messages = wired
+    create_rule(svc.db, {"kind": "severe_weather", "name": "Weather", "min_severity": "Severe"}, "system")
+    engine.load()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with svc.db.session() as s:  # as the NOAA connector stores them (connectors/store.py)
+        s.add(WeatherAlert(site_id="t-sol", source="noaa", external_id="urn:oid:2.49.0.1.840.0.abc",
+                           event="Severe Thunderstorm Warning", severity="Severe",
+                           headline="Severe Thunderstorm Warning until 7:45 PM CDT", onset=now - dt.timedelta(minutes=5),
+                           ends=now + dt.timedelta(hours=1)))
+        s.add(WeatherAlert(site_id="t-sol", source="noaa", external_id="urn:oid:minor", event="Wind Advisory",
+                           severity="Minor", onset=now - dt.timedelta(minutes=5), ends=now + dt.timedelta(hours=1)))
+    engine.sweep(now)
+    assert [(m["change"], m["title"]) for m in messages] == [
+        ("raised", "Test Solar: Severe Thunderstorm Warning (Severe)")]
+    engine.sweep(now + dt.timedelta(hours=2))  # the warning has ended
+    assert [m["change"] for m in messages] == ["raised", "resolved"]
