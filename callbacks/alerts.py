@@ -89,7 +89,7 @@ def load_view(state: str | None, severity: str | None, site_id: str | None, rule
         "critical": f"{sum(a['severity'] == 'critical' for a in shown):,}",
         "mtta": figures.as_dict()["mtta_text"], "mtta_detail": f"over {figures.acknowledged:,} acknowledged, 30 days",
         "mttr": figures.as_dict()["mttr_text"], "mttr_detail": f"over {figures.resolved:,} resolved, 30 days",
-        "updated": f"read {now.strftime('%H:%M:%S UTC')}",
+        "updated": f"read {now.strftime('%H:%M UTC')}",
     }
 
 
