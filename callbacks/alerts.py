@@ -31,6 +31,8 @@ IDS = {
     "tl_site": "al-tl-site", "timeline": "al-timeline", "updated": "al-updated",
     "r_kind": "al-r-kind", "r_edit": "al-r-edit", "r_body": "al-r-body", "r_preview": "al-r-preview",
     "r_save": "al-r-save", "r_toggle": "al-r-toggle", "r_result": "al-r-result", "r_table": "al-r-table",
+    "w_kind": "al-w-kind", "w_site": "al-w-site", "w_hours": "al-w-hours", "w_reason": "al-w-reason",
+    "w_create": "al-w-create", "w_result": "al-w-result", "w_list": "al-w-list",
 }
 SEVERITY_COLORS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 STATE_COLORS = {"open": "#d62728", "acknowledged": "#ff7f0e", "suppressed": "#7f7f7f", "resolved": "#2ca02c"}
@@ -189,6 +191,46 @@ def preview_view(result: dict[str, Any]) -> Any:
     ])
 
 
+def silences_view(rows: list[dict[str, Any]], sites: dict[str, str]) -> Any:
+    """Return the maintenance windows and silences in force or to come, as a list."""
+    if not rows:
+        return html.P("No maintenance window or silence in force.", className="text-body-secondary small mb-0")
+    return html.Ul([html.Li([html.Strong(r["kind"]), f" · {sites.get(r['site_id'] or '', r['site_id'] or 'any site')}"
+                             f"{' · asset ' + r['asset_id'] if r['asset_id'] else ''}"
+                             f"{' · rule #' + str(r['rule_id']) if r['rule_id'] else ''}"
+                             f" · {_when(r['starts_at'])} to {_when(r['ends_at'])} · {r['created_by']}"
+                             + (f": {r['reason']}" if r["reason"] else "")]) for r in rows], className="small mb-0")
+
+
+def create_window(kind: str | None, site_id: str | None, hours: Any, reason: str | None) -> Any:
+    """Create a maintenance window or silence from now for ``hours`` on ``site_id``; return the message."""
+    from alerts.rules import RuleError
+    from alerts.silences import create_silence
+
+    try:
+        caller = check("alerts:manage")
+    except AccessDenied as exc:
+        return dbc.Alert(str(exc), color="danger", className="py-2 mb-0")
+    visible = _visible()
+    if site_id and visible is not None and site_id not in visible:  # answers as for an unknown site
+        return dbc.Alert(f"invalid window: site_id: no such site {site_id!r}", color="danger", className="py-2 mb-0")
+    try:
+        length = float(hours)
+    except (TypeError, ValueError):
+        return dbc.Alert("Hours: give a number of hours, e.g. 4.", color="danger", className="py-2 mb-0")
+    now = utcnow()
+    try:
+        done = create_silence(db(), {"kind": kind or "maintenance", "site_id": site_id or None,
+                                     "starts_at": now.isoformat(),
+                                     "ends_at": (now + dt.timedelta(hours=length)).isoformat(),
+                                     "reason": reason or ""}, caller.name)
+    except RuleError as exc:
+        return dbc.Alert(str(exc), color="danger", className="py-2 mb-0")
+    book_of(services()).settle()
+    return dbc.Alert(f"{done['kind'].capitalize()} #{done['id']} until {_when(done['ends_at'])}.", color="success",
+                     className="py-2 mb-0")
+
+
 def _parse(text: str | None) -> Any:
     try:
         return json.loads(text or "")
@@ -290,6 +332,20 @@ def register(app: Dash) -> None:
         rules = list_rules(db())
         options = [{"label": f"#{r['id']} {r['name']}", "value": r["id"]} for r in rules]
         return message, rules_table(rules), options, options
+
+    @app.callback(Output(IDS["w_result"], "children"), Output(IDS["w_list"], "children"),
+                  Input(IDS["w_create"], "n_clicks"), State(IDS["w_kind"], "value"), State(IDS["w_site"], "value"),
+                  State(IDS["w_hours"], "value"), State(IDS["w_reason"], "value"), prevent_initial_call=True)
+    def window(_n, kind, site_id, hours, reason):
+        from data.alert_queries import active_silences
+
+        message = create_window(kind, site_id, hours, reason)
+        visible = _visible()
+        with db().read_session() as session:
+            rows = [r for r in active_silences(session, utcnow())
+                    if visible is None or r["site_id"] is None or r["site_id"] in visible]
+            sites = site_names(session, visible)
+        return message, silences_view(rows, sites)
 
     app.clientside_callback(
         "function(c){return c ? 'live' : 'connecting';}", Output(IDS["conn"], "children"),

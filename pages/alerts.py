@@ -10,7 +10,16 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from alerts.rules import KINDS, TEMPLATES, list_rules
-from callbacks.alerts import IDS, STATE_COLORS, busiest_site, can_act, load_view, rules_table, timeline_figure
+from callbacks.alerts import (
+    IDS,
+    STATE_COLORS,
+    busiest_site,
+    can_act,
+    load_view,
+    rules_table,
+    silences_view,
+    timeline_figure,
+)
 from components.charts import chart
 from components.data_table import Column, data_table
 from components.kpi import kpi_tile
@@ -94,6 +103,40 @@ def _rules_editor() -> dbc.Card:
     ], className="shadow-sm")
 
 
+def _windows(site_options: list[dict[str, str]], sites: dict[str, str]) -> dbc.Card:
+    from data.alert_queries import active_silences
+    from data.models import utcnow
+
+    visible = current_scope().site_ids
+    with db().read_session() as session:
+        rows = [r for r in active_silences(session, utcnow())
+                if visible is None or r["site_id"] is None or r["site_id"] in visible]
+    return dbc.Card([
+        dbc.CardHeader("Maintenance windows and silences"),
+        dbc.CardBody([
+            html.Div(silences_view(rows, sites), id=IDS["w_list"], className="mb-3"),
+            dbc.Row([
+                dbc.Col([dbc.Label("Kind", className="small mb-1"),
+                         dcc.Dropdown(id=IDS["w_kind"], value="maintenance", clearable=False,
+                                      options=[{"label": "maintenance window", "value": "maintenance"},
+                                               {"label": "silence", "value": "silence"}])], md=3),
+                dbc.Col([dbc.Label("Site", className="small mb-1"),
+                         dcc.Dropdown(id=IDS["w_site"], options=site_options, placeholder="choose a site")], md=3),
+                dbc.Col([dbc.Label("Hours from now", html_for=IDS["w_hours"], className="small mb-1"),
+                         dbc.Input(id=IDS["w_hours"], type="number", min=0.25, max=2160, step=0.25, value=4)], md=2),
+                dbc.Col([dbc.Label("Reason", html_for=IDS["w_reason"], className="small mb-1"),
+                         dbc.Input(id=IDS["w_reason"], maxLength=500, placeholder="e.g. transformer inspection")],
+                        md=4),
+            ], className="g-2 mb-2"),
+            dbc.Button([html.I(className="bi bi-bell-slash me-1"), "Create"], id=IDS["w_create"], color="secondary",
+                       size="sm", className="mb-2"),
+            html.Div(id=IDS["w_result"], className="small"),
+            html.Small("Alerts of the site raised while a window is in force are suppressed with its reason; "
+                       "they open when it ends if their condition still holds.", className="text-body-secondary"),
+        ]),
+    ], className="shadow-sm mb-3")
+
+
 def layout(**_kwargs: object) -> html.Div:
     """Return the alerts page; changes arrive by push (room ``alerts`` of the /live namespace)."""
     view = load_view("active", None, None, None)
@@ -152,5 +195,5 @@ def layout(**_kwargs: object) -> html.Div:
             ], className="shadow-sm h-100"), lg=8 if operator else 12),
             *([dbc.Col(_actions(), lg=4)] if operator else []),
         ], className="g-3 mb-3"),
-        *([_rules_editor()] if can_act("alerts:manage") else []),
+        *([_windows(site_options, sites), _rules_editor()] if can_act("alerts:manage") else []),
     ])

@@ -129,3 +129,27 @@ def test_the_page_action_is_refused_to_a_viewer_on_the_server(client, small_flee
     assert changed == 0 and "lacks permission 'alerts:ack'" in str(message)
     with small_fleet.db.read_session() as s:
         assert s.get(Alert, alert_id).state == AlertState.open
+
+
+def test_page_maintenance_window_form_creates_a_window_for_operators_only(client, small_fleet):
+    from callbacks.alerts import create_window
+    from data.models import AlertSilence
+    from security.access import Caller
+
+    app = client.application
+    with app.test_request_context("/"):
+        from flask import g
+
+        g.fleetlight_caller = Caller("v1", Role.viewer, None, "session")
+        assert "lacks permission 'alerts:manage'" in str(create_window("maintenance", "t-sol", 4, "x"))
+    with app.test_request_context("/"):
+        from flask import g
+
+        g.fleetlight_caller = Caller("olga", Role.operator, None, "session")
+        assert "Hours: give a number" in str(create_window("maintenance", "t-sol", "soon", "x"))
+        assert "no such site 'nowhere'" in str(create_window("maintenance", "nowhere", 4, "x"))
+        assert "Maintenance #1 until" in str(create_window("maintenance", "t-sol", 4, "inverter swap"))
+    with small_fleet.db.read_session() as s:
+        (row,) = s.execute(select(AlertSilence)).scalars().all()
+    assert (row.site_id, row.created_by, row.reason) == ("t-sol", "olga", "inverter swap")
+    assert dt.timedelta(hours=3, minutes=59) < row.ends_at - row.starts_at <= dt.timedelta(hours=4)
