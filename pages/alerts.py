@@ -33,18 +33,18 @@ dash.register_page(
 )
 
 COLUMNS = [
-    Column("id", "#", decimals=0, min_width=70, flex=0.4),
-    Column("severity", "Severity", min_width=100, flex=0.6,
+    Column("id", "#", decimals=0, min_width=60, flex=0.4),
+    Column("severity", "Severity", min_width=95, flex=0.6,
            status_colors=(("critical", "#d62728"), ("warning", "#ff7f0e"), ("info", "#1f77b4"))),
-    Column("state", "State", min_width=120, flex=0.7, status_colors=tuple(STATE_COLORS.items())),
-    Column("title", "Alert", min_width=260, flex=2.5),
-    Column("site", "Site", min_width=140, flex=1.1),
-    Column("asset", "Asset", min_width=120, flex=0.9),
-    Column("rule", "Rule", min_width=140, flex=1.0),
-    Column("opened", "Opened", min_width=150, flex=1.0),
-    Column("by", "By", min_width=100, flex=0.7),
-    Column("reason", "Suppressed because", min_width=200, flex=1.5),
-    Column("comments", "Comments", min_width=160, flex=1.2),
+    Column("state", "State", min_width=110, flex=0.7, status_colors=tuple(STATE_COLORS.items())),
+    Column("title", "Alert", min_width=200, flex=2.5),
+    Column("site", "Site", min_width=120, flex=1.1),
+    Column("asset", "Asset", min_width=110, flex=0.9),
+    Column("rule", "Rule", min_width=110, flex=1.0),
+    Column("opened", "Opened", min_width=135, flex=1.0),
+    Column("by", "By", min_width=80, flex=0.7),
+    Column("reason", "Suppressed because", min_width=170, flex=1.5),
+    Column("comments", "Comments", min_width=130, flex=1.2),
 ]
 STATES = [("active", "Active (open, acknowledged, suppressed)"), ("open", "Open"), ("acknowledged", "Acknowledged"),
           ("suppressed", "Suppressed"), ("resolved", "Resolved"), ("all", "All")]
