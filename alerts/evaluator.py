@@ -3,8 +3,9 @@
 
 Inputs (nothing polls the events table):
 
-* telemetry just stored (the ingest consumer's stored-rows listener): ``threshold`` rules and the
-  data side of ``comm_loss`` (an asset heard from again clears its alert);
+* ``telemetry.v1`` on the bus under its own consumer group ``alerts`` (every point, whichever
+  process stores it): ``threshold`` rules and the data side of ``comm_loss`` (an asset heard from
+  again clears its alert);
 * ``prices.v1`` on the bus: ``price_spike`` and ``negative_price``;
 * ``events.v1`` on the bus (the gateway publishes its failure and recovery events there): ``integration``;
 * :meth:`RuleEngine.sweep` every minute (the passing of time is no message): ``comm_loss``
@@ -130,8 +131,15 @@ class RuleEngine:
 
     # --- telemetry -------------------------------------------------------------------------
 
+    def on_telemetry(self, message: dict[str, Any]) -> None:
+        """``telemetry.v1`` consumer (group ``alerts``): every point published, in columns."""
+        # a message's points share few instants (a poll, a tick): build each datetime once
+        times = {ms: dt.datetime.fromtimestamp(ms / 1000.0, dt.UTC) for ms in set(message["ts_ms"])}
+        self.on_stored([(a, m, times[ms], float(v)) for a, m, ms, v in
+                        zip(message["asset_id"], message["metric"], message["ts_ms"], message["value"], strict=True)])
+
     def on_stored(self, rows: list[tuple[str, str, dt.datetime, float]]) -> None:
-        """Ingest listener: evaluate threshold rules on the stored points; note who was heard from."""
+        """Evaluate threshold rules on (asset_id, metric, ts, value) points; note who was heard from."""
         # in order: a key may clear and raise again within one batch
         actions: list[tuple[Condition | str, dt.datetime | None]] = []
         with self._lock:

@@ -8,11 +8,12 @@ process (ingest listener -> rule engine -> lifecycle -> bus).
 
 1. Latency: a threshold rule (raise at 70, clear at 65, no durations) on ``temperature_c``. Each
    trial (on its own asset) submits one point above 70 through the ingest path (``IngestService.submit_points``:
-   encode -> bus -> store -> stored-rows listener -> evaluator -> lifecycle commit -> publish);
+   encode -> bus -> store consumer, then the evaluator's ``alerts`` group -> lifecycle commit -> publish);
    the clock starts just before the submit (the condition is true from the moment the point
    exists) and stops in an ``alert.changed`` subscriber. Then a point below 65 clears it.
-2. Throughput: ``--assets`` inverters; the evaluator takes batches of one point per asset for
-   the threshold rule (values under the level, so each point is an evaluation without a change),
+2. Throughput: ``--assets`` turbines; the evaluator takes ``telemetry.v1`` messages of one point
+   per asset for the threshold rule (values under the level: each point is an evaluation without
+   a change),
    and the communication-loss sweep judges every asset. Rates = evaluations / wall time.
 """
 from __future__ import annotations
@@ -79,7 +80,7 @@ def main() -> None:
         ingest.assets.refresh()
         book = AlertBook(db, bus)
         engine = RuleEngine(db, book)
-        ingest.add_listener(engine.on_stored)
+        bus.subscribe(TELEMETRY_TOPIC, engine.on_telemetry, group="alerts")
         received: list[float] = []
         bus.subscribe(ALERT_CHANGED_TOPIC, lambda m: received.append(time.perf_counter()) if m["change"] == "raised"
                       else None, group="bench")
@@ -106,17 +107,18 @@ def main() -> None:
 
         # 2. evaluations per second against N assets
         batches = 20
-        rows_batches = []
-        for b in range(batches):
-            ts = base + dt.timedelta(minutes=30, seconds=b)
-            rows_batches.append([(aid, "temperature_c", ts, 40.0 + (k % 20)) for k, aid in enumerate(ids)])
+        messages = []
+        for b in range(batches):  # telemetry.v1 messages as the bus carries them (columns)
+            ts_ms = int((base + dt.timedelta(minutes=30, seconds=b)).timestamp() * 1000)
+            messages.append({"v": 1, "source": "bench", "asset_id": ids, "metric": ["temperature_c"] * len(ids),
+                             "ts_ms": [ts_ms] * len(ids), "value": [40.0 + (k % 20) for k in range(len(ids))]})
         engine.evaluations = 0
         t0 = time.perf_counter()
-        for rows in rows_batches:
-            engine.on_stored(rows)
+        for message in messages:
+            engine.on_telemetry(message)
         took = time.perf_counter() - t0
-        print(f"threshold rule on stored points: {engine.evaluations:,} evaluations in {took:.2f} s = "
-              f"{engine.evaluations / took:,.0f} evaluations/s ({args.assets:,} assets, {batches} batches of one "
+        print(f"threshold rule on telemetry.v1 messages: {engine.evaluations:,} evaluations in {took:.2f} s = "
+              f"{engine.evaluations / took:,.0f} evaluations/s ({args.assets:,} assets, {batches} messages of one "
               "point per asset)")
         create_rule(db, {"kind": "comm_loss", "name": "comms", "stale_after_min": 30}, "bench")
         engine.reload_rules()

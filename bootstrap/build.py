@@ -119,7 +119,7 @@ def provider_polling(services: Services) -> Component | None:
 
 
 def alerts(services: Services) -> Component | None:
-    """The rule evaluator on stored telemetry, prices and events, the lifecycle publishing
+    """The rule evaluator on telemetry, prices and events from the bus, the lifecycle publishing
     ``alert.changed``, the live hub's alerts room (web)."""
     if services.role != "web":
         return None
@@ -131,7 +131,11 @@ def alerts(services: Services) -> Component | None:
     book = AlertBook(services.db, services.bus)
     engine = RuleEngine(services.db, book)
     services.alert_book, services.rule_engine = book, engine
-    services.ingest.add_listener(engine.on_stored)
+    from ingest.service import TELEMETRY_TOPIC
+
+    # its own consumer group: every point reaches the evaluator, whichever process stores it; on the
+    # in-process bus it runs after the store consumer (subscribed first), in the publishing thread
+    services.bus.subscribe(TELEMETRY_TOPIC, engine.on_telemetry, group="alerts")
     services.bus.subscribe(PRICES_TOPIC, engine.on_prices, group="alerts")
     services.bus.subscribe(EVENTS_TOPIC, engine.on_event, group="alerts")
     if services.gateway is not None:

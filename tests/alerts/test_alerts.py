@@ -16,6 +16,7 @@ from alerts.silences import create_silence
 from bus.eventlog import EVENTS_TOPIC
 from bus.registry import REGISTRY
 from data.models import Alert, AlertState, Event, Site, SiteKind
+from ingest.service import TELEMETRY_TOPIC
 from ingest.validation import ValidPoint
 from live.price_feed import PRICES_TOPIC
 from tests.support.fleet import SOLAR_ASSETS, WIND_ASSETS
@@ -37,7 +38,7 @@ def wired(small_fleet):
     book = AlertBook(svc.db, svc.bus)
     engine = RuleEngine(svc.db, book)
     svc.alert_book, svc.rule_engine = book, engine
-    svc.ingest.add_listener(engine.on_stored)
+    svc.bus.subscribe(TELEMETRY_TOPIC, engine.on_telemetry, group="alerts")
     svc.bus.subscribe(PRICES_TOPIC, engine.on_prices, group="alerts")
     svc.bus.subscribe(EVENTS_TOPIC, engine.on_event, group="alerts")
     return svc, book, engine, messages
