@@ -312,7 +312,8 @@ class RuleEngine:
             floor = NOAA_SEVERITIES.index(d.min_severity)
             live_keys = set()
             for w in current:
-                level = NOAA_SEVERITIES.index(w.severity) if w.severity in NOAA_SEVERITIES else -1
+                level = NOAA_SEVERITIES.index(w.severity) if w.severity in NOAA_SEVERITIES else (
+                    floor if d.unrated and not w.severity else -1)
                 if level < floor or not self._in_scope(rule, w.site_id):
                     continue
                 self.evaluations += 1
@@ -321,7 +322,7 @@ class RuleEngine:
                 ends = w.ends.strftime("%Y-%m-%d %H:%M UTC") if w.ends else "further notice"
                 self.book.raise_alert(Condition(
                     "severe_weather", rule.id, w.site_id, None, d.severity,
-                    f"{names.get(w.site_id or '', w.site_id)}: {w.event} ({w.severity})",
+                    f"{names.get(w.site_id or '', w.site_id)}: {w.event} ({w.severity or w.source})",
                     f"{w.headline or w.event} ({w.source}); until {ends}", key), now)
                 raised += 1
             self._clear_missing(f"severe_weather:{rule.id}:", live_keys, now, "weather alert ended")

@@ -115,11 +115,12 @@ def preview_rule(session: Session, body: Any, *, now: dt.datetime | None = None,
         basis = "stored weather alerts (NOAA, OpenWeatherMap)"
         floor = NOAA_SEVERITIES.index(d.min_severity)
         for w in session.execute(select(WeatherAlert).where(WeatherAlert.site_id.in_(sorted(sites)))).scalars():
-            level = NOAA_SEVERITIES.index(w.severity) if w.severity in NOAA_SEVERITIES else -1
+            level = NOAA_SEVERITIES.index(w.severity) if w.severity in NOAA_SEVERITIES else (
+                floor if d.unrated and not w.severity else -1)
             onset = w.onset or start
             if level >= floor and onset < end and (w.ends is None or w.ends > start):
                 found.append((max(onset, start), sites[w.site_id or ""][0] if w.site_id in sites else str(w.site_id),
-                              f"{w.event} ({w.severity})"))
+                              f"{w.event} ({w.severity or w.source})"))
     else:  # integration
         basis = "integration.failed / integration.recovered events"
         failing: dict[str, bool] = {}

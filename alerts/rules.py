@@ -16,7 +16,8 @@ Kinds and what their parameters mean (units in the names):
   PV assets only while the sun is up.
 * ``price_spike`` / ``negative_price``: a market price of a node above ``above_per_mwh`` /
   below zero (``below_per_mwh``, default 0), per (market, node, market type).
-* ``severe_weather``: a stored NOAA (or OpenWeatherMap) alert for the site at or above ``min_severity``.
+* ``severe_weather``: a stored NOAA alert for the site at or above ``min_severity``, and (``unrated``)
+  those without a severity, such as OpenWeatherMap's.
 * ``integration``: a provider failing (gateway ``integration.failed``), cleared by its recovery.
 """
 from __future__ import annotations
@@ -112,6 +113,7 @@ class NegativePriceRule(_Base):
 class SevereWeatherRule(_Base):
     kind: Literal["severe_weather"]
     min_severity: Literal["Minor", "Moderate", "Severe", "Extreme"] = "Severe"
+    unrated: bool = Field(True, description="also alerts that carry no severity (OpenWeatherMap gives none)")
 
 
 class IntegrationRule(_Base):

@@ -294,8 +294,10 @@ def test_severe_weather_alert_stored_for_a_site_raises_and_clears_when_it_ends(w
                            ends=now + dt.timedelta(hours=1)))
         s.add(WeatherAlert(site_id="t-sol", source="noaa", external_id="urn:oid:minor", event="Wind Advisory",
                            severity="Minor", onset=now - dt.timedelta(minutes=5), ends=now + dt.timedelta(hours=1)))
+        s.add(WeatherAlert(site_id="t-wind", source="openweathermap", external_id="owm:1", event="Orange wind warning",
+                           severity="", onset=now - dt.timedelta(minutes=5), ends=now + dt.timedelta(hours=1)))
     engine.sweep(now)
-    assert [(m["change"], m["title"]) for m in messages] == [
-        ("raised", "Test Solar: Severe Thunderstorm Warning (Severe)")]
-    engine.sweep(now + dt.timedelta(hours=2))  # the warning has ended
-    assert [m["change"] for m in messages] == ["raised", "resolved"]
+    assert sorted((m["change"], m["title"]) for m in messages) == [
+        ("raised", "Test Solar: Severe Thunderstorm Warning (Severe)"), ("raised", "Test Wind: Orange wind warning (openweathermap)")]
+    engine.sweep(now + dt.timedelta(hours=2))  # the warnings have ended
+    assert [m["change"] for m in messages] == ["raised", "raised", "resolved", "resolved"]
