@@ -274,6 +274,8 @@ class RuleEngine:
                     if stale and len(stale) == len(members):
                         newest = max(last for _a, last in stale if last is not None)
                         key = f"comm_loss:{rule.id}:site:{site_id}"
+                        if key in self.comm_active:
+                            continue
                         self.book.raise_alert(Condition(
                             "comm_loss", rule.id, site_id, None, d.severity,
                             f"{info.site_name}: communications lost",
@@ -287,6 +289,8 @@ class RuleEngine:
                 for aid, last in stale:
                     assert last is not None
                     key = f"comm_loss:{rule.id}:asset:{aid}"
+                    if key in self.comm_active:
+                        continue  # raised already: it stays until the asset is heard from
                     self.book.raise_alert(Condition(
                         "comm_loss", rule.id, site_id, aid, d.severity, f"{aid}: no telemetry",
                         f"last point {last.strftime('%Y-%m-%d %H:%M UTC')}, "
@@ -311,6 +315,7 @@ class RuleEngine:
             d = rule.definition
             floor = NOAA_SEVERITIES.index(d.min_severity)
             live_keys = set()
+            active_now = self._active_keys(f"severe_weather:{rule.id}:")
             for w in current:
                 level = NOAA_SEVERITIES.index(w.severity) if w.severity in NOAA_SEVERITIES else (
                     floor if d.unrated and not w.severity else -1)
@@ -320,6 +325,8 @@ class RuleEngine:
                 key = f"severe_weather:{rule.id}:{w.site_id}:{w.source}:{w.external_id}"[:200]
                 live_keys.add(key)
                 ends = w.ends.strftime("%Y-%m-%d %H:%M UTC") if w.ends else "further notice"
+                if key in active_now:
+                    continue  # raised already: it stays until the weather alert ends
                 self.book.raise_alert(Condition(
                     "severe_weather", rule.id, w.site_id, None, d.severity,
                     f"{names.get(w.site_id or '', w.site_id)}: {w.event} ({w.severity or w.source})",
@@ -328,11 +335,13 @@ class RuleEngine:
             self._clear_missing(f"severe_weather:{rule.id}:", live_keys, now, "weather alert ended")
         return raised
 
-    def _clear_missing(self, prefix: str, live_keys: set[str], now: dt.datetime, reason: str) -> None:
+    def _active_keys(self, prefix: str) -> set[str]:
         with self.db.read_session() as session:
-            keys = session.execute(select(Alert.dedup_key).where(
-                Alert.dedup_key.like(f"{prefix}%"), Alert.state.in_(ACTIVE))).scalars().all()
-        for key in set(keys) - live_keys:
+            return set(session.execute(select(Alert.dedup_key).where(
+                Alert.dedup_key.like(f"{prefix}%"), Alert.state.in_(ACTIVE))).scalars().all())
+
+    def _clear_missing(self, prefix: str, live_keys: set[str], now: dt.datetime, reason: str) -> None:
+        for key in self._active_keys(prefix) - live_keys:
             self.book.clear(key, now, reason)
 
     def underperformance(self, now: dt.datetime | None = None) -> dict[str, int]:
@@ -367,7 +376,7 @@ class RuleEngine:
                     f"{info.site_name}: {float(ep['mean_shortfall_pct']):.0f} % of capacity below expected",
                     f"{int(ep['intervals'])} 15-min intervals from {pd_iso(ep['start'])} to {pd_iso(ep['end'])}; "
                     f"energy lost {float(ep['energy_lost']):,.0f} kWh; expected from measured weather "
-                    f"(performance model); z = {float(ep['z']):.1f}", key), now)
+                    f"(performance model); z = {float(ep['z']):.1f}", key), now, still=True)
                 raised += 1
         return {"raised": raised, "cleared": cleared}
 

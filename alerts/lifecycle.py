@@ -178,8 +178,12 @@ class AlertBook:
 
     # --- raising and clearing --------------------------------------------------------------
 
-    def raise_alert(self, cond: Condition, now: dt.datetime | None = None) -> int:
-        """Raise ``cond`` (or count an occurrence of its active alert); return the alert id."""
+    def raise_alert(self, cond: Condition, now: dt.datetime | None = None, *, still: bool = False) -> int:
+        """Raise ``cond`` (or count an occurrence of its active alert); return the alert id.
+
+        ``still``: a periodic re-evaluation found the condition still true: an active alert gets the
+        new message (and a higher severity) but no occurrence is counted.
+        """
         now = now or utcnow()
         with self._lock:
             messages: list[dict[str, Any]] = []
@@ -191,7 +195,8 @@ class AlertBook:
                     held = self.held.pop(cond.dedup_key, None)
                     if held is not None:
                         self.flaps.record(cond.dedup_key, now)
-                    alert.occurrences += 1
+                    if not still:
+                        alert.occurrences += 1
                     alert.updated_at = now
                     alert.message = cond.message[:4000]
                     if SEVERITY_RANK.get(cond.severity, 1) > SEVERITY_RANK.get(alert.severity, 1):

@@ -243,6 +243,8 @@ def test_pv_comm_loss_is_judged_in_daylight_only(wired):
     noon = dt.datetime(2026, 6, 1, 18, 0, tzinfo=dt.UTC)  # 13:00 in Texas
     engine.sweep(noon)
     assert sorted(a.asset_id for a in _alerts(svc.db)) == sorted(SOLAR_ASSETS)
+    engine.sweep(noon + dt.timedelta(minutes=1))  # still silent: nothing new, no occurrence counted
+    assert [a.occurrences for a in _alerts(svc.db)] == [1, 1, 1]
     _submit(svc, SOLAR_ASSETS[0], "power_kw", noon, 800.0)
     assert {a.asset_id: a.state for a in _alerts(svc.db)}[SOLAR_ASSETS[0]] == AlertState.resolved
 
