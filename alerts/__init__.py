@@ -1,2 +1,3 @@
-"""Alerts: raised from operational events (anomalies, integration failures), acknowledged and
-resolved by operators through the API, every change audited."""
+"""Alerts: rules as data (:mod:`alerts.rules`), evaluated on what the bus carries
+(:mod:`alerts.evaluator`), raised, suppressed, acknowledged and resolved by :mod:`alerts.lifecycle`,
+which publishes every change as one ``alert.changed`` message (docs/alerts.md)."""

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bootstrap.components import (
+    AlertEvaluation,
     IngestConsumer,
     LiveHubComponent,
     PriceFeedComponent,
@@ -29,7 +30,7 @@ from bootstrap.components import (
     SimulatorComponent,
     StoreSetup,
 )
-from bootstrap.jobs import Forecasting, alert_raiser_job
+from bootstrap.jobs import Forecasting
 from bootstrap.services import Role, Services
 from core.component import THREAD_PREFIX, Component, join_thread
 from core.settings import Settings
@@ -117,14 +118,40 @@ def provider_polling(services: Services) -> Component | None:
                            services.settings.provider_polling_enabled)
 
 
-def alert_raiser(services: Services) -> Component | None:
-    """The job turning operational events into alerts every 30 s (web)."""
+def alerts(services: Services) -> Component | None:
+    """The rule evaluator on telemetry, prices and events from the bus, the lifecycle publishing
+    ``alert.changed``, the live hub's alerts room (web)."""
     if services.role != "web":
         return None
-    from alerts.raiser import AlertRaiser
+    from alerts.evaluator import RuleEngine
+    from alerts.lifecycle import ALERT_CHANGED_TOPIC, AlertBook
+    from bus.eventlog import EVENTS_TOPIC, event_message
+    from live.price_feed import PRICES_TOPIC
 
-    services.alert_raiser = AlertRaiser(services.db)
-    return alert_raiser_job(services.scheduler, services.alert_raiser)
+    book = AlertBook(services.db, services.bus)
+    engine = RuleEngine(services.db, book)
+    services.alert_book, services.rule_engine = book, engine
+    from ingest.service import TELEMETRY_TOPIC
+
+    # its own consumer group: every point reaches the evaluator, whichever process stores it; on the
+    # in-process bus it runs after the store consumer (subscribed first), in the publishing thread
+    services.bus.subscribe(TELEMETRY_TOPIC, engine.on_telemetry, group="alerts")
+    services.bus.subscribe(PRICES_TOPIC, engine.on_prices, group="alerts")
+    services.bus.subscribe(EVENTS_TOPIC, engine.on_event, group="alerts")
+    if services.gateway is not None:
+        bus = services.bus
+
+        def publish_events(rows: list[dict[str, Any]]) -> None:
+            for row in rows:
+                bus.publish(EVENTS_TOPIC, event_message(row))
+
+        services.gateway.call_log.on_events = publish_events
+    hub = services.hub
+    if hub is not None:
+        from live.hub import push_alert_changed
+
+        services.bus.subscribe(ALERT_CHANGED_TOPIC, lambda m: push_alert_changed(hub, m), group="live")
+    return AlertEvaluation(engine, services.scheduler)
 
 
 def forecasting(services: Services) -> Component | None:
@@ -168,7 +195,7 @@ def simulator(services: Services) -> Component | None:
 # Start order; stop runs in reverse. The store is ready before anything reads it, the hub has its
 # state before the bus delivers, the simulator starts last so every consumer of its points runs.
 FEATURES: list[Callable[[Services], Component | None]] = [
-    store_setup, live_hub, ingest_consumer, price_feed, provider_polling, alert_raiser, forecasting, retention,
+    store_setup, live_hub, ingest_consumer, price_feed, provider_polling, alerts, forecasting, retention,
     scada, simulator,
 ]
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from alerts.evaluator import RuleEngine
     from bootstrap.services import Services
     from gateway.core import Gateway
     from ingest.retention import RetentionWorker
@@ -219,3 +220,67 @@ class SimulatorComponent:
         """Return the simulator's status (running, ticks, points, errors)."""
         status = self.simulator.status()
         return {"status": "ok" if status.get("running") else "stopped", **status}
+
+
+class AlertEvaluation:
+    """The rule evaluator: subscribed to stored telemetry, prices and events when built; ``start``
+    loads the rules (creating the built-in ones on an empty table) and schedules the sweep (every
+    ``sweep_s``) and the underperformance detector (every ``underperformance_s``, first after 60 s)."""
+
+    name = "alerts"
+
+    def __init__(self, engine: RuleEngine, scheduler: BackgroundScheduler, *, sweep_s: float = 60.0,
+                 underperformance_s: float = 900.0) -> None:
+        self.engine = engine
+        self._scheduler = scheduler
+        self.sweep_s = sweep_s
+        self.underperformance_s = underperformance_s
+        self._jobs: list[Any] = []
+        self.runs: dict[str, int] = {"sweep": 0, "underperformance": 0}
+        self.last_error: str | None = None
+        self.last_result: dict[str, Any] = {}
+
+    def _job(self, name: str, run: Callable[[], Any]) -> Callable[[], None]:
+        def tick() -> None:
+            try:
+                self.last_result[name] = run()
+                self.last_error = None
+            except Exception as exc:
+                self.last_error = f"{name}: {type(exc).__name__}: {exc}"[:300]
+                log.exception("alert %s failed", name)
+            self.runs[name] += 1
+        return tick
+
+    def start(self) -> None:
+        """Create the built-in rules if none exist, load rules and assets, add the two jobs."""
+        import datetime as dt
+
+        from alerts.rules import ensure_default_rules
+
+        made = ensure_default_rules(self.engine.db)
+        if made:
+            log.info("created %d built-in alert rules", made)
+        self.engine.load()
+        first = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+        self._jobs = [
+            self._scheduler.add_job(self._job("sweep", self.engine.sweep), "interval", seconds=self.sweep_s,
+                                    id="alerts-sweep", replace_existing=True),
+            self._scheduler.add_job(self._job("underperformance", self.engine.underperformance), "interval",
+                                    seconds=self.underperformance_s, id="alerts-underperformance",
+                                    replace_existing=True, next_run_time=first),
+        ]
+
+    def stop(self, timeout: float) -> None:
+        """Remove the jobs (a run in progress ends with the scheduler's pool)."""
+        for job in self._jobs:
+            try:
+                job.remove()
+            except Exception:  # the scheduler has already dropped it
+                pass
+        self._jobs = []
+
+    def health(self) -> dict[str, Any]:
+        """Return the rules loaded, evaluations made, alert changes published and job runs."""
+        status = "stopped" if not self._jobs else ("degraded" if self.last_error else "ok")
+        return {"status": status, "rules": len(self.engine.rules), "evaluations": self.engine.evaluations,
+                "published": self.engine.book.published, "runs": dict(self.runs), "last_error": self.last_error}

@@ -1,6 +1,5 @@
-"""Today's background work as jobs on the process's one scheduler: alert raising, forecast training.
+"""Background work as jobs on the process's one scheduler: forecast training.
 
-* :class:`ScheduledJob`: a function run every N seconds on the scheduler (the alert raiser).
 * :class:`Forecasting`: at start, the demo history back-fill of a freshly seeded fleet, then
   forecast training site by site (a stop is honoured between sites), then the retraining job
   on the scheduler every ``forecast_retrain_hours``.
@@ -11,70 +10,17 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.component import THREAD_PREFIX, join_thread
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.background import BackgroundScheduler
 
-    from alerts.raiser import AlertRaiser
     from bootstrap.services import Services
 
 log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 45  # hourly demo history back-filled for a freshly seeded fleet
-
-
-class ScheduledJob:
-    """A function run every ``every_s`` seconds on the process scheduler (e.g. the alert raiser)."""
-
-    def __init__(self, name: str, scheduler: BackgroundScheduler, run: Callable[[], Any], every_s: float) -> None:
-        self.name = name
-        self._scheduler = scheduler
-        self._run = run
-        self.every_s = every_s
-        self._job: Any = None
-        self.runs = 0
-        self.last_run: dt.datetime | None = None
-        self.last_result: Any = None
-        self.last_error: str | None = None
-
-    def _tick(self) -> None:
-        try:
-            self.last_result = self._run()
-            self.last_error = None
-        except Exception as exc:
-            self.last_error = f"{type(exc).__name__}: {exc}"[:200]
-            log.exception("scheduled job %s failed", self.name)
-        self.runs += 1
-        self.last_run = dt.datetime.now(dt.UTC)
-
-    def start(self) -> None:
-        """Add the job to the scheduler."""
-        self._job = self._scheduler.add_job(self._tick, "interval", seconds=self.every_s, id=self.name,
-                                            replace_existing=True)
-
-    def stop(self, timeout: float) -> None:
-        """Remove the job (a run in progress ends with the scheduler's pool)."""
-        if self._job is not None:
-            try:
-                self._job.remove()
-            except Exception:  # the scheduler has already dropped it
-                pass
-            self._job = None
-
-    def health(self) -> dict[str, Any]:
-        """Return the run count, last run and last error."""
-        status = "stopped" if self._job is None else ("degraded" if self.last_error else "ok")
-        return {"status": status, "every_s": self.every_s, "runs": self.runs,
-                "last_run": self.last_run.isoformat() if self.last_run else None, "last_error": self.last_error}
-
-
-def alert_raiser_job(scheduler: BackgroundScheduler, raiser: AlertRaiser, every_s: float = 30.0) -> ScheduledJob:
-    """Return the component that turns operational events into alerts every ``every_s`` seconds."""
-    return ScheduledJob("alert_raiser", scheduler, raiser.run_once, every_s)
 
 
 class Forecasting:

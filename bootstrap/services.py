@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
     from flask_socketio import SocketIO
 
-    from alerts.raiser import AlertRaiser
+    from alerts.evaluator import RuleEngine
+    from alerts.lifecycle import AlertBook
     from gateway.core import Gateway
     from ingest.retention import RetentionWorker
     from ingest.service import IngestService
@@ -46,7 +47,8 @@ class Services:
     price_store: PriceStore | None = None
     price_feed: PriceFeed | None = None
     simulator: Simulator | None = None
-    alert_raiser: AlertRaiser | None = None
+    alert_book: AlertBook | None = None  # the lifecycle: raise, suppress, ack, resolve, publish
+    rule_engine: RuleEngine | None = None
     retention: RetentionWorker | None = None
     vault: Vault | None = None
     webhook_receipts: WebhookReceipts | None = None  # persisted webhook replay protection

@@ -20,3 +20,15 @@ def record_event(target: Database | Session, actor: str, kind: str, entity_type:
         return
     with target.session() as session:
         session.add(row)
+
+
+EVENTS_TOPIC = "events.v1"
+
+
+def event_message(row: dict[str, Any]) -> dict[str, Any]:
+    """Return the ``events.v1`` bus message of an event row (ts, actor, kind, entity_type, entity_id, payload)."""
+    ts = row.get("ts") or dt.datetime.now(dt.UTC)
+    return {"v": 1, "ts": ts.astimezone(dt.UTC).isoformat() if isinstance(ts, dt.datetime) else str(ts),
+            "actor": str(row.get("actor", "system"))[:100], "kind": str(row["kind"])[:64],
+            "entity_type": str(row.get("entity_type", ""))[:32], "entity_id": str(row.get("entity_id", ""))[:100],
+            "payload": row.get("payload") or {}}

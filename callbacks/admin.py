@@ -31,7 +31,7 @@ IDS = {
 }
 ROLE_OPTIONS = [{"label": r.value, "value": r.value} for r in Role if r != Role.wall]
 TOKEN_ROLE_OPTIONS = [{"label": r.value, "value": r.value} for r in Role]
-SCOPE_OPTIONS = [{"label": s, "value": s} for s in ("read", "telemetry:write", "alerts:ack", "reports:manage", "admin")]
+SCOPE_OPTIONS = [{"label": s, "value": s} for s in ("read", "telemetry:write", "alerts:ack", "alerts:manage", "reports:manage", "admin")]
 
 
 def _ts(value: dt.datetime | None) -> str:

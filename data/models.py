@@ -92,9 +92,13 @@ class Role(str, enum.Enum):
 
 
 class AlertState(str, enum.Enum):
+    """open -> acknowledged -> resolved; ``suppressed``: raised but hidden (flapping, a parent outage,
+    a maintenance window or a silence; the reason is in ``alerts.suppressed_reason``)."""
+
     open = "open"
     acknowledged = "acknowledged"
     resolved = "resolved"
+    suppressed = "suppressed"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -345,6 +349,55 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     dedup_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    # since revision 0006: the rule that raised it, who resolved it, the operators' comments,
+    # why it is suppressed (state ``suppressed``), how often its condition came back while it was active
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"), index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    ack_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolve_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    suppressed_reason: Mapped[str | None] = mapped_column(Text)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertRule(Base):
+    """A rule as data: ``kind`` and its parameters (``definition``, validated by alerts.rules).
+
+    Every create, edit and disable appends an ``alert_rule.*`` event with the full definition
+    and the new ``version``, so the events table holds each version of every rule.
+    """
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16))  # info | warning | critical
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    definition: Mapped[dict] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100), default="system")
+
+
+class AlertSilence(Base):
+    """A maintenance window or a silence: alerts matching it (site, asset, rule; empty = any) raised
+    between ``starts_at`` and ``ends_at`` are suppressed with ``reason``."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # maintenance | silence
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Notification(Base):

@@ -108,6 +108,8 @@ class CallLog:
         self.batch_size = batch_size
         self._pending: deque[CallRecord] = deque()
         self._pending_events: deque[dict[str, Any]] = deque()
+        # called with the event rows just written (the composition root publishes them on the bus)
+        self.on_events: Callable[[list[dict[str, Any]]], None] | None = None
         self.recent: deque[CallRecord] = deque(maxlen=memory_rows)
         self.stats: dict[str, ProviderStats] = {}
         self._lock = threading.Lock()
@@ -223,6 +225,11 @@ class CallLog:
             log.warning("gateway call log: %d rows not written (%s)", len(rows), exc)
             return 0
         self.written += len(rows)
+        if events and self.on_events is not None:
+            try:
+                self.on_events(events)
+            except Exception:  # the events are stored; a consumer's failure is its dead letter
+                log.exception("gateway call log: publishing %d events failed", len(events))
         return len(rows)
 
     def close(self) -> None:

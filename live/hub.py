@@ -61,7 +61,7 @@ NAMESPACE = "/live"
 # the map contract names the event "map.status"; Dash props cannot contain dots, so the same
 # payload also goes out as "map_status" for dash-socketio (Input(socket_id, "data-map_status")).
 MAP_EVENTS = ("map.status", "map_status")
-ROOMS_STATIC = ("live", "overview", "map", "markets")
+ROOMS_STATIC = ("live", "overview", "map", "markets", "alerts")
 PRICES_REFRESH_S = 15.0
 FULL_RESYNC_S = 30.0
 SITE_ROOM_INTERVAL_S = 1.0
@@ -580,6 +580,24 @@ def current_hub() -> LiveHub | None:
 def _on_connect(auth: Any = None) -> bool:
     hub = current_hub()
     return False if hub is None else hub.on_connect(auth)
+
+
+ALERT_EVENT = "alert_changed"
+
+
+def push_alert_changed(hub: LiveHub, message: dict[str, Any]) -> None:
+    """Push one ``alert.changed`` message to the ``alerts`` room (the /alerts page, by push).
+
+    A client scoped to some portfolios receives the message only for its sites (fleet-wide alerts
+    such as a failing integration, with no site, reach every scope); else ``{"alert_id": None}``,
+    which tells the page nothing but that something it cannot see changed.
+    """
+    site_id = message.get("site_id")
+
+    def scoped(ids: frozenset[str]) -> dict[str, Any]:
+        return message if site_id is None or site_id in ids else {"alert_id": None}
+
+    hub.push(ALERT_EVENT, message, "alerts", scoped)
 
 
 def attach_hub(socketio: SocketIO, services: Any) -> LiveHub:

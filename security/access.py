@@ -51,6 +51,7 @@ PERMISSION_MIN_ROLE: dict[str, Role] = {
     "analysis:read": Role.analyst,
     "telemetry:write": Role.operator,
     "alerts:ack": Role.operator,
+    "alerts:manage": Role.operator,  # alert rules, maintenance windows and silences
     "reports:manage": Role.manager,
     "admin": Role.admin,
     "metrics:read": Role.admin,
@@ -259,7 +260,7 @@ def authorize_room(room: str, caller: Caller | None = None) -> bool:
 
 
 # fleet-wide rooms a caller scoped to some portfolios joins in a per-scope form (see room_for)
-SCOPED_ROOMS = ("live", "overview", "map", "markets")
+SCOPED_ROOMS = ("live", "overview", "map", "markets", "alerts")
 
 
 def room_for(room: str, caller: Caller | None) -> str | None:

@@ -81,10 +81,43 @@ class EventV1(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class AlertChangedV1(BaseModel):
+    """alert.changed: one alert state change (raised, suppressed, acknowledged, resolved, re-opened).
+
+    Published by :mod:`alerts.lifecycle` after the change is committed, exactly one message per
+    change; the notifications consume it. ``state`` is the state after the change: a ``suppressed``
+    alert (flapping, parent outage, maintenance window, silence; ``suppressed_reason`` says which)
+    must reach no person; the same alert later published as ``open`` is the moment it does.
+    ``change`` names what happened; ``ts`` is when (ISO 8601 UTC); ``actor`` is "system" for the
+    rule evaluator or the user / token that acknowledged or resolved it.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="alert.changed")
+
+    v: Literal[1] = Field(description="message version")
+    alert_id: StrictInt = Field(description="alerts.id")
+    rule_id: StrictInt | None = Field(description="alert_rules.id of the rule that raised it (None: built-in)")
+    site_id: StrictStr | None = Field(max_length=64)
+    asset_id: StrictStr | None = Field(max_length=80)
+    severity: Literal["info", "warning", "critical"]
+    state: Literal["open", "acknowledged", "resolved", "suppressed"]
+    change: Literal["raised", "suppressed", "unsuppressed", "acknowledged", "resolved", "escalated"] = Field(
+        description="what happened: raised (new, open), suppressed (new or existing, hidden), unsuppressed "
+                    "(hidden alert now open), acknowledged, resolved, escalated (severity raised)")
+    title: StrictStr = Field(max_length=300)
+    message: StrictStr = Field(max_length=4000)
+    dedup_key: StrictStr = Field(max_length=200)
+    suppressed_reason: StrictStr | None = Field(None, max_length=500)
+    comment: StrictStr = Field("", max_length=500, description="the operator's comment on ack/resolve")
+    ts: StrictStr = Field(description="ISO 8601 UTC instant of the change")
+    actor: StrictStr = Field(max_length=100, description="'system', a user name or 'token:<name>'")
+
+
 # topic -> (version, model, merge fields): merge fields name the lists that may be concatenated
 # across messages of the topic so a consumer can store several messages in one transaction.
 TOPICS: list[tuple[str, int, type[BaseModel], tuple[str, ...]]] = [
     ("telemetry.v1", 1, TelemetryV1, ("asset_id", "metric", "ts_ms", "value")),
     ("prices.v1", 1, PricesV1, ("prices",)),
     ("events.v1", 1, EventV1, ()),
+    ("alert.changed", 1, AlertChangedV1, ()),
 ]

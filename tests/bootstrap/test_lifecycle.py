@@ -37,7 +37,7 @@ def test_roles_get_their_components(web_settings, tmp_path):
     try:
         web = build(web_settings, "web")
         names = [c.name for c in web.components]
-        assert names == ["store", "live_hub", "ingest", "price_feed", "provider_polling", "alert_raiser",
+        assert names == ["store", "live_hub", "ingest", "price_feed", "provider_polling", "alerts",
                          "forecasting", "retention", "simulator"]
         assert all(isinstance(c, Component) for c in web.components)
         assert web.hub is not None and web.simulator is not None and web.gateway is not None
@@ -66,6 +66,9 @@ def test_start_then_stop_leaves_no_thread_of_ours(web_settings):
         start(services)
         health = {c.name: c.health() for c in services.components}
         assert health["live_hub"]["status"] == "ok" and health["retention"]["status"] == "ok"
+        # the rule evaluator is scheduled in the app: its sweep and the underperformance detector
+        assert health["alerts"]["status"] == "ok" and health["alerts"]["rules"] == 4
+        assert {"alerts-sweep", "alerts-underperformance"} <= {j.id for j in services.scheduler.get_jobs()}
         wait_for(lambda: services.simulator.status()["ticks"] > 0, 60, 0.2, "a simulator tick")
         started = _ours() - before
         assert {"fleetlight-scheduler", "fleetlight-live-hub", "fleetlight-simulator", "fleetlight-price-feed",

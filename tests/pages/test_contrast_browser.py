@@ -20,7 +20,7 @@ CONTRAST_JS = (Path(__file__).parent / "contrast.js").read_text()
 PAGES = {"/": "#ov-site-table .ag-row", "/map": "#map-kpi-output", "/sites/t-sol?range=7d": "#site-range-resolution",
          "/live": "#lv-site-grid .ag-row", "/markets": "#mk-node-grid .ag-row", "/forecasts": "#fc-site",
          "/weather": "#wx-site", "/admin": "h2", "/admin/dead-letters": "h2",
-         "/admin/metrics": "#om-table .ag-row"}
+         "/admin/metrics": "#om-table .ag-row", "/alerts": "#al-table .ag-row"}
 MINIMUM = 4.5
 
 
@@ -51,6 +51,13 @@ def test_text_contrast_on_every_page_in_both_themes(dash_duo, dash_app, live_hub
     now = utcnow().replace(microsecond=0)
     small_fleet.ingest.submit_points([ValidPoint("t-sol-INV-01", "power_kw", now, 900.0),
                                       ValidPoint("t-wind-WTG-01", "power_kw", now - dt.timedelta(hours=1), 300.0)], "test")
+    from alerts.lifecycle import Condition, book_of
+
+    book = book_of(small_fleet)
+    book.raise_alert(Condition("threshold", None, "t-sol", "t-sol-INV-01", "critical", "INV-01 hot", "", "c:1"))
+    acked = book.raise_alert(Condition("comm_loss", None, "t-wind", "t-wind-WTG-01", "warning", "WTG-01 silent", "",
+                                       "c:2"))
+    book.acknowledge(acked, "op", "on it")
     browser_sign_in("admin", "/live")
     problems: dict[str, list] = {}
     for theme in ("light", "dark"):
