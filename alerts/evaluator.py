@@ -132,19 +132,47 @@ class RuleEngine:
     # --- telemetry -------------------------------------------------------------------------
 
     def on_telemetry(self, message: dict[str, Any]) -> None:
-        """``telemetry.v1`` consumer (group ``alerts``): every point published, in columns."""
-        # a message's points share few instants (a poll, a tick): build each datetime once
-        times = {ms: dt.datetime.fromtimestamp(ms / 1000.0, dt.UTC) for ms in set(message["ts_ms"])}
-        self.on_stored([(a, m, times[ms], float(v)) for a, m, ms, v in
-                        zip(message["asset_id"], message["metric"], message["ts_ms"], message["value"], strict=True)])
+        """``telemetry.v1`` consumer (group ``alerts``): every point published, in columns.
+
+        Runs in the ingest request with the in-process bus, so only what a rule needs is built:
+        each asset's newest instant (heard from), and datetimes only for the points of a metric
+        some threshold rule watches."""
+        asset_ids, metrics, stamps, values = (message[k] for k in ("asset_id", "metric", "ts_ms", "value"))
+        newest: dict[str, int] = {}
+        for asset_id, ms in zip(asset_ids, stamps, strict=True):
+            if ms > newest.get(asset_id, -1):
+                newest[asset_id] = ms
+        with self._lock:
+            watched = {r.definition.metric for r in self._of("threshold")}
+        times: dict[int, dt.datetime] = {}
+
+        def at(ms: int) -> dt.datetime:
+            t = times.get(ms)
+            if t is None:
+                t = times[ms] = dt.datetime.fromtimestamp(ms / 1000.0, dt.UTC)
+            return t
+
+        heard = [(a, at(ms)) for a, ms in newest.items()]
+        rows = ([(a, m, at(ms), float(v)) for a, m, ms, v in zip(asset_ids, metrics, stamps, values, strict=True)
+                 if m in watched] if watched else [])
+        self._evaluate(heard, rows)
 
     def on_stored(self, rows: list[tuple[str, str, dt.datetime, float]]) -> None:
         """Evaluate threshold rules on (asset_id, metric, ts, value) points; note who was heard from."""
-        # in order: a key may clear and raise again within one batch
+        newest: dict[str, dt.datetime] = {}
+        for asset_id, _, ts, _ in rows:
+            prev = newest.get(asset_id)
+            if prev is None or ts > prev:
+                newest[asset_id] = ts
+        self._evaluate(list(newest.items()), rows)
+
+    def _evaluate(self, heard: list[tuple[str, dt.datetime]], rows: list[tuple[str, str, dt.datetime, float]]) -> None:
+        """Note each asset's newest instant ``heard`` (ends its communication loss), then feed the
+        threshold rules ``rows`` (asset_id, metric, ts, value) in order: a key may clear and raise
+        again within one batch."""
         actions: list[tuple[Condition | str, dt.datetime | None]] = []
         with self._lock:
-            thresholds = self._of("threshold")
-            for asset_id, metric, ts, value in rows:
+            for asset_id, ts in heard:
                 prev = self.last_seen.get(asset_id)
                 if prev is None or ts > prev:
                     self.last_seen[asset_id] = ts
@@ -154,8 +182,8 @@ class RuleEngine:
                     for key in [k for k in self.comm_active if k.endswith(ends)]:
                         self.comm_active.discard(key)
                         actions.append((key, None))
-                if not thresholds:
-                    continue
+            thresholds = self._of("threshold")
+            for asset_id, metric, ts, value in rows if thresholds else ():
                 info = self.assets.get(asset_id)
                 for rule in thresholds:
                     d = rule.definition
