@@ -77,10 +77,65 @@ class EventV1(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class AlertChangedV1(BaseModel):
+    """alert.changed v1: an alert was opened, acknowledged or resolved (published by alerts/).
+
+    The notifications outbox (notifications/) consumes it: an open alert starts its escalation
+    policy, an acknowledged or resolved one stops it and tells who was paged.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="alert.changed")
+
+    v: Literal[1] = Field(description="message version")
+    alert_id: StrictInt = Field(description="alerts.id")
+    rule_id: StrictInt | None = Field(None, description="alert rule that raised it (none for built-in raisers)")
+    site_id: StrictStr | None = Field(None, max_length=64)
+    asset_id: StrictStr | None = Field(None, max_length=64)
+    severity: StrictStr = Field(max_length=16, description="info | warning | critical")
+    state: Literal["open", "acknowledged", "resolved"]
+    title: StrictStr = Field(max_length=300)
+    message: StrictStr = Field("", description="longer text")
+    dedup_key: StrictStr = Field("", max_length=200)
+    ts: StrictStr = Field(description="ISO 8601 UTC instant of the change")
+    actor: StrictStr = Field(max_length=100, description="user name, 'system' or 'token:<name>'")
+
+
+class NotificationV1(BaseModel):
+    """notification.v1: a notification of the outbox is due to be sent (notifications/outbox.py).
+
+    The row in ``notifications`` is the truth; the message only says "send row N now". A sender
+    claims the row before it calls the provider, so a message delivered twice sends once.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="notification.v1")
+
+    v: Literal[1]
+    notification_id: StrictInt
+    attempt: StrictInt = Field(ge=1, description="the attempt this message asks for (1 = first)")
+    published_at: StrictStr = Field(description="ISO 8601 UTC instant the relay published it")
+
+
+class WebhookV1(BaseModel):
+    """webhooks.<provider> v1: a signature-verified provider callback (api/webhooks.py)."""
+
+    model_config = ConfigDict(extra="forbid", title="webhooks")
+
+    v: Literal[1]
+    provider: StrictStr = Field(max_length=20)
+    received_at: StrictStr = Field(description="ISO 8601 UTC")
+    content_type: StrictStr = Field(max_length=100)
+    data: Any = Field(description="form fields as an object, or the parsed JSON body")
+
+
 # topic -> (version, model, merge fields): merge fields name the lists that may be concatenated
 # across messages of the topic so a consumer can store several messages in one transaction.
 TOPICS: list[tuple[str, int, type[BaseModel], tuple[str, ...]]] = [
     ("telemetry.v1", 1, TelemetryV1, ("asset_id", "metric", "ts_ms", "value")),
     ("prices.v1", 1, PricesV1, ("prices",)),
     ("events.v1", 1, EventV1, ()),
+    ("alert.changed", 1, AlertChangedV1, ()),
+    ("notification.v1", 1, NotificationV1, ()),
+    ("webhooks.twilio", 1, WebhookV1, ()),
+    ("webhooks.sendgrid", 1, WebhookV1, ()),
+    ("webhooks.slack", 1, WebhookV1, ()),
 ]
