@@ -461,7 +461,8 @@ class EscalationPolicy(Base):
     """Who is paged for which alerts, stage after stage until someone acknowledges.
 
     ``stages``: ``[{"delay_min": 0, "targets": [{"type": "schedule"|"user", "id": 1}]}, ...]``:
-    stage i+1 starts ``delay_min`` of stage i+1 after stage i; ``repeat`` runs the stages again.
+    each stage starts its ``delay_min`` after the one before (the first after the alert opened);
+    ``repeat`` runs the stages again that many times.
     The first policy by ``priority`` whose ``min_severity`` and ``site_ids`` (empty: all) match wins.
     """
 

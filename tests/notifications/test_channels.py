@@ -19,15 +19,6 @@ from notifications.channels import (
     render_twiml,
     validate_address,
 )
-from tests.notifications.conftest import provider_settings
-
-
-@pytest.fixture()
-def gateway(db, notify_server, tmp_path):
-    settings = load_settings(instance_dir=tmp_path, **provider_settings(notify_server))
-    gw = Gateway(settings, db=db, flush_interval_s=0.05)
-    yield gw
-    gw.close()
 
 
 def _message(address: str, **kw) -> Outgoing:

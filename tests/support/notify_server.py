@@ -35,6 +35,9 @@ TWILIO_SID = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 TWILIO_TOKEN = "test-twilio-auth-token"
 SENDGRID_KEY = "SG.test-sendgrid-key"
 SLACK_TOKEN = "xoxb-test-slack-token"
+# Twilio's test-credentials magic number for "invalid phone number" (error 21211,
+# https://www.twilio.com/docs/iam/test-credentials): the server refuses it the same way
+INVALID_NUMBER = "+15005550001"
 
 
 def _fixture(rel: str) -> Any:
@@ -160,7 +163,7 @@ class NotifyServer:
             return 401, "application/json", _twilio_error(401, 20003, "Authenticate"), {}
         form = dict(parse_qsl(body.decode()))
         to = form.get("To", "")
-        if not to.startswith("+"):
+        if not to.startswith("+") or to == INVALID_NUMBER:
             return 400, "application/json", _twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number."), {}
         n = next(self._ids)
         if path.endswith("/Messages.json"):
