@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from live.hub import LiveHub
     from live.price_feed import PriceFeed
     from live.prices import PriceStore
+    from notifications.outbox import Outbox
     from security.replay import WebhookReceipts
     from security.vault import Vault
     from simulator.runner import Simulator
@@ -47,6 +48,7 @@ class Services:
     price_feed: PriceFeed | None = None
     simulator: Simulator | None = None
     alert_raiser: AlertRaiser | None = None
+    outbox: Outbox | None = None  # notifications (web): escalation, relay, delivery
     retention: RetentionWorker | None = None
     vault: Vault | None = None
     webhook_receipts: WebhookReceipts | None = None  # persisted webhook replay protection

@@ -74,7 +74,7 @@ def oncall_slack_id(value: str) -> bool:
     """Return whether ``value`` looks like a Slack member id (U... or W...)."""
     import re
 
-    return re.fullmatch(r"[UW][A-Z0-9]{6,20}", value) is not None
+    return re.fullmatch(r"[UW][A-Z0-9]{2,20}", value) is not None
 
 
 def remove_contact_method(db: Database, actor: str, user_id: int, method_id: int) -> None:
