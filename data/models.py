@@ -380,7 +380,7 @@ class Notification(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    delivery_status: Mapped[str | None] = mapped_column(String(32))  # the provider's last word (delivered, bounce ...)
+    delivery_status: Mapped[str | None] = mapped_column(String(64))  # the provider's last word (delivered, bounce ...)
     fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
 
 

@@ -62,7 +62,7 @@ class Receipts:
         session.add(NotificationAttempt(notification_id=row.id, attempt=row.attempts, provider=provider,
                                         started_at=utcnow(), outcome="receipt", provider_message_id=row.provider_message_id,
                                         error=f"{status}: {error}" if error else status))
-        row.delivery_status = status[:32]
+        row.delivery_status = status[:64]
         self.stats["receipts"] += 1
 
     def _delivered(self, row: Notification) -> None:

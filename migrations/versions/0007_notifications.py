@@ -103,7 +103,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("claimed_at", UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("delivery_status", sa.String(32), nullable=True))
+        batch.add_column(sa.Column("delivery_status", sa.String(64), nullable=True))
         batch.add_column(sa.Column("fallback_of_id", sa.Integer(), nullable=True))
         batch.create_foreign_key("fk_notifications_user_id", "users", ["user_id"], ["id"], ondelete="SET NULL")
         batch.create_foreign_key("fk_notifications_contact_method_id", "contact_methods", ["contact_method_id"],
