@@ -341,3 +341,47 @@ def escalations(db: Database, limit: int = 100) -> list[dict[str, Any]]:
 
 
 __all__ = ["KINDS", "DirectoryError"]
+
+
+def parse_stage_lines(db: Database, text: str) -> list[dict[str, Any]]:
+    """Return stages from lines ``<minutes> <target>[, <target>...]``, a target being
+    ``schedule:<name>`` or ``user:<username>`` (``+10 user:carol, schedule:ops``); raise naming the line."""
+    stages: list[dict[str, Any]] = []
+    with db.session() as session:
+        users = dict(session.execute(select(User.username, User.id)).all())
+        scheds = dict(session.execute(select(OnCallSchedule.name, OnCallSchedule.id)).all())
+    for n, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        head, _, rest = line.partition(" ")
+        try:
+            delay = float(head.lstrip("+"))
+        except ValueError:
+            raise DirectoryError(f"stage line {n}: {head!r} is not a number of minutes (e.g. '+10 user:carol')") from None
+        targets = []
+        for item in (p.strip() for p in rest.split(",") if p.strip()):
+            kind, _, name = item.partition(":")
+            table = users if kind == "user" else scheds if kind == "schedule" else None
+            if table is None:
+                raise DirectoryError(f"stage line {n}: {item!r} is neither user:<name> nor schedule:<name>")
+            if name not in table:
+                raise DirectoryError(f"stage line {n}: no {kind} called {name!r}")
+            targets.append({"type": kind, "id": table[name]})
+        if not targets:
+            raise DirectoryError(f"stage line {n}: name who is paged (user:<name> or schedule:<name>)")
+        stages.append({"delay_min": delay, "targets": targets})
+    return stages
+
+
+def stage_lines(db: Database, stages: list[dict[str, Any]]) -> str:
+    """Return ``stages`` written as the lines :func:`parse_stage_lines` reads."""
+    with db.session() as session:
+        users = dict(session.execute(select(User.id, User.username)).all())
+        scheds = dict(session.execute(select(OnCallSchedule.id, OnCallSchedule.name)).all())
+    lines = []
+    for stage in stages:
+        names = [f"user:{users.get(t['id'], t['id'])}" if t["type"] == "user" else f"schedule:{scheds.get(t['id'], t['id'])}"
+                 for t in stage.get("targets", [])]
+        lines.append(f"+{stage.get('delay_min', 0):g} " + ", ".join(names))
+    return "\n".join(lines)
