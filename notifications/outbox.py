@@ -119,8 +119,7 @@ class Outbox:
                 self._start(session, change, now)
             else:
                 self._stop(session, change, now)
-        self.run_due()
-        self.wake.set()
+        self.wake.set()  # the relay thread sends what was written (and runs later stages when due)
 
     def _start(self, session: Session, change: dict[str, Any], now: dt.datetime) -> None:
         alert_id = change["alert_id"]
@@ -138,11 +137,15 @@ class Outbox:
             log.info("alert %s (%s): no escalation policy matches", alert_id, change["severity"])
             return
         stages = oncall.parse_stages(policy.stages)
-        session.add(AlertEscalation(alert_id=alert_id, policy_id=policy.id, stage=0, round=0, state="active",
-                                    next_stage_at=now + dt.timedelta(minutes=stages[0].delay_min), updated_at=now,
-                                    alert_snapshot=change))
+        esc = AlertEscalation(alert_id=alert_id, policy_id=policy.id, stage=0, round=0, state="active",
+                              next_stage_at=now + dt.timedelta(minutes=stages[0].delay_min), updated_at=now,
+                              alert_snapshot=change)
+        session.add(esc)
         record_event(session, "system", "escalation.started", "alert", str(alert_id),
                      {"policy": policy.name, "stages": len(stages)})
+        if stages[0].delay_min == 0:  # the first stage now, in the same transaction
+            session.flush()
+            self._run_stage(session, esc, now)
 
     def _stop(self, session: Session, change: dict[str, Any], now: dt.datetime) -> None:
         alert_id, state = change["alert_id"], change["state"]

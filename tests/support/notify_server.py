@@ -59,6 +59,7 @@ class NotifyServer:
         self._inject: dict[str, deque[int]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.on_request: Any = None  # called with (provider outcome, path, body, monotonic time) as requests arrive
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -136,6 +137,8 @@ class NotifyServer:
         result = answer(path, headers, body)
         outcome = "ok" if result[0] < 400 else "refused"
         self.requests.append((f"{provider}:{outcome}", path, headers, body, now))
+        if self.on_request is not None:
+            self.on_request(f"{provider}:{outcome}", path, body, now)
         return result
 
     def _fault(self, provider: str, status: int) -> tuple[int, str, bytes, dict[str, str]]:
