@@ -32,7 +32,7 @@ TIMEZONES = sorted(available_timezones())
 ADDRESS_HINTS = {"sms": "+15558675310", "voice": "+15558675310", "email": "you@example.com", "slack": "C0123ABCD",
                  "slack_webhook": "https://hooks.slack.com/services/T.../B.../...",
                  "teams": "https://....logic.azure.com/workflows/..."}
-METHOD_COLUMNS = [Column("order", "Order", decimals=0, min_width=70, flex=0.4), Column("channel", "Channel", min_width=180),
+METHOD_COLUMNS = [Column("order", "Order", decimals=0, min_width=95, flex=0.4), Column("channel", "Channel", min_width=180),
                   Column("address", "Address", min_width=220, flex=2), Column("label", "Label"),
                   Column("slack_user_id", "Slack member")]
 HISTORY_COLUMNS = [Column("created_at", "Created (UTC)", min_width=170), Column("alert_id", "Alert", decimals=0),

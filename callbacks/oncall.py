@@ -31,7 +31,7 @@ SCHEDULE_COLUMNS = [Column("name", "Schedule", min_width=120), Column("on_call",
                     Column("shift_ends", "Shift ends (UTC)", min_width=170), Column("members_text", "Rotation", flex=2),
                     Column("shift_hours", "Shift", unit="h", decimals=0), Column("timezone", "Time zone"),
                     Column("overrides_text", "Overrides (current and future)", min_width=220, flex=2)]
-POLICY_COLUMNS = [Column("priority", "Priority", decimals=0, min_width=80, flex=0.5), Column("name", "Policy"),
+POLICY_COLUMNS = [Column("priority", "Priority", decimals=0, min_width=105, flex=0.5), Column("name", "Policy"),
                   Column("min_severity", "From severity"), Column("sites", "Sites"),
                   Column("stages", "Stages (delay after the previous one)", min_width=320, flex=3),
                   Column("repeat", "Repeats", decimals=0)]

@@ -41,8 +41,9 @@ def layout(**_kwargs: object) -> html.Div:
         _field("Channel", dcc.Dropdown(id=IDS["kind"], options=KIND_OPTIONS, value="sms", clearable=False), md=3),
         _field("Address", dbc.Input(id=IDS["address"], size="sm", maxLength=500), md=4),
         _field("Label (optional)", dbc.Input(id=IDS["label"], size="sm", maxLength=100), md=2),
-        _field("Slack member id (for the Acknowledge button)", dbc.Input(id=IDS["slack_member"], size="sm",
-                                                                         maxLength=32, placeholder="U0123ABCD"), md=2),
+        _field("Slack member id", dbc.Input(id=IDS["slack_member"], size="sm", maxLength=32, placeholder="U0123ABCD",
+                                            title="Your Slack member id: the Acknowledge button then acknowledges "
+                                                  "as you"), md=2),
         dbc.Col(dbc.Button("Add", id=IDS["add"], size="sm", color="primary", className="mt-4"), md="auto"),
     ], className="g-2 mb-2")
     order = dbc.Row([
