@@ -41,9 +41,8 @@ def layout(**_kwargs: object) -> html.Div:
         _field("Channel", dcc.Dropdown(id=IDS["kind"], options=KIND_OPTIONS, value="sms", clearable=False), md=3),
         _field("Address", dbc.Input(id=IDS["address"], size="sm", maxLength=500), md=4),
         _field("Label (optional)", dbc.Input(id=IDS["label"], size="sm", maxLength=100), md=2),
-        _field("Slack member id", dbc.Input(id=IDS["slack_member"], size="sm", maxLength=32, placeholder="U0123ABCD",
-                                            title="Your Slack member id: the Acknowledge button then acknowledges "
-                                                  "as you"), md=2),
+        _field("Slack member id", dbc.Input(id=IDS["slack_member"], size="sm", maxLength=32, placeholder="U0123ABCD"),
+               md=2),
         dbc.Col(dbc.Button("Add", id=IDS["add"], size="sm", color="primary", className="mt-4"), md="auto"),
     ], className="g-2 mb-2")
     order = dbc.Row([
@@ -61,7 +60,8 @@ def layout(**_kwargs: object) -> html.Div:
         dbc.CardHeader(html.H2("How to reach me", className="h6 mb-0")),
         dbc.CardBody([
             html.P("When you are paged, the first method is used; if it fails for good (a wrong number, a bounce, "
-                   "an unanswered call) the next one is, and so on. A provider outage is retried, not skipped.",
+                   "an unanswered call) the next one is, and so on. A provider outage is retried, not skipped. "
+                   "With your Slack member id, Slack's Acknowledge button acknowledges as you.",
                    className="small text-body-secondary"),
             add, order, html.Div(id=IDS["result"], className="mb-2"),
             data_table(IDS["methods"], METHOD_COLUMNS, rows,

@@ -39,25 +39,25 @@ def _choose(dash_duo, dropdown: str, label: str) -> None:
 
 def test_a_person_adds_contact_methods_and_quiet_hours(dash_duo, services, browser_sign_in):
     name = browser_sign_in("viewer", "/account/notifications")
-    dash_duo.wait_for_element("#nt-add")
+    dash_duo.wait_for_element("#nt-add", timeout=30)
     _type(dash_duo, "#nt-address", "+1 555 867 5310")
     _click(dash_duo, "#nt-add")
-    dash_duo.wait_for_text_to_equal("#nt-result .alert", "Added SMS (Twilio).", timeout=10)
+    dash_duo.wait_for_text_to_equal("#nt-result .alert", "Added SMS (Twilio).", timeout=20)
     _choose(dash_duo, "nt-kind", "E-mail")
     _type(dash_duo, "#nt-address", "not-an-address")
     _click(dash_duo, "#nt-add")
-    wait_for(lambda: "is not an e-mail address" in dash_duo.find_element("#nt-result").text, 10, 0.2, "the named error")
+    wait_for(lambda: "is not an e-mail address" in dash_duo.find_element("#nt-result").text, 20, 0.2, "the named error")
     _type(dash_duo, "#nt-address", "me@example.com")
     _click(dash_duo, "#nt-add")
-    dash_duo.wait_for_text_to_equal("#nt-result .alert", "Added E-mail (SendGrid).", timeout=10)
-    wait_for(lambda: "me@example.com" in dash_duo.find_element("#nt-methods").text, 10, 0.2, "the table row")
+    dash_duo.wait_for_text_to_equal("#nt-result .alert", "Added E-mail (SendGrid).", timeout=20)
+    wait_for(lambda: "me@example.com" in dash_duo.find_element("#nt-methods").text, 20, 0.2, "the table row")
     dash_duo.driver.execute_script(
         "for (const [id, v] of [['nt-start', '22:00'], ['nt-end', '07:00']]) {"
         " const el = document.getElementById(id);"
         " Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, v);"
         " el.dispatchEvent(new Event('input', {bubbles: true})); }")
     _click(dash_duo, "#nt-save-quiet")
-    wait_for(lambda: "Quiet hours 22:00-07:00" in dash_duo.find_element("#nt-quiet-result").text, 10, 0.2, "saved")
+    wait_for(lambda: "Quiet hours 22:00-07:00" in dash_duo.find_element("#nt-quiet-result").text, 20, 0.2, "saved")
     with services.db.session() as s:
         uid = s.execute(select(User.id).where(User.username == name)).scalar_one()
         methods = [(m.kind, m.address, m.priority) for m in s.execute(
@@ -74,23 +74,23 @@ def test_an_admin_builds_a_rotation_and_a_policy(dash_duo, services, browser_sig
 
     create_user(services.db, "carol", "correct-horse-battery-9", Role.operator)
     browser_sign_in("admin", "/admin/on-call", username="root")
-    dash_duo.wait_for_element("#oc-s-save")
+    dash_duo.wait_for_element("#oc-s-save", timeout=30)
     _type(dash_duo, "#oc-s-name", "ops")
     _choose(dash_duo, "oc-s-members", "carol")
     _choose(dash_duo, "oc-s-members", "root")
     _click(dash_duo, "#oc-s-save")
-    dash_duo.wait_for_text_to_equal("#oc-s-result .alert", "Schedule 'ops' saved.", timeout=10)
-    wait_for(lambda: "carol → root" in dash_duo.find_element("#oc-schedules").text, 10, 0.2, "the rotation row")
+    dash_duo.wait_for_text_to_equal("#oc-s-result .alert", "Schedule 'ops' saved.", timeout=20)
+    wait_for(lambda: "carol → root" in dash_duo.find_element("#oc-schedules").text, 20, 0.2, "the rotation row")
     _type(dash_duo, "#oc-p-name", "default")
     _type(dash_duo, "#oc-p-stages", "+0 schedule:ops\n+15 user:nobody")
     _click(dash_duo, "#oc-p-save")
-    wait_for(lambda: "stage line 2: no user called 'nobody'" in dash_duo.find_element("#oc-p-result").text, 10, 0.2,
+    wait_for(lambda: "stage line 2: no user called 'nobody'" in dash_duo.find_element("#oc-p-result").text, 20, 0.2,
              "the named error")
     _type(dash_duo, "#oc-p-stages", "+0 schedule:ops\n+15 user:carol")
     _click(dash_duo, "#oc-p-save")
-    wait_for(lambda: "Policy 'default' saved." in dash_duo.find_element("#oc-p-result").text, 10, 0.2,
+    wait_for(lambda: "Policy 'default' saved." in dash_duo.find_element("#oc-p-result").text, 20, 0.2,
              "saved, not: " + dash_duo.find_element("#oc-p-result").text)
-    wait_for(lambda: "on call: ops" in dash_duo.find_element("#oc-policies").text, 10, 0.2, "the policy row")
+    wait_for(lambda: "on call: ops" in dash_duo.find_element("#oc-policies").text, 20, 0.2, "the policy row")
     with services.db.session() as s:
         schedule = s.execute(select(OnCallSchedule)).scalar_one()
         policy = s.execute(select(EscalationPolicy)).scalar_one()
