@@ -51,6 +51,8 @@ def my_user_id() -> int | None:
     caller = current_caller()
     if caller is None or caller.kind != "session":
         return None
+    if caller.user_id is not None:
+        return caller.user_id
     with services().db.session() as session:
         return session.execute(select(User.id).where(User.username == caller.name)).scalar_one_or_none()
 
