@@ -5,7 +5,7 @@ A request is accepted only with a valid signature (constant-time compare), a tim
 replay cache is keyed on what the signature covers, not on its spelling, and kept in the
 database (:mod:`security.replay`), so it holds across restarts and server processes.
 Accepted payloads are published on the bus topic ``webhooks.<provider>`` as
-``{"provider", "received_at" (ISO UTC), "content_type", "data"}`` for the notification and
+``{"v": 1, "provider", "received_at" (ISO UTC), "content_type", "data"}`` (registered schema) for the notification and
 alerting workers (delivery receipts, Slack commands); no credential field is forwarded.
 
 Secrets come from the vault (``webhook:twilio`` auth token, ``webhook:sendgrid`` verification
@@ -120,7 +120,7 @@ def register(bp: Blueprint) -> None:
         if _receipts().seen_before(provider, digest, _receipt_ttl_s(provider), _clock()):
             raise ApiError(409, "this signed request was already received (replay)")
         content_type = request.content_type or ""
-        message = {"provider": provider, "received_at": utcnow().isoformat(), "content_type": content_type.split(";")[0],
+        message = {"v": 1, "provider": provider, "received_at": utcnow().isoformat(), "content_type": content_type.split(";")[0],
                    "data": parse_payload(body, content_type)}
         bus = services().bus
         if bus is not None:

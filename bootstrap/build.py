@@ -154,6 +154,22 @@ def alerts(services: Services) -> Component | None:
     return AlertEvaluation(engine, services.scheduler)
 
 
+def notifications(services: Services) -> Component | None:
+    """The notification outbox: alert.changed and provider callbacks in, relay thread out (web)."""
+    if services.role != "web" or services.gateway is None:
+        return None
+    from notifications.component import NotificationsComponent
+    from notifications.outbox import Outbox
+    from notifications.receipts import Receipts
+
+    services.outbox = Outbox.from_settings(services.db, services.bus, services.gateway, services.settings)
+    services.outbox.subscribe()
+    from alerts.lifecycle import book_of
+
+    Receipts(services.db, services.outbox, book_of(services)).subscribe(services.bus)
+    return NotificationsComponent(services.outbox)
+
+
 def forecasting(services: Services) -> Component | None:
     """Forecast training at start and scheduled retraining (web)."""
     return Forecasting(services) if services.role == "web" else None
@@ -195,8 +211,8 @@ def simulator(services: Services) -> Component | None:
 # Start order; stop runs in reverse. The store is ready before anything reads it, the hub has its
 # state before the bus delivers, the simulator starts last so every consumer of its points runs.
 FEATURES: list[Callable[[Services], Component | None]] = [
-    store_setup, live_hub, ingest_consumer, price_feed, provider_polling, alerts, forecasting, retention,
-    scada, simulator,
+    store_setup, live_hub, ingest_consumer, price_feed, provider_polling, alerts, notifications, forecasting,
+    retention, scada, simulator,
 ]
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from live.hub import LiveHub
     from live.price_feed import PriceFeed
     from live.prices import PriceStore
+    from notifications.outbox import Outbox
     from security.replay import WebhookReceipts
     from security.vault import Vault
     from simulator.runner import Simulator
@@ -49,6 +50,7 @@ class Services:
     simulator: Simulator | None = None
     alert_book: AlertBook | None = None  # the lifecycle: raise, suppress, ack, resolve, publish
     rule_engine: RuleEngine | None = None
+    outbox: Outbox | None = None  # notifications (web): escalation, relay, delivery
     retention: RetentionWorker | None = None
     vault: Vault | None = None
     webhook_receipts: WebhookReceipts | None = None  # persisted webhook replay protection

@@ -133,6 +133,21 @@ class Settings(BaseSettings):
     salesforce_login_url: str = "https://login.salesforce.com"
     webhook_max_age_s: int = Field(300, ge=10, le=3600)
 
+    # --- notifications and on-call (notifications/, docs/notifications.md) --------------------
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None  # E.164 sender of SMS and calls, e.g. +15017122661
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_from_email: str = "fleetlight@example.com"
+    sendgrid_webhook_public_key: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    # public https base of this app, for the Twilio callbacks (status, <Gather> keypad); empty: none
+    public_base_url: str = ""
+    notify_max_attempts: int = Field(8, ge=1, le=50)
+    notify_backoff_initial_s: float = Field(5.0, gt=0, le=3600)
+    notify_backoff_max_s: float = Field(600.0, gt=0, le=86400)
+
     @field_validator("csp_extra_sources", mode="before")
     @classmethod
     def _parse_csp_extra(cls, value: object) -> object:

@@ -401,17 +401,150 @@ class AlertSilence(Base):
 
 
 class Notification(Base):
+    """One message to one person on one channel, kept as the outbox row (notifications/outbox.py).
+
+    ``status``: pending (due at ``next_attempt_at``) -> queued (published on the bus) -> sending
+    (claimed by a sender) -> sent -> delivered (provider receipt), or back to pending with a later
+    ``next_attempt_at`` after a transient failure, or failed (permanent, ``error`` says why; the
+    next channel of the person gets ``fallback_of_id`` = this row), or cancelled (the alert was
+    acknowledged or resolved before it went out).
+    """
+
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"), index=True)
-    channel: Mapped[str] = mapped_column(String(16))  # sms | voice | email | slack | teams
+    channel: Mapped[str] = mapped_column(String(16))  # sms | voice | email | slack | slack_webhook | teams
     recipient: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | delivered
-    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    contact_method_id: Mapped[int | None] = mapped_column(ForeignKey("contact_methods.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), default="open")  # the alert state it tells: open | acknowledged | resolved
+    stage: Mapped[int] = mapped_column(Integer, default=0)  # escalation stage that sent it
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(16), default="warning")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delivery_status: Mapped[str | None] = mapped_column(String(64))  # the provider's last word (delivered, bounce ...)
+    fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
+
+
+class NotificationAttempt(Base):
+    """One call to a provider for a notification (or one delivery receipt about it), with its outcome."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | failed | receipt
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ContactMethod(Base):
+    """A way to reach a user: tried in ``priority`` order, the next one when one fails for good."""
+
+    __tablename__ = "contact_methods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # sms | voice | email | slack | slack_webhook | teams
+    address: Mapped[str] = mapped_column(String(500))  # E.164 number, e-mail, Slack channel id, webhook URL
+    label: Mapped[str] = mapped_column(String(100), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))  # Slack member id for button acknowledgements
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationPreference(Base):
+    """A user's quiet hours (local wall-clock minutes in ``timezone``) and what still breaks through."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    quiet_start_min: Mapped[int | None] = mapped_column(Integer)  # minutes after local midnight; None: no quiet hours
+    quiet_end_min: Mapped[int | None] = mapped_column(Integer)
+    quiet_bypass_severity: Mapped[str] = mapped_column(String(16), default="critical")  # this and above still page
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OnCallSchedule(Base):
+    """A rotation: ``members`` (user ids) take shifts of ``shift_hours`` in turn from ``rotation_start``."""
+
+    __tablename__ = "oncall_schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    rotation_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    shift_hours: Mapped[float] = mapped_column(Float, default=168.0)
+    members: Mapped[list] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OnCallOverride(Base):
+    """``user_id`` is on call for ``schedule_id`` over [starts_at, ends_at) instead of the rotation."""
+
+    __tablename__ = "oncall_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("oncall_schedules.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class EscalationPolicy(Base):
+    """Who is paged for which alerts, stage after stage until someone acknowledges.
+
+    ``stages``: ``[{"delay_min": 0, "targets": [{"type": "schedule"|"user", "id": 1}]}, ...]``:
+    each stage starts its ``delay_min`` after the one before (the first after the alert opened);
+    ``repeat`` runs the stages again that many times.
+    The first policy by ``priority`` whose ``min_severity`` and ``site_ids`` (empty: all) match wins.
+    """
+
+    __tablename__ = "escalation_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    min_severity: Mapped[str] = mapped_column(String(16), default="info")
+    site_ids: Mapped[list] = mapped_column(default=list)
+    stages: Mapped[list] = mapped_column(default=list)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertEscalation(Base):
+    """Where an open alert is in its escalation policy (one row per alert)."""
+
+    __tablename__ = "alert_escalations"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_policies.id", ondelete="SET NULL"))
+    stage: Mapped[int] = mapped_column(Integer, default=0)  # the last stage run
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    next_stage_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | stopped | exhausted
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    alert_snapshot: Mapped[dict] = mapped_column(default=dict)  # the alert.changed payload that opened it
 
 
 class WorkOrder(Base):

@@ -22,7 +22,7 @@ class ProviderSpec:
 
     name: str
     label: str
-    family: str  # weather | market | maps | crm | ml
+    family: str  # weather | market | maps | crm | ml | notify
     base_url: str
     # settings fields that must all be set for live mode; empty tuple + enable_flag for keyless ones
     credentials: tuple[str, ...] = ()
@@ -219,6 +219,67 @@ DEFAULT_SPECS: dict[str, ProviderSpec] = {
             timeout_s=10,
             max_attempts=2,
             plan="Vertex AI online prediction",
+        ),
+        # notification channels (notifications/channels.py); limits from each provider's docs
+        ProviderSpec(
+            name="twilio",
+            label="Twilio (SMS, voice)",
+            family="notify",
+            base_url="https://api.twilio.com",
+            credentials=("twilio_account_sid", "twilio_auth_token", "twilio_from_number"),
+            rate_per_s=1.0,  # a long-code number sends 1 message segment per second (US)
+            burst=5,
+            timeout_s=15,
+            max_attempts=2,  # the outbox retries with its own back-off (notify_backoff_*)
+            cost_per_call={"": 0.0, "messages": 0.0083, "calls": 0.014},  # US SMS segment / call minute
+            plan="pay as you go",
+        ),
+        ProviderSpec(
+            name="sendgrid",
+            label="SendGrid email",
+            family="notify",
+            base_url="https://api.sendgrid.com",
+            credentials=("sendgrid_api_key",),
+            rate_per_s=10.0,  # v3 Mail Send: 10,000 requests/s documented; kept modest
+            burst=20,
+            timeout_s=15,
+            max_attempts=2,
+            cost_per_call={"": 0.0, "mail.send": 0.0004},  # Essentials 50k/month at 19.95 USD
+            plan="Essentials (per email)",
+        ),
+        ProviderSpec(
+            name="slack",
+            label="Slack Web API (bot)",
+            family="notify",
+            base_url="https://slack.com/api",
+            credentials=("slack_bot_token",),
+            rate_per_s=1.0,  # chat.postMessage: about 1 message per second per channel
+            burst=3,
+            timeout_s=10,
+            max_attempts=2,
+            plan="bot token",
+        ),
+        ProviderSpec(
+            name="slack_webhook",
+            label="Slack incoming webhooks",
+            family="notify",
+            base_url="https://hooks.slack.com",
+            rate_per_s=1.0,  # 1 message per second per webhook
+            burst=3,
+            timeout_s=10,
+            max_attempts=2,
+            plan="incoming webhook URL per channel",
+        ),
+        ProviderSpec(
+            name="msteams",
+            label="Microsoft Teams Workflows",
+            family="notify",
+            base_url="https://prod.westus.logic.azure.com",
+            rate_per_s=4.0,  # Teams webhooks: 4 requests/s per connector
+            burst=4,
+            timeout_s=15,
+            max_attempts=2,
+            plan="Workflows webhook URL per channel",
         ),
     )
 }

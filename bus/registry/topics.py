@@ -113,6 +113,33 @@ class AlertChangedV1(BaseModel):
     actor: StrictStr = Field(max_length=100, description="'system', a user name or 'token:<name>'")
 
 
+class NotificationV1(BaseModel):
+    """notification.v1: a notification of the outbox is due to be sent (notifications/outbox.py).
+
+    The row in ``notifications`` is the truth; the message only says "send row N now". A sender
+    claims the row before it calls the provider, so a message delivered twice sends once.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="notification.v1")
+
+    v: Literal[1]
+    notification_id: StrictInt
+    attempt: StrictInt = Field(ge=1, description="the attempt this message asks for (1 = first)")
+    published_at: StrictStr = Field(description="ISO 8601 UTC instant the relay published it")
+
+
+class WebhookV1(BaseModel):
+    """webhooks.<provider> v1: a signature-verified provider callback (api/webhooks.py)."""
+
+    model_config = ConfigDict(extra="forbid", title="webhooks")
+
+    v: Literal[1]
+    provider: StrictStr = Field(max_length=20)
+    received_at: StrictStr = Field(description="ISO 8601 UTC")
+    content_type: StrictStr = Field(max_length=100)
+    data: Any = Field(description="form fields as an object, or the parsed JSON body")
+
+
 # topic -> (version, model, merge fields): merge fields name the lists that may be concatenated
 # across messages of the topic so a consumer can store several messages in one transaction.
 TOPICS: list[tuple[str, int, type[BaseModel], tuple[str, ...]]] = [
@@ -120,4 +147,8 @@ TOPICS: list[tuple[str, int, type[BaseModel], tuple[str, ...]]] = [
     ("prices.v1", 1, PricesV1, ("prices",)),
     ("events.v1", 1, EventV1, ()),
     ("alert.changed", 1, AlertChangedV1, ()),
+    ("notification.v1", 1, NotificationV1, ()),
+    ("webhooks.twilio", 1, WebhookV1, ()),
+    ("webhooks.sendgrid", 1, WebhookV1, ()),
+    ("webhooks.slack", 1, WebhookV1, ()),
 ]

@@ -38,7 +38,7 @@ def test_roles_get_their_components(web_settings, tmp_path):
         web = build(web_settings, "web")
         names = [c.name for c in web.components]
         assert names == ["store", "live_hub", "ingest", "price_feed", "provider_polling", "alerts",
-                         "forecasting", "retention", "simulator"]
+                         "notifications", "forecasting", "retention", "simulator"]
         assert all(isinstance(c, Component) for c in web.components)
         assert web.hub is not None and web.simulator is not None and web.gateway is not None
         web.db.dispose()
@@ -49,7 +49,7 @@ def test_roles_get_their_components(web_settings, tmp_path):
             build(web_settings, "browser")  # type: ignore[arg-type]
     finally:
         runtime._current = previous
-    assert len(FEATURES) == 10  # and "scada", which runs only with FLEETLIGHT_SCADA_CONFIG
+    assert len(FEATURES) == 11  # and "scada", which runs only with FLEETLIGHT_SCADA_CONFIG
 
 
 def test_start_then_stop_leaves_no_thread_of_ours(web_settings):
