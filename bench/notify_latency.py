@@ -112,7 +112,8 @@ def run(backend: str, alerts: int, database_url: str | None, folder: Path) -> li
                     session.flush()
                     alert_id = alert.id
                 message = {"v": 1, "alert_id": alert_id, "rule_id": None, "site_id": None, "asset_id": None,
-                           "severity": "critical", "state": "open", "title": title, "message": "", "dedup_key": title,
+                           "severity": "critical", "state": "open", "change": "raised", "title": title, "message": "",
+                           "dedup_key": title, "suppressed_reason": None, "comment": "",
                            "ts": dt.datetime.now(dt.UTC).isoformat(), "actor": "bench"}
                 arrived.clear()
                 t0 = time.monotonic()

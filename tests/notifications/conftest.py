@@ -79,8 +79,9 @@ def open_alert(db, bus, *, severity: str = "critical", site_id: str | None = Non
 
 def change(alert_id: int, state: str, *, severity: str = "critical", site_id: str | None = None,
            title: str = "Inverter 3 offline", actor: str = "system", when: dt.datetime | None = None) -> dict:
-    """Return an alert.changed v1 message."""
+    """Return an alert.changed v1 message, as :func:`alerts.lifecycle.changed_message` writes it."""
     ts = (when or dt.datetime.now(dt.UTC)).isoformat()
     return {"v": 1, "alert_id": alert_id, "rule_id": None, "site_id": site_id, "asset_id": None, "severity": severity,
-            "state": state, "title": title, "message": "No power for 20 min", "dedup_key": f"test:{title}", "ts": ts,
-            "actor": actor}
+            "state": state, "change": {"open": "raised"}.get(state, state), "title": title,
+            "message": "No power for 20 min", "dedup_key": f"test:{title}", "suppressed_reason": None, "comment": "",
+            "ts": ts, "actor": actor}

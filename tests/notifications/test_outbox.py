@@ -85,7 +85,8 @@ def test_stage_one_pages_who_is_on_call_then_stage_two_after_its_delay(db, bus, 
 def test_acknowledgement_stops_escalation_and_tells_who_was_paged(db, bus, outbox, team, clock, notify_server):
     alert_id = open_alert(db, bus)
     outbox.tick()
-    bus.publish("alert.changed", change(alert_id, "acknowledged", actor="alice"))
+    acknowledged = change(alert_id, "acknowledged", actor="alice")
+    bus.publish("alert.changed", acknowledged)
     outbox.tick()
     clock.advance(minutes=30)
     outbox.tick()
@@ -93,7 +94,7 @@ def test_acknowledgement_stops_escalation_and_tells_who_was_paged(db, bus, outbo
     assert rows == [(team["alice"], "sms", "sent", "open", 0), (team["alice"], "sms", "sent", "acknowledged", 0)]
     last = dict(parse_qsl(notify_server.sent("twilio")[-1][3].decode()))["Body"]
     assert last.startswith("Acknowledged: Inverter 3 offline") and "by alice" in last and "ACK" not in last.split("\n")[-1]
-    bus.publish("alert.changed", change(alert_id, "acknowledged", actor="alice"))  # delivered twice: told once
+    bus.publish("alert.changed", acknowledged)  # the same message delivered twice: told once
     outbox.tick()
     assert len(_rows(db)) == 2
 
@@ -197,3 +198,24 @@ def test_a_message_delivered_twice_sends_once(db, bus, outbox, team, notify_serv
     outbox.relay()
     assert outbox.deliver(row_id) == "skipped"  # the relay's message already sent it
     assert len(notify_server.sent("twilio")) == 1
+
+
+def test_suppression_stops_paging_says_why_and_reopening_pages_again(db, bus, outbox, team, clock, notify_server):
+    """alert.changed with state suppressed (flapping, parent outage, maintenance) reaches no new
+    person and tells who was paged why; the same alert open again ('unsuppressed') pages anew."""
+    alert_id = open_alert(db, bus)
+    outbox.tick()
+    hidden = {**change(alert_id, "suppressed"), "change": "suppressed",
+              "suppressed_reason": "parent substation SUB-1 is down"}
+    bus.publish("alert.changed", hidden)
+    outbox.tick()
+    clock.advance(minutes=30)
+    outbox.tick()  # stage two would be due: suppressed, it is not run
+    assert _rows(db, alert_id) == [(team["alice"], "sms", "sent", "open", 0), (team["alice"], "sms", "sent", "suppressed", 0)]
+    body = dict(parse_qsl(notify_server.sent("twilio")[-1][3].decode()))["Body"]
+    assert body.startswith("Suppressed: Inverter 3 offline") and "parent substation SUB-1 is down" in body
+    clock.advance(minutes=1)
+    bus.publish("alert.changed", {**change(alert_id, "open", when=clock()), "change": "unsuppressed"})
+    outbox.tick()
+    rows = _rows(db, alert_id)
+    assert rows[-1] == (team["alice"], "sms", "sent", "open", 0) and len(rows) == 3
